@@ -1,0 +1,21 @@
+"""Data only: the rules that act on it live in kokoma.services."""
+from .access import AdvisorAssignment, CaseAccess
+from .case import Case
+from .event import CaseEvent
+from .municipality import Municipality
+from .delivery import Delivery
+from .partner import Partner
+from .review import Review
+from .user import User
+
+__all__ = [
+    "AdvisorAssignment",
+    "Case",
+    "CaseAccess",
+    "CaseEvent",
+    "Delivery",
+    "Municipality",
+    "Partner",
+    "Review",
+    "User",
+]

@@ -1,0 +1,59 @@
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import JSONType, UTCDateTime, db, utcnow
+from .municipality import Municipality
+from .user import User
+
+
+class Case(db.Model):
+    """A local conflict as the tandem works on it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "reference", name="uq_cases_municipality_reference"),
+        # The case list filters within a municipality and pages by id (keyset pagination).
+        Index("ix_cases_municipality_id_id", "municipality_id", "id"),
+        Index("ix_cases_municipality_state_id", "municipality_id", "state", "id"),
+        Index("ix_cases_municipality_category_id", "municipality_id", "category", "id"),
+        Index("ix_cases_municipality_level_id", "municipality_id", "escalation_level", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    reference: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    observed_on: Mapped[date | None] = mapped_column(Date)
+    parties: Mapped[str] = mapped_column(Text, default="")
+    affected_groups: Mapped[str] = mapped_column(Text, default="")
+    glasl_stage: Mapped[int | None]
+    violence_reported: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(40))
+    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    escalation_score: Mapped[int] = mapped_column(default=0)
+    escalation_level: Mapped[str] = mapped_column(String(20), default="low")
+    # The highest score the case ever had: a case that was once high needs a review to close.
+    peak_escalation_score: Mapped[int] = mapped_column(default=0)
+    # [{"key", "points", "reason", "plugin"}], as the plugins gave them at the last recompute.
+    escalation_factors: Mapped[list] = mapped_column(JSONType, default=list)
+    # Values of the fields that plugins add to the form (kokoma_case_form_fields).
+    extra: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    municipality: Mapped[Municipality] = relationship(lazy="raise")
+    facilitator: Mapped[User | None] = relationship(foreign_keys=[facilitator_id], lazy="raise")
+    advisor: Mapped[User | None] = relationship(foreign_keys=[advisor_id], lazy="raise")
+
+    # Optimistic locking: every UPDATE says "WHERE version = <the version I read>".
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference} {self.state}>"
