@@ -1,0 +1,1 @@
+"""KoKoMa's own behaviour, written as plugins through the same hooks a municipality uses."""

@@ -1,0 +1,62 @@
+"""Default channel: e-mail through the configured SMTP server, German text from a template."""
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ..database import utcnow
+from ..domain import CATEGORIES, LEVELS
+from ..plugin_host import hookimpl
+from ..runtime import kokoma
+from .partner_message import case_link, event_label
+
+
+@hookimpl
+def kokoma_notify_partners(case, event, partners, delivery):
+    config = current_app.config
+    recipients = [p for p in partners if p.email]
+    if not recipients or not config["MAIL_SERVER"]:
+        return False  # skipped: no address, or no mail server configured (KOKOMA_MAIL_SERVER)
+    with _connect(config) as smtp:
+        for partner in recipients:
+            smtp.send_message(_message(case, event, partner, delivery, config))
+    return True
+
+
+def _message(case, event, partner, delivery, config) -> EmailMessage:
+    workflow = kokoma().workflow
+    with force_locale(config["BABEL_DEFAULT_LOCALE"]):
+        what = event_label(event, workflow)
+        body = render_template(
+            "mail/notification.txt", case=case, partner=partner, what=what, link=case_link(case, delivery),
+            CATEGORIES=CATEGORIES, LEVELS=LEVELS, state_label=workflow.state_label,
+        )
+        subject = _("[KoKoMa] %(reference)s: %(what)s", reference=case.reference, what=what)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = partner.email
+    message["Date"] = format_datetime(utcnow())
+    # The same Message-ID on every retry lets mail systems drop a duplicate.
+    message["Message-ID"] = make_msgid(idstring=delivery.idempotency_key, domain="kokoma")
+    message["X-KoKoMa-Idempotency-Key"] = delivery.idempotency_key
+    message.set_content(body)
+    return message
+
+
+def _connect(config):
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    security = config["MAIL_SECURITY"]
+    if security == "ssl":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        if security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+    if config["MAIL_USERNAME"]:
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    return smtp

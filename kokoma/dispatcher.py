@@ -1,0 +1,56 @@
+"""The background worker of one process: delivers partner notifications without a second
+process to start by hand. Started lazily in each process (so it survives a fork of gunicorn
+workers), woken after each commit that queued deliveries, and polling now and then for retries.
+``flask --app kokoma worker`` runs the same loop in the foreground for larger setups."""
+import logging
+import os
+import threading
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundDispatcher:
+    def __init__(self, app: Flask, interval: float):
+        self.app = app
+        self.interval = interval
+        self._wake = threading.Event()
+        self._pid = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def ensure_started(self) -> None:
+        if self._pid == os.getpid() or self._stopped:
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._wake = threading.Event()
+                threading.Thread(target=self._run, name="kokoma-dispatcher", daemon=True).start()
+
+    def wake(self) -> None:
+        self.ensure_started()
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End the loop after its current round (used when an app is torn down, e.g. in tests)."""
+        self._stopped = True
+        self._wake.set()
+
+    def _run(self) -> None:
+        from .database import db
+        from .services.notifications import deliver_due
+
+        while not self._stopped:
+            self._wake.wait(timeout=self.interval)
+            self._wake.clear()
+            if self._stopped:
+                return
+            with self.app.app_context():
+                try:
+                    deliver_due()
+                except Exception:  # noqa: BLE001 - the loop must outlive a bad round
+                    log.exception("delivering notifications failed; trying again later")
+                finally:
+                    db.session.remove()

@@ -1,0 +1,115 @@
+"""The workflow as data: states, transitions and guards that plugins edit before it is built."""
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+# transitions binds to_<state> and is_<state> helpers; names like these would be ambiguous.
+RESERVED_PREFIXES = ("to_", "is_", "may_")
+
+
+class WorkflowError(ValueError):
+    """The workflow definition is inconsistent; raised at start-up."""
+
+
+@dataclass
+class TransitionRequest:
+    """One person's attempt to fire a trigger on a case; what guards look at."""
+
+    case: Any
+    trigger: str
+    user: Any
+    comment: str = ""
+    reasons: list = field(default_factory=list)  # filled in by the engine when blocked
+    plugin_failures: list = field(default_factory=list)
+
+
+# A guard returns a reason in words to block the transition, or None to allow it.
+Guard = Callable[[TransitionRequest], "str | None"]
+
+
+@dataclass
+class StateDef:
+    name: str
+    label: Any  # a (lazy) translatable string
+
+
+@dataclass
+class TransitionDef:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    label: Any
+    requires_comment: bool = False
+    # "forward" moves the case on, "back" returns it; the page shows them apart.
+    direction: str = "forward"
+    guards: list[Guard] = field(default_factory=list)
+
+
+class WorkflowDefinition:
+    def __init__(self) -> None:
+        self.initial: str | None = None
+        self.states: dict[str, StateDef] = {}
+        self.transitions: list[TransitionDef] = []
+
+    def add_state(self, name: str, label, *, initial: bool = False) -> StateDef:
+        _check_name(name, "state")
+        if name in self.states:
+            raise WorkflowError(f"state {name!r} is defined twice")
+        state = self.states[name] = StateDef(name, label)
+        if initial:
+            self.initial = name
+        return state
+
+    def add_transition(
+        self,
+        trigger: str,
+        sources: str | list[str] | tuple[str, ...],
+        dest: str,
+        label,
+        *,
+        requires_comment: bool = False,
+        direction: str = "forward",
+        guards: list[Guard] | tuple[Guard, ...] = (),
+    ) -> TransitionDef:
+        _check_name(trigger, "trigger")
+        sources = (sources,) if isinstance(sources, str) else tuple(sources)
+        transition = TransitionDef(trigger, sources, dest, label, requires_comment, direction, list(guards))
+        self.transitions.append(transition)
+        return transition
+
+    def add_guard(self, trigger: str, guard: Guard) -> None:
+        """Add a guard to every transition fired by ``trigger``."""
+        matching = [t for t in self.transitions if t.trigger == trigger]
+        if not matching:
+            raise WorkflowError(f"cannot guard unknown trigger {trigger!r}")
+        for transition in matching:
+            transition.guards.append(guard)
+
+    def transitions_from(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.transitions if state in t.sources]
+
+    def validate(self, reserved_names: set[str]) -> None:
+        if self.initial is None:
+            raise WorkflowError("the workflow has no initial state")
+        for transition in self.transitions:
+            for state in (*transition.sources, transition.dest):
+                if state not in self.states:
+                    raise WorkflowError(f"trigger {transition.trigger!r} uses unknown state {state!r}")
+        clashes = (set(self.states) | {t.trigger for t in self.transitions}) & reserved_names
+        if clashes:
+            raise WorkflowError(
+                "workflow names clash with attributes of a case: " + ", ".join(sorted(clashes))
+            )
+        triggers_and_states = {t.trigger for t in self.transitions} & set(self.states)
+        if triggers_and_states:
+            raise WorkflowError("a trigger may not be named like a state: " + ", ".join(sorted(triggers_and_states)))
+
+
+def _check_name(name: str, what: str) -> None:
+    if not NAME_PATTERN.match(name) or keyword.iskeyword(name) or name.startswith(RESERVED_PREFIXES):
+        raise WorkflowError(
+            f"{what} name {name!r} must be a lower-case identifier of 2-40 characters "
+            f"not starting with {', '.join(RESERVED_PREFIXES)}"
+        )
