@@ -1,0 +1,287 @@
+"""Logging, editing, moving and reading cases."""
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from ..database import db, utcnow
+from ..domain import CATEGORIES, LEVELS, MEASURE_KINDS
+from ..models import Case, CaseEvent, Municipality, User
+from ..runtime import kokoma
+from ..workflow import TransitionRequest
+from . import access, accounts
+from .changes import CaseChange, changing_case, creating_case
+from .errors import NotFound, ValidationError
+from .escalation import rescore
+
+# The fields of a case a person edits in the form, in the order of the form.
+EDITABLE_FIELDS = (
+    "title", "description", "category", "location", "observed_on", "parties",
+    "affected_groups", "glasl_stage", "violence_reported", "facilitator_id",
+)
+
+
+@dataclass
+class CaseInput:
+    title: str
+    category: str
+    description: str = ""
+    location: str = ""
+    observed_on: date | None = None
+    parties: str = ""
+    affected_groups: str = ""
+    glasl_stage: int | None = None
+    violence_reported: bool = False
+    facilitator_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _validate(data: CaseInput, municipality_id: int) -> None:
+    errors = {}
+    if not data.title.strip():
+        errors["title"] = _l("Please enter a title.")
+    if data.category not in CATEGORIES:
+        errors["category"] = _l("Please choose one of the categories.")
+    if data.glasl_stage is not None and not 1 <= data.glasl_stage <= 9:
+        errors["glasl_stage"] = _l("The Glasl stage lies between 1 and 9.")
+    if data.observed_on and data.observed_on > utcnow().date():
+        errors["observed_on"] = _l("The date lies in the future.")
+    if data.facilitator_id is not None and not db.session.scalar(
+        select(User.id).where(
+            User.id == data.facilitator_id,
+            User.municipality_id == municipality_id,
+            User.role.in_(access.CASE_WORKERS),
+            User.active.is_(True),
+        )
+    ):
+        errors["facilitator_id"] = _l("Please choose a facilitator of this municipality.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _apply(case: Case, data: CaseInput) -> dict:
+    """Copy the input onto the case; returns {field: [old, new]} of what changed."""
+    changes = {}
+    for name in EDITABLE_FIELDS:
+        new = getattr(data, name)
+        if isinstance(new, str):
+            new = new.strip()
+        old = getattr(case, name)
+        if old != new:
+            changes[name] = [_jsonable(old), _jsonable(new)]
+            setattr(case, name, new)
+    extra = {**(case.extra or {}), **data.extra}
+    if extra != (case.extra or {}):
+        changes["extra"] = [case.extra or {}, extra]
+        case.extra = extra
+    return changes
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def next_reference(session, municipality_id: int, year: int) -> str:
+    """The next human reference, e.g. COE-2026-0007; atomic under concurrent writers."""
+    seq, code = session.execute(
+        update(Municipality)
+        .where(Municipality.id == municipality_id)
+        .values(
+            case_seq=sql_case((Municipality.case_seq_year == year, Municipality.case_seq + 1), else_=1),
+            case_seq_year=year,
+        )
+        .returning(Municipality.case_seq, Municipality.code)
+        .execution_options(synchronize_session=False)
+    ).one()
+    return f"{code}-{year}-{seq:04d}"
+
+
+def create_case(user, data: CaseInput) -> CaseChange:
+    access.require(user, "case.create")
+    data.facilitator_id = data.facilitator_id or user.id
+    _validate(data, user.municipality_id)
+    case = Case(municipality_id=user.municipality_id, state=kokoma().workflow.initial, extra={})
+    with creating_case(user, case) as change:
+        case.reference = next_reference(change.session, user.municipality_id, utcnow().year)
+        _apply(case, data)
+        change.plugin_failures += rescore(case)
+        change.session.add(case)
+        change.session.flush()
+        change.record("created", to_state=case.state, payload=_score_payload(case))
+    return change
+
+
+def update_case(user, case_id: int, expected_version: int, data: CaseInput) -> CaseChange:
+    with changing_case(user, case_id, "case.edit", expected_version) as change:
+        _validate(data, change.case.municipality_id)
+        changes = _apply(change.case, data)
+        if changes:
+            change.plugin_failures += rescore(change.case)
+            change.session.flush()
+            change.record("edited", payload={"changes": changes, **_score_payload(change.case)})
+    return change
+
+
+def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_version: int | None) -> CaseChange:
+    """Fire a workflow trigger: guards, state, event, score and notifications in one transaction.
+
+    Raises TransitionBlocked with the reasons when a guard or the workflow says no.
+    """
+    with changing_case(user, case_id, "case.transition", expected_version) as change:
+        request = TransitionRequest(change.case, trigger, user, comment.strip())
+        source = kokoma().workflow.fire(request)
+        change.plugin_failures += request.plugin_failures
+        change.plugin_failures += rescore(change.case)
+        change.session.flush()
+        change.record(
+            "transition", from_state=source, to_state=change.case.state, trigger=trigger,
+            comment=request.comment, payload=_score_payload(change.case),
+        )
+    return change
+
+
+def assign_case(user, case_id: int, expected_version: int | None, facilitator_id: int | None,
+                advisor_id: int | None) -> CaseChange:
+    """Make a facilitator and an advisor responsible for a case."""
+    with changing_case(user, case_id, "case.assign", expected_version) as change:
+        case = change.case
+        errors = {}
+        if facilitator_id is not None and facilitator_id not in {u.id for u in case_workers(case.municipality_id)}:
+            errors["facilitator_id"] = _l("Please choose a facilitator of this municipality.")
+        if advisor_id is not None and advisor_id not in {u.id for u in accounts.advisors_of(case.municipality_id)}:
+            errors["advisor_id"] = _l("Please choose an advisor who accompanies this municipality.")
+        if errors:
+            raise ValidationError(errors)
+        before = {"facilitator_id": case.facilitator_id, "advisor_id": case.advisor_id}
+        case.facilitator_id, case.advisor_id = facilitator_id, advisor_id
+        after = {"facilitator_id": facilitator_id, "advisor_id": advisor_id}
+        if before != after:
+            change.session.flush()
+            change.record("assigned", payload={"before": before, "after": after})
+    return change
+
+
+def add_comment(user, case_id: int, text: str) -> CaseChange:
+    if not text.strip():
+        raise ValidationError({"text": _l("Please write a comment.")})
+    with changing_case(user, case_id, "case.comment") as change:
+        change.record("comment", comment=text.strip())
+    return change
+
+
+def record_measure(user, case_id: int, kind: str, text: str) -> CaseChange:
+    errors = {}
+    if kind not in MEASURE_KINDS:
+        errors["kind"] = _l("Please choose a kind of measure.")
+    if not text.strip():
+        errors["text"] = _l("Please describe the measure.")
+    if errors:
+        raise ValidationError(errors)
+    with changing_case(user, case_id, "case.measure") as change:
+        change.record("measure", comment=text.strip(), payload={"measure": kind})
+    return change
+
+
+def _score_payload(case: Case) -> dict:
+    return {"score": case.escalation_score, "level": case.escalation_level}
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def get_case(user, case_id: int, action: str = "case.view") -> Case:
+    """A case the user may see, for ``action``: out of scope is not found, a role without the
+    right is refused."""
+    case = db.session.scalars(
+        select(Case)
+        .options(joinedload(Case.facilitator), joinedload(Case.advisor), joinedload(Case.municipality))
+        .where(Case.id == case_id, access.case_scope(user))
+    ).one_or_none()
+    if case is None:
+        raise NotFound()
+    access.require(user, action)
+    return case
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    return db.session.scalars(
+        select(CaseEvent)
+        .options(joinedload(CaseEvent.actor))
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.id)
+    ).all()
+
+
+@dataclass
+class CaseFilters:
+    state: str | None = None
+    category: str | None = None
+    level: str | None = None
+    mine: bool = False  # only cases the user is responsible for (as facilitator or advisor)
+    text: str = ""  # a reference (or its start) or words of the title
+
+
+@dataclass
+class CasePage:
+    cases: list[Case]
+    per_page: int
+    next_after: int | None  # id to continue after (older cases)
+    prev_before: int | None  # id to go back before (newer cases)
+
+
+def list_cases(
+    user, filters: CaseFilters, *, per_page: int, after: int | None = None, before: int | None = None
+) -> CasePage:
+    """Newest first, paged by id (keyset pagination): the cost stays flat however many cases."""
+    access.require(user, "case.view")
+    query = select(Case).options(joinedload(Case.facilitator)).where(access.case_scope(user))
+    if filters.state:
+        query = query.where(Case.state == filters.state)
+    if filters.category in CATEGORIES:
+        query = query.where(Case.category == filters.category)
+    if filters.level in LEVELS:
+        query = query.where(Case.escalation_level == filters.level)
+    if filters.mine:
+        query = query.where((Case.facilitator_id == user.id) | (Case.advisor_id == user.id))
+    if filters.text.strip():
+        words = filters.text.strip()[:100]
+        query = query.where(
+            Case.reference.startswith(words.upper(), autoescape=True)
+            | Case.title.ilike(f"%{_escape_like(words)}%", escape="\\")
+        )
+
+    if before is not None:
+        rows = db.session.scalars(
+            query.where(Case.id > before).order_by(Case.id.asc()).limit(per_page + 1)
+        ).all()
+        has_newer = len(rows) > per_page
+        cases = list(reversed(rows[:per_page]))
+        return CasePage(cases, per_page, cases[-1].id if cases else None, cases[0].id if has_newer else None)
+
+    if after is not None:
+        query = query.where(Case.id < after)
+    rows = db.session.scalars(query.order_by(Case.id.desc()).limit(per_page + 1)).all()
+    cases = rows[:per_page]
+    has_older = len(rows) > per_page
+    return CasePage(
+        cases,
+        per_page,
+        cases[-1].id if has_older else None,
+        cases[0].id if after is not None and cases else None,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def case_workers(municipality_id: int) -> list[User]:
+    """Who can be made responsible for a case of this municipality."""
+    return db.session.scalars(
+        select(User)
+        .where(User.municipality_id == municipality_id, User.role.in_(access.CASE_WORKERS), User.active.is_(True))
+        .order_by(User.name)
+    ).all()

@@ -1,0 +1,96 @@
+"""One change to one case: lock, check, write events, call plugins, queue notifications, commit."""
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..database import write_transaction
+from ..domain import level_rank
+from ..models import Case, CaseEvent
+from ..plugin_host import PluginFailure
+from ..runtime import kokoma
+from . import access, notifications
+from .errors import ConflictError, NotFound
+
+
+@dataclass
+class CaseChange:
+    """What a service collects while it changes a case, and what the view shows afterwards."""
+
+    session: object
+    case: Case
+    user: object
+    plugin_failures: list[PluginFailure] = field(default_factory=list)
+    deliveries: int = 0
+    level_before: str = "low"
+
+    def record(self, kind: str, *, notify: bool = True, **fields) -> CaseEvent:
+        """Append an event to the trail, let plugins react to it and queue its notification."""
+        event = CaseEvent(case_id=self.case.id, actor_id=self.user.id if self.user else None, kind=kind, **fields)
+        self.session.add(event)
+        self.session.flush()
+        _results, failures = kokoma().plugins.call_each(
+            "kokoma_case_event", around=self.session.begin_nested, case=self.case, event=event
+        )
+        self.plugin_failures.extend(failures)
+        if notify:
+            self.deliveries += notifications.queue_for_event(self.session, self.case, event)
+        return event
+
+    def record_escalation_alert(self) -> None:
+        """Once per crossing: when the change raised the level, an event partners can follow."""
+        level_after = self.case.escalation_level
+        if level_rank(level_after) > level_rank(self.level_before):
+            self.record("escalation_raised", payload={"from": self.level_before, "to": level_after,
+                                                      "score": self.case.escalation_score})
+
+    def record_plugin_failures(self) -> None:
+        for failure in self.plugin_failures:
+            self.session.add(CaseEvent(
+                case_id=self.case.id,
+                actor_id=self.user.id if self.user else None,
+                kind="plugin_error",
+                comment=failure.error,
+                payload={"plugin": failure.plugin, "hook": failure.hook, "error": failure.error},
+            ))
+
+
+@contextmanager
+def changing_case(user, case_id: int, action: str, expected_version: int | None = None):
+    """Open a write transaction on a case the user may change, and commit it at the end.
+
+    ``expected_version`` is the version the person saw; if the case moved on since, the change is
+    refused with :class:`ConflictError` instead of overwriting what someone else did.
+    """
+    access.require(user, action)
+    try:
+        with write_transaction() as session:
+            case = session.scalars(
+                select(Case).where(Case.id == case_id, access.case_scope(user)).with_for_update()
+            ).one_or_none()
+            if case is None:
+                raise NotFound()
+            if expected_version is not None and case.version != expected_version:
+                raise ConflictError()
+            change = CaseChange(session, case, user, level_before=case.escalation_level)
+            yield change
+            change.record_escalation_alert()
+            change.record_plugin_failures()
+    except StaleDataError as exc:
+        raise ConflictError() from exc
+    if change.deliveries:
+        notifications.wake_worker()
+
+
+@contextmanager
+def creating_case(user, case: Case):
+    """Write transaction for a new case; the caller fills ``case`` before it is added."""
+    access.require(user, "case.create")
+    with write_transaction() as session:
+        change = CaseChange(session, case, user)
+        yield change
+        change.record_escalation_alert()
+        change.record_plugin_failures()
+    if change.deliveries:
+        notifications.wake_worker()

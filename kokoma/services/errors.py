@@ -1,0 +1,27 @@
+from flask_babel import lazy_gettext as _l
+
+
+class ServiceError(Exception):
+    """Base of the errors a view turns into a message for the person."""
+
+
+class NotFound(ServiceError):
+    """The object does not exist or lies outside what the user may see (both answer 404)."""
+
+
+class PermissionDenied(ServiceError):
+    pass
+
+
+class ConflictError(ServiceError):
+    """Someone else changed the case between reading and writing."""
+
+    message = _l("This case was changed meanwhile by someone else. Please check the current state and try again.")
+
+
+class ValidationError(ServiceError):
+    """Input breaks a rule; ``errors`` maps a field name to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors

@@ -1,0 +1,180 @@
+"""Partner notifications through a transactional outbox.
+
+Inside the transaction of an event, :func:`queue_for_event` writes one :class:`Delivery` per
+subscribed partner and notify channel (each plugin implementing ``kokoma_notify_partners`` is a
+channel: e-mail and webhooks by default). After commit a worker claims due deliveries with a
+lease, calls the channel outside any transaction and writes the outcome back:
+
+- at least once: a worker that dies leaves its lease to run out, and the delivery is made again,
+  under the same idempotency key, so that receivers can drop the duplicate;
+- never twice at once: claiming is ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and runs
+  under SQLite's write lock there, so two workers never hold the same delivery;
+- failures are retried with a doubling delay, and given up ("failed") after a limit; a person can
+  send a failed delivery on its way again.
+"""
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from ..database import db, utcnow, write_transaction
+from ..domain import level_rank
+from ..models import Case, CaseEvent, Delivery, Partner
+from ..runtime import kokoma
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    """What a channel knows about the delivery it makes (passed as ``delivery`` to the hook)."""
+
+    idempotency_key: str
+    attempt: int
+    base_url: str
+
+
+# --- queueing, inside the event's transaction ----------------------------------------------
+
+
+def subscription_key(event: CaseEvent) -> str | None:
+    if event.kind == "transition":
+        return f"transition:{event.trigger}"
+    if event.kind in ("created", "review_given", "escalation_raised"):
+        return event.kind
+    return None  # comments, measures, edits and the like stay inside the tandem
+
+
+def subscribed(partner: Partner, case: Case, event: CaseEvent) -> bool:
+    key = subscription_key(event)
+    if key is None or not partner.active:
+        return False
+    if partner.events and key not in partner.events and not (
+        key.startswith("transition:") and "transition" in partner.events
+    ):
+        return False
+    if partner.categories and case.category not in partner.categories:
+        return False
+    return level_rank(case.escalation_level) >= level_rank(partner.min_level)
+
+
+def queue_for_event(session, case: Case, event: CaseEvent) -> int:
+    """Write the deliveries of an event; returns how many."""
+    if subscription_key(event) is None:
+        return 0
+    channels = [impl.plugin_name for impl in kokoma().plugins.implementations("kokoma_notify_partners")]
+    if not channels:
+        return 0
+    partners = session.scalars(
+        select(Partner).where(Partner.municipality_id == case.municipality_id, Partner.active.is_(True))
+    ).all()
+    count = 0
+    for partner in partners:
+        if subscribed(partner, case, event):
+            for channel in channels:
+                session.add(Delivery(
+                    event_id=event.id, case_id=case.id, municipality_id=case.municipality_id,
+                    partner_id=partner.id, channel=channel, idempotency_key=uuid.uuid4().hex,
+                ))
+                count += 1
+    return count
+
+
+# --- delivering, after commit ---------------------------------------------------------------
+
+
+def deliver_due(limit: int = 50) -> int:
+    """Claim and deliver what is due, in batches until nothing is left; returns the attempts."""
+    attempted = 0
+    while ids := claim_due(limit):
+        for delivery_id in ids:
+            deliver_claimed(delivery_id)
+        attempted += len(ids)
+    return attempted
+
+
+def claim_due(limit: int) -> list[int]:
+    """Take a lease on up to ``limit`` due deliveries; nobody else delivers them meanwhile."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"])
+    with write_transaction() as session:
+        ids = session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+            .order_by(Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if ids:
+            session.execute(
+                update(Delivery).where(Delivery.id.in_(ids)).values(next_attempt_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+    return list(ids)
+
+
+def deliver_claimed(delivery_id: int) -> None:
+    delivery = db.session.scalars(
+        select(Delivery)
+        .options(joinedload(Delivery.partner), joinedload(Delivery.event))
+        .where(Delivery.id == delivery_id)
+        .execution_options(populate_existing=True)
+    ).one()
+    case = db.session.scalars(
+        select(Case).options(joinedload(Case.municipality)).where(Case.id == delivery.case_id)
+    ).one()
+    db.session.commit()  # no transaction stays open while a channel talks to the outside world
+    info = DeliveryInfo(delivery.idempotency_key, delivery.attempts + 1, current_app.config["BASE_URL"])
+    try:
+        outcome = kokoma().plugins.call_one(
+            "kokoma_notify_partners", delivery.channel,
+            case=case, event=delivery.event, partners=[delivery.partner], delivery=info,
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of a channel means "retry later"
+        log.warning("delivery %s via %s failed: %s", delivery_id, delivery.channel, exc)
+        _settle(delivery_id, error=f"{type(exc).__name__}: {exc}")
+    else:
+        _settle(delivery_id, skipped=outcome is False)
+
+
+def _settle(delivery_id: int, *, error: str = "", skipped: bool = False) -> None:
+    config = current_app.config
+    with write_transaction() as session:
+        delivery = session.get(Delivery, delivery_id, with_for_update=True, populate_existing=True)
+        delivery.attempts += 1
+        delivery.last_error = error
+        if not error:
+            delivery.status = "skipped" if skipped else "sent"
+            delivery.sent_at = utcnow()
+        elif delivery.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
+            delivery.status = "failed"
+        else:
+            delay = config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (delivery.attempts - 1)
+            delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+def retry(delivery_id: int, scope_condition) -> Delivery:
+    """Send a failed (or waiting) delivery on its way again now."""
+    from .errors import NotFound
+
+    with write_transaction() as session:
+        delivery = session.scalars(
+            select(Delivery).where(Delivery.id == delivery_id, scope_condition).with_for_update()
+        ).one_or_none()
+        if delivery is None or delivery.status not in ("failed", "pending"):
+            raise NotFound()
+        delivery.status = "pending"
+        delivery.next_attempt_at = utcnow()
+    wake_worker()
+    return delivery
+
+
+def wake_worker() -> None:
+    """Tell this process's background worker that there is work (if it runs)."""
+    dispatcher = kokoma().dispatcher
+    if dispatcher is not None:
+        dispatcher.wake()

@@ -1,0 +1,129 @@
+"""The partner registry of a municipality, managed by its coordinators."""
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..database import db, write_transaction
+from ..domain import CATEGORIES, LEVELS, PARTNER_KINDS
+from ..models import Case, Delivery, Partner
+from . import access, notifications
+from .errors import NotFound, ValidationError
+
+
+@dataclass
+class PartnerInput:
+    name: str
+    kind: str = "other"
+    contact: str = ""
+    email: str = ""
+    webhook_url: str = ""
+    categories: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    min_level: str = "low"
+    share_details: bool = False
+    active: bool = True
+
+
+def subscribable_events(workflow) -> dict:
+    """Keys a partner may subscribe to: logged, any change of state, each trigger, reviews, alerts."""
+    from ..domain import SUBSCRIBABLE_EVENTS
+
+    events = dict(SUBSCRIBABLE_EVENTS)
+    for transition in workflow.definition.transitions:
+        events.setdefault(f"transition:{transition.trigger}", transition.label)
+    return events
+
+
+def _validate(data: PartnerInput, workflow) -> None:
+    errors = {}
+    if not data.name.strip():
+        errors["name"] = _l("Please enter a name.")
+    if data.kind not in PARTNER_KINDS:
+        errors["kind"] = _l("Please choose a kind of partner.")
+    if data.email and ("@" not in data.email or len(data.email) > 254):
+        errors["email"] = _l("Please enter a valid e-mail address.")
+    if data.webhook_url:
+        url = urlsplit(data.webhook_url)
+        if url.scheme not in ("https", "http") or not url.netloc:
+            errors["webhook_url"] = _l("The webhook address starts with https:// (or http:// inside your network).")
+    if not data.email and not data.webhook_url:
+        errors["email"] = _l("Give an e-mail address or a webhook address, or both.")
+    if any(c not in CATEGORIES for c in data.categories):
+        errors["categories"] = _l("Unknown focus area.")
+    if any(e not in subscribable_events(workflow) for e in data.events):
+        errors["events"] = _l("Unknown event.")
+    if data.min_level not in LEVELS:
+        errors["min_level"] = _l("Please choose an escalation level.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def partners_of(user) -> list[Partner]:
+    access.require(user, "partners.manage")
+    return db.session.scalars(
+        select(Partner).where(access.municipality_scope(user, Partner.municipality_id)).order_by(Partner.name)
+    ).all()
+
+
+def get_partner(user, partner_id: int) -> Partner:
+    partner = db.session.scalar(
+        select(Partner).where(Partner.id == partner_id, access.municipality_scope(user, Partner.municipality_id))
+    )
+    if partner is None:
+        raise NotFound()
+    access.require(user, "partners.manage")
+    return partner
+
+
+def save_partner(user, partner_id: int | None, data: PartnerInput, workflow) -> Partner:
+    access.require(user, "partners.manage")
+    _validate(data, workflow)
+    with write_transaction() as session:
+        if partner_id is None:
+            partner = Partner(municipality_id=user.municipality_id)
+            session.add(partner)
+        else:
+            partner = session.scalars(
+                select(Partner).where(Partner.id == partner_id, access.municipality_scope(user, Partner.municipality_id))
+            ).one_or_none()
+            if partner is None:
+                raise NotFound()
+        for name, value in vars(data).items():
+            setattr(partner, name, value.strip() if isinstance(value, str) else value)
+    return partner
+
+
+def deliveries_of(user, *, limit: int = 200) -> list[tuple[Delivery, str, str]]:
+    """Deliveries of the user's municipality that did not (yet) arrive: failed, waiting, skipped."""
+    access.require(user, "partners.manage")
+    return db.session.execute(
+        select(Delivery, Case.reference, Partner.name)
+        .join(Case, Case.id == Delivery.case_id)
+        .join(Partner, Partner.id == Delivery.partner_id)
+        .options(joinedload(Delivery.event))
+        .where(access.municipality_scope(user, Delivery.municipality_id), Delivery.status != "sent")
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def retry_delivery(user, delivery_id: int) -> Delivery:
+    if not access.can(user, "partners.manage"):
+        raise NotFound()
+    return notifications.retry(delivery_id, access.municipality_scope(user, Delivery.municipality_id))
+
+
+def deliveries_of_case(user, case) -> list[tuple[Delivery, str]]:
+    """The notifications of one case and their state, for the case workers of its municipality."""
+    if not access.can(user, "case.edit"):
+        return []
+    return db.session.execute(
+        select(Delivery, Partner.name)
+        .join(Partner, Partner.id == Delivery.partner_id)
+        .options(joinedload(Delivery.event))
+        .where(Delivery.case_id == case.id, access.municipality_scope(user, Delivery.municipality_id))
+        .order_by(Delivery.id)
+    ).all()

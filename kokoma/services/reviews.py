@@ -1,0 +1,96 @@
+"""The advisor's review: requested by the facilitator's side, given by an assigned advisor."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import joinedload
+
+from ..database import db, utcnow
+from ..domain import RECOMMENDATIONS
+from ..models import Case, Review
+from . import access
+from .changes import CaseChange, changing_case
+from .errors import NotFound, ValidationError
+
+
+def request_review(user, case_id: int, question: str) -> CaseChange:
+    """Ask the advisors of the municipality for a review; an open request is superseded."""
+    if not question.strip():
+        raise ValidationError({"question": _l("Please say what the review should look at.")})
+    with changing_case(user, case_id, "review.request") as change:
+        change.session.execute(
+            update(Review)
+            .where(Review.case_id == case_id, Review.status == "requested")
+            .values(status="superseded")
+            .execution_options(synchronize_session=False)
+        )
+        review = Review(case_id=case_id, requested_by_id=user.id, advisor_id=change.case.advisor_id,
+                        question=question.strip())
+        change.session.add(review)
+        change.session.flush()
+        change.record("review_requested", comment=review.question, payload={"review_id": review.id})
+    return change
+
+
+def give_review(advisor, review_id: int, recommendation: str, text: str) -> CaseChange:
+    review = get_review(advisor, review_id)
+    errors = {}
+    if recommendation not in RECOMMENDATIONS:
+        errors["recommendation"] = _l("Please choose a recommendation.")
+    if not text.strip():
+        errors["text"] = _l("Please write your review.")
+    if review.status != "requested":
+        errors["text"] = _l("This review request was answered or replaced meanwhile.")
+    if errors:
+        raise ValidationError(errors)
+    with changing_case(advisor, review.case_id, "review.give") as change:
+        locked = change.session.get(Review, review_id, with_for_update=True, populate_existing=True)
+        if locked.status != "requested":
+            raise ValidationError({"text": _l("This review request was answered or replaced meanwhile.")})
+        change.session.execute(
+            update(Review)
+            .where(Review.case_id == locked.case_id, Review.status == "given")
+            .values(status="superseded")
+            .execution_options(synchronize_session=False)
+        )
+        locked.status, locked.recommendation, locked.text = "given", recommendation, text.strip()
+        locked.given_by_id, locked.given_at = advisor.id, utcnow()
+        change.session.flush()
+        change.record("review_given", comment=locked.text,
+                      payload={"review_id": locked.id, "recommendation": recommendation})
+    return change
+
+
+def get_review(user, review_id: int) -> Review:
+    """A review of a case the user may see; anything else is not found."""
+    review = db.session.scalar(
+        select(Review).join(Case, Case.id == Review.case_id).where(Review.id == review_id, access.case_scope(user))
+    )
+    if review is None:
+        raise NotFound()
+    return review
+
+
+def reviews_of(case) -> list[Review]:
+    return db.session.scalars(
+        select(Review).options(joinedload(Review.requested_by), joinedload(Review.given_by))
+        .where(Review.case_id == case.id).order_by(Review.id)
+    ).all()
+
+
+def queue(advisor) -> list[tuple[Review, Case]]:
+    """Open review requests across the advisor's municipalities, oldest first."""
+    access.require(advisor, "review.queue")
+    return db.session.execute(
+        select(Review, Case)
+        .join(Case, Case.id == Review.case_id)
+        .options(joinedload(Case.municipality))
+        .where(
+            Review.status == "requested",
+            access.case_scope(advisor),
+            (Review.advisor_id.is_(None)) | (Review.advisor_id == advisor.id),
+        )
+        .order_by(Review.requested_at, Review.id)
+    ).all()
+
+
+def has_given_review(case_id: int) -> bool:
+    return bool(db.session.scalar(select(exists().where(Review.case_id == case_id, Review.given_at.is_not(None)))))
