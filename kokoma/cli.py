@@ -1,0 +1,154 @@
+"""``flask --app kokoma ...`` commands."""
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from werkzeug.serving import run_simple
+
+from .database import db
+from .domain import ROLES
+from .models import Municipality
+from .runtime import kokoma
+from .services import accounts, notifications
+from .services.errors import ValidationError
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(municipality_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(plugins_command)
+    app.cli.add_command(demo_data_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(serve_command)
+
+
+def _fail_on(exc: ValidationError):
+    raise click.UsageError("\n".join(f"{field}: {message}" for field, message in exc.errors.items()))
+
+
+@click.group("municipality", help="Manage municipalities.")
+def municipality_cli():
+    pass
+
+
+@municipality_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@with_appcontext
+def create_municipality(code, name):
+    """Create a municipality; CODE prefixes its case references (e.g. COE)."""
+    try:
+        municipality = accounts.create_municipality(code, name)
+    except ValidationError as exc:
+        _fail_on(exc)
+    click.echo(f"Created municipality {municipality.code}: {municipality.name}")
+
+
+@click.group("user", help="Manage users.")
+def user_cli():
+    pass
+
+
+@user_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
+@click.option("--municipality", "municipality_code", help="Code of the user's municipality.")
+@click.password_option()
+@with_appcontext
+def create_user(email, name, role, municipality_code, password):
+    """Create a user (the password is asked for)."""
+    municipality = None
+    if municipality_code:
+        municipality = accounts.municipality_by_code(municipality_code)
+        if municipality is None:
+            raise click.UsageError(f"no municipality with the code {municipality_code}")
+    try:
+        user = accounts.create_user(email=email, name=name, password=password, role=role, municipality=municipality)
+    except ValidationError as exc:
+        _fail_on(exc)
+    click.echo(f"Created {role} {user.email}")
+
+
+@click.command("plugins")
+@with_appcontext
+def plugins_command():
+    """List the loaded plugins and the hooks each implements."""
+    for name, hooks in kokoma().plugins.listing():
+        click.echo(f"{name}\n    " + ("\n    ".join(hooks) if hooks else "(no hooks)"))
+
+
+@click.command("demo-data")
+@with_appcontext
+def demo_data_command():
+    """Load German demo data: two municipalities with cases in every focus area and state."""
+    from .demo import DEMO_PASSWORD, load_demo_data
+
+    if db.session.query(Municipality.id).first() is not None:
+        raise click.ClickException("the database has data already; demo data goes into an empty one")
+    users = load_demo_data()
+    click.echo("Demo data loaded. Logins (password for all: %s):" % DEMO_PASSWORD)
+    for user in users:
+        click.echo(f"  {user.email:32} {user.role}")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def demo_command(host, port):
+    """Migrate the database, load the demo data if it is empty, and serve the app."""
+    from .demo import DEMO_PASSWORD, demo_logins, load_demo_data
+
+    upgrade()
+    if db.session.query(Municipality.id).first() is None:
+        load_demo_data()
+    click.echo("\nKoKoMa runs at http://%s:%d/" % (host, port))
+    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for email, role in demo_logins():
+        click.echo(f"  {email:32} {role}")
+    click.echo("")
+    db.session.remove()
+    # The demo speaks plain HTTP on loopback, so its cookies cannot be HTTPS-only.
+    current_app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+    # Flask refuses app.run() inside its own CLI; Werkzeug's server is what `flask run` uses.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due and stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def worker_command(once, interval):
+    """Deliver queued partner notifications, retrying failed ones when they are due.
+
+    Any number of workers may run at once, on one machine or several sharing the database."""
+    while True:
+        attempted = notifications.deliver_due()
+        db.session.remove()
+        if once:
+            click.echo(f"{attempted} delivery attempt(s)")
+            return
+        time.sleep(interval)
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address for gunicorn (behind a reverse proxy).")
+@click.option("--workers", type=int, default=None, help="Worker processes [default: 2 × CPUs + 1].")
+@click.option("--threads", type=int, default=2, show_default=True)
+@click.option("--timeout", type=int, default=60, show_default=True)
+def serve_command(bind, workers, threads, timeout):
+    """Serve KoKoMa for production with gunicorn (migrate first with `db upgrade`)."""
+    from .serve import KokomaServer, default_workers
+
+    KokomaServer({
+        "bind": bind,
+        "workers": workers or default_workers(),
+        "threads": threads,
+        "timeout": timeout,
+        "accesslog": "-",
+        "preload_app": False,  # every worker makes its own app, engine and connections
+    }).run()

@@ -1,0 +1,201 @@
+"""Realistic German demo data, written through the services so every trail is real."""
+from datetime import date, timedelta
+
+from .services import accounts, cases, partners, reviews
+
+DEMO_PASSWORD = "kokoma-demo-2026"
+
+MUNICIPALITIES = (
+    ("MST", "Stadt Musterstadt"),
+    ("BHN", "Gemeinde Beispielhausen"),
+)
+
+USERS = (
+    # (e-mail, name, role, municipality code)
+    ("koordination@musterstadt.example", "Petra Lindner", "coordinator", "MST"),
+    ("prozess@musterstadt.example", "Jonas Albrecht", "facilitator", "MST"),
+    ("koordination@beispielhausen.example", "Ayşe Demir", "coordinator", "BHN"),
+    ("prozess@beispielhausen.example", "Markus Vogt", "facilitator", "BHN"),
+    ("beratung@spi.example", "Dr. Lena Hoffmann", "advisor", None),
+    ("admin@kokoma.example", "Sven Admin", "admin", None),
+)
+
+PARTNERS = {
+    "MST": (
+        dict(name="Jugendamt Musterstadt", kind="youth_welfare", contact="Frau Kaya",
+             email="jugendamt@musterstadt.example", events=["created", "transition", "escalation_raised"]),
+        dict(name="Polizei – Kommissariat Prävention", kind="police_prevention", contact="KHK Brandt",
+             email="praevention@polizei.example", min_level="high"),
+        dict(name="Bündnis für Demokratie und Vielfalt", kind="civil_society",
+             email="kontakt@buendnis-musterstadt.example", categories=["anti_democratic", "protest_movement"]),
+    ),
+    "BHN": (
+        dict(name="Kreisjugendamt", kind="youth_welfare", email="kreisjugendamt@landkreis.example"),
+        dict(name="Polizeiliche Kriminalprävention", kind="police_prevention",
+             email="kriminalpraevention@polizei.example", min_level="elevated", events=["escalation_raised"]),
+    ),
+}
+
+# Each case ends in the state named first; the path there is taken through the workflow.
+CASES = {
+    "MST": (
+        ("closed", dict(
+            title="Flyer einer rechtsextremen Kleinpartei vor der Gesamtschule",
+            category="anti_democratic", location="Gesamtschule Nord, Schulhof und Vorplatz",
+            description="Seit Wochen verteilen Aktivisten Flyer mit völkischen Parolen an Schülerinnen und Schüler. Eltern und Lehrkräfte sind verunsichert.",
+            parties="Schulleitung, Elternbeirat, Aktivisten der Kleinpartei, Schülervertretung",
+            affected_groups="Schülerinnen und Schüler mit Migrationsgeschichte",
+            glasl_stage=3, violence_reported=False)),
+        ("prevention", dict(
+            title="Nutzungskonflikt am Bahnhofsvorplatz",
+            category="public_space", location="Bahnhofsvorplatz",
+            description="Anwohnende und Geschäftsleute beschweren sich über Gruppen junger Menschen; es gibt Forderungen nach einem Aufenthaltsverbot.",
+            parties="Werbegemeinschaft Innenstadt, Jugendliche, Streetwork, Ordnungsamt",
+            affected_groups="Junge Menschen ohne eigenen Treffpunkt, wohnungslose Menschen",
+            glasl_stage=4, violence_reported=False)),
+        ("processing", dict(
+            title="Montagsspaziergänge mit Beteiligung extrem rechter Gruppen",
+            category="protest_movement", location="Marktplatz und Innenstadt",
+            description="Wöchentliche Spaziergänge gegen die Energiepolitik; zunehmend tragen Teilnehmende Symbole extrem rechter Gruppen.",
+            parties="Organisationskreis der Spaziergänge, Gegendemonstration, Polizei, Stadtverwaltung",
+            affected_groups="Journalistinnen und Journalisten, Engagierte der Gegendemonstration",
+            glasl_stage=5, violence_reported=True)),
+        ("analysis", dict(
+            title="Streit um die Umbenennung der Kolonialstraße",
+            category="identity_belonging", location="Ortsteil Süd",
+            description="Eine Initiative fordert die Umbenennung; ein Bürgerverein sammelt Unterschriften dagegen. Die Debatte in sozialen Medien wird schärfer.",
+            parties="Initiative Postkolonial, Bürgerverein Süd, Ortsbeirat",
+            affected_groups="Schwarze Menschen und People of Color in der Stadt",
+            glasl_stage=2, violence_reported=False)),
+        ("analysis", dict(
+            title="Proteste gegen eine geplante Gemeinschaftsunterkunft",
+            category="integration_migration", location="Gewerbegebiet West",
+            description="Eine Bürgerversammlung zur geplanten Unterkunft für Geflüchtete endete im Tumult; im Netz kursieren Aufrufe zum Widerstand.",
+            parties="Stadtverwaltung, Anwohnerinitiative, Träger der Unterkunft, Willkommensbündnis",
+            affected_groups="Geflüchtete Familien, die in die Unterkunft ziehen sollen",
+            glasl_stage=None, violence_reported=True)),
+        ("processing", dict(
+            title="Polarisierte Debatte um das Jugendzentrum",
+            category="polarisation", location="Jugendzentrum Kulturbahnhof",
+            description="Nach einer Lesung wird dem Jugendzentrum politische Einseitigkeit vorgeworfen; im Stadtrat wird über die Förderung gestritten.",
+            parties="Trägerverein, Ratsfraktionen, Jugendliche, lokale Presse",
+            affected_groups="Queere Jugendliche, die das Zentrum als Schutzraum nutzen",
+            glasl_stage=4, violence_reported=False)),
+        ("analysis", dict(
+            title="Konflikt um Lärm und Nutzung des Bolzplatzes",
+            category="other", location="Bolzplatz Lindenweg",
+            description="Nachbarschaftsstreit über Nutzungszeiten; erste gegenseitige Anzeigen beim Ordnungsamt.",
+            parties="Anwohnende, Sportverein, Jugendliche",
+            affected_groups="Kinder und Jugendliche im Quartier",
+            glasl_stage=3, violence_reported=False)),
+    ),
+    "BHN": (
+        ("prevention", dict(
+            title="Reichsbürger-Schreiben an die Gemeindeverwaltung",
+            category="anti_democratic", location="Rathaus",
+            description="Die Verwaltung erhält vermehrt Schreiben, die die Legitimität der Gemeinde bestreiten; Mitarbeitende fühlen sich bedroht.",
+            parties="Gemeindeverwaltung, Personalrat, Verfasser der Schreiben",
+            affected_groups="Beschäftigte im Bürgerbüro",
+            glasl_stage=7, violence_reported=True)),
+        ("closed", dict(
+            title="Streit um die Nutzung des Dorfgemeinschaftshauses",
+            category="public_space", location="Dorfgemeinschaftshaus Oberdorf",
+            description="Eine migrantische Selbstorganisation erhielt keine Termine mehr; der Vorwurf der Ausgrenzung steht im Raum.",
+            parties="Verein Dorfgemeinschaft, Migrantische Selbstorganisation, Ortsvorsteher",
+            affected_groups="Familien der migrantischen Selbstorganisation",
+            glasl_stage=3, violence_reported=False)),
+        ("processing", dict(
+            title="Corona-Protestgruppe radikalisiert sich im Messenger",
+            category="protest_movement", location="Online und Dorfplatz",
+            description="In einer lokalen Messenger-Gruppe werden Namen von Gemeinderäten mit Drohungen verbreitet.",
+            parties="Protestgruppe, Gemeinderat, Polizei (Prävention)",
+            affected_groups="Kommunalpolitikerinnen und -politiker",
+            glasl_stage=6, violence_reported=True)),
+        ("analysis", dict(
+            title="Konflikt um das Schützenfest und Zugehörigkeit",
+            category="identity_belonging", location="Festwiese",
+            description="Neu Zugezogene fühlen sich vom Schützenfest ausgeschlossen; Alteingesessene sehen ihre Tradition angegriffen.",
+            parties="Schützenverein, Neubürgerinitiative, Kirchengemeinde",
+            affected_groups="Zugezogene Familien",
+            glasl_stage=2, violence_reported=False)),
+        ("prevention", dict(
+            title="Auseinandersetzung um einen Gebetsraum",
+            category="integration_migration", location="Ehemalige Bäckerei, Hauptstraße",
+            description="Die Einrichtung eines muslimischen Gebetsraums löst Widerstand und Schmierereien aus.",
+            parties="Moscheeverein, Anwohnende, Bauamt, Kirchengemeinden",
+            affected_groups="Muslimische Gemeindemitglieder",
+            glasl_stage=4, violence_reported=True)),
+        ("processing", dict(
+            title="Windkraft-Streit spaltet den Ort",
+            category="polarisation", location="Gemarkung Hohe Heide",
+            description="Der geplante Windpark spaltet die Gemeinde; Freundschaften und Vereine zerbrechen an der Frage.",
+            parties="Bürgerinitiative Gegenwind, Energiegenossenschaft, Gemeinderat",
+            affected_groups="Landwirtinnen und Landwirte mit Pachtverträgen",
+            glasl_stage=5, violence_reported=False)),
+        ("closed", dict(
+            title="Beschwerden über Treffen am Spielplatz",
+            category="other", location="Spielplatz Am Teich",
+            description="Abendliche Treffen Jugendlicher führen zu Beschwerden; ein gemeinsamer Ortstermin wurde vereinbart.",
+            parties="Anwohnende, Jugendliche, Jugendpflege",
+            affected_groups="Jugendliche ohne Treffpunkt",
+            glasl_stage=2, violence_reported=False)),
+    ),
+}
+
+# The triggers that take a new case (in "analysis") to the target state.
+PATHS = {
+    "analysis": (),
+    "processing": ("start_processing",),
+    "prevention": ("start_processing", "measure", "start_prevention"),
+    "closed": ("start_processing", "measure", "start_prevention", "close"),
+}
+
+COMMENTS = {
+    "start_processing": "Analyse mit der externen Prozessbegleitung abgestimmt.",
+    "start_prevention": "Die vereinbarten Maßnahmen greifen; Übergang in die Nachsorge.",
+    "close": "Abschlussbericht: Der Konflikt ist beigelegt, die Beteiligten bleiben im Austausch.",
+}
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    return [(email, role) for email, _name, role, _code in USERS]
+
+
+def load_demo_data() -> list:
+    municipalities = {code: accounts.create_municipality(code, name) for code, name in MUNICIPALITIES}
+    users = []
+    by_role = {}
+    for email, name, role, code in USERS:
+        user = accounts.create_user(
+            email=email, name=name, password=DEMO_PASSWORD, role=role,
+            municipality=municipalities[code] if code else None,
+        )
+        users.append(user)
+        by_role[(role, code)] = user
+    admin, advisor = by_role[("admin", None)], by_role[("advisor", None)]
+    for municipality in municipalities.values():
+        accounts.assign_advisor(admin, advisor.id, municipality.id)
+    from .runtime import kokoma
+
+    for code, specs in PARTNERS.items():
+        for spec in specs:
+            partners.save_partner(by_role[("coordinator", code)], None, partners.PartnerInput(**spec), kokoma().workflow)
+
+    for code, specs in CASES.items():
+        actor = by_role[("facilitator", code)]
+        for days_ago, (target, fields) in enumerate(specs):
+            data = cases.CaseInput(observed_on=date.today() - timedelta(days=14 * (days_ago + 1)), **fields)
+            case = cases.create_case(actor, data).case
+            cases.assign_case(actor, case.id, None, actor.id, advisor.id)
+            for step in PATHS[target]:
+                if step == "measure":
+                    cases.record_measure(actor, case.id, "round_table", "Runder Tisch mit allen Beteiligten im Rathaus.")
+                else:
+                    cases.fire_trigger(actor, case.id, step, COMMENTS[step], None)
+            if case.escalation_score >= 60 or target == "prevention":
+                reviews.request_review(actor, case.id, "Bitte um Einschätzung der Eskalation und der nächsten Schritte.")
+    # One request answered, so the advisor's queue and a given review both show.
+    (first_review, _case), *_rest = reviews.queue(advisor)
+    reviews.give_review(advisor, first_review.id, "adjust",
+                        "Die Betroffenen stärker einbeziehen; Polizei (Prävention) zum nächsten Runden Tisch einladen.")
+    return users

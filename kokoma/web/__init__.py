@@ -1,0 +1,72 @@
+"""The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
+from flask import Flask, current_app, redirect, render_template, url_for
+from flask_babel import format_date, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import login_manager
+from ..runtime import kokoma
+from ..services import access, accounts
+from ..services.errors import NotFound, PermissionDenied
+from . import admin, auth, cases, health, labels, partners, reviews, security
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(reviews.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(partners.bp)
+    app.register_blueprint(health.bp)
+    security.init_app(app)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+
+    app.add_url_rule("/", "index", _home)
+    app.register_error_handler(NotFound, lambda _e: (render_template("error.html", code=404), 404))
+    app.register_error_handler(404, lambda _e: (render_template("error.html", code=404), 404))
+    app.register_error_handler(PermissionDenied, lambda _e: (render_template("error.html", code=403), 403))
+    app.register_error_handler(403, lambda _e: (render_template("error.html", code=403), 403))
+    app.register_error_handler(429, lambda _e: (render_template("error.html", code=429), 429))
+
+    app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
+    app.jinja_env.filters["datetime"] = labels.format_datetime
+
+    @app.before_request
+    def _start_dispatcher():
+        # Started in each process on its first request, so a forking server gets one per worker.
+        if kokoma().dispatcher is not None:
+            kokoma().dispatcher.ensure_started()
+
+    @app.context_processor
+    def vocabulary():
+        locale = str(get_locale())
+        state_names = labels.state_labels(kokoma().workflow, locale)
+        return {
+            **labels.vocabulary(locale),
+            "state_label": lambda state: state_names.get(state, state),
+            "can": lambda action: access.can(current_user, action),
+            "get_locale": get_locale,
+            "other_languages": lambda: [
+                (code, name) for code, name in labels.language_names(tuple(current_app.config["LANGUAGES"])).items()
+                if code != locale
+            ],
+        }
+
+
+def _home():
+    """Each role starts where its work is."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if access.can(current_user, "review.queue"):
+        return redirect(url_for("reviews.queue"))
+    if current_user.role == access.ADMIN:
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("cases.index"))
+
+
+def _load_user(session_id: str):
+    return accounts.user_for_session(session_id)

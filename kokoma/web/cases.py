@@ -1,0 +1,244 @@
+"""Case pages: list, intake, detail with timeline and triggers, edit."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..runtime import kokoma
+from ..services import access, access_log, accounts, partners, reviews
+from ..services import cases as case_service
+from ..services.errors import ConflictError, ValidationError
+from ..workflow import TransitionBlocked
+from .auth import require_login
+from .forms import (
+    AssignForm,
+    CaseFilterForm,
+    CommentForm,
+    MeasureForm,
+    ReviewRequestForm,
+    TransitionForm,
+    attach_errors,
+    case_form_class,
+    choices,
+    plugin_field_values,
+)
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+require_login(bp)
+
+
+@bp.get("/")
+def index():
+    config = current_app.config
+    form = CaseFilterForm(request.args)
+    form.state.choices = choices(((s.name, s.label) for s in kokoma().workflow.definition.states.values()), empty=_("all"))
+    form.per_page.choices = choices((n, str(n)) for n in config["CASES_PER_PAGE_CHOICES"])
+    if not form.per_page.data:
+        form.per_page.data = str(config["CASES_PER_PAGE"])
+    form.validate()
+    clean = lambda field: field.data if field.data and not field.errors else None  # noqa: E731
+    page = case_service.list_cases(
+        current_user,
+        case_service.CaseFilters(
+            clean(form.state), clean(form.category), clean(form.level), bool(form.mine.data), clean(form.q) or ""
+        ),
+        per_page=int(clean(form.per_page) or config["CASES_PER_PAGE"]),
+        after=request.args.get("after", type=int),
+        before=request.args.get("before", type=int),
+    )
+    filter_args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    return render_template("cases/list.html", page=page, form=form, filter_args=filter_args)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    access.require(current_user, "case.create")
+    form, failures = _case_form(current_user.municipality)
+    if form.validate_on_submit():
+        try:
+            change = case_service.create_case(current_user, form.to_input())
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            flash(_("Case %(reference)s was logged.", reference=change.case.reference), "success")
+            _flash_plugin_failures(change.plugin_failures)
+            return redirect(url_for(".detail", case_id=change.case.id))
+    _flash_plugin_failures(failures, saved=False)
+    return render_template("cases/form.html", form=form, case=None), 422 if form.errors else 200
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+def edit(case_id: int):
+    case = case_service.get_case(current_user, case_id, "case.edit")
+    form, failures = _case_form(case.municipality, case)
+    if form.validate_on_submit():
+        try:
+            change = case_service.update_case(current_user, case.id, _int(form.version.data), form.to_input())
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        except ConflictError as exc:
+            return _render_form_conflict(form, case, exc)
+        else:
+            flash(_("Your changes were saved."), "success")
+            _flash_plugin_failures(change.plugin_failures)
+            return redirect(url_for(".detail", case_id=case.id))
+    _flash_plugin_failures(failures, saved=False)
+    return render_template("cases/form.html", form=form, case=case), 422 if form.errors else 200
+
+
+@bp.get("/<int:case_id>")
+def detail(case_id: int):
+    case = case_service.get_case(current_user, case_id)
+    access_log.record_view(current_user, case)
+    return _render_detail(case)
+
+
+@bp.post("/<int:case_id>/transition")
+def transition(case_id: int):
+    case = case_service.get_case(current_user, case_id, "case.transition")
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        return _render_detail(case, transition_form=form, status=400)
+    try:
+        change = case_service.fire_trigger(
+            current_user, case.id, form.trigger.data, form.comment.data or "", form.version.data
+        )
+    except (TransitionBlocked, ConflictError) as refused:
+        reasons, status = (refused.reasons, 422) if isinstance(refused, TransitionBlocked) else ([refused.message], 409)
+        form.comment.errors = list(form.comment.errors) + [str(r) for r in reasons]
+        # The failed transaction was rolled back: show the case as it stands now.
+        return _render_detail(case_service.get_case(current_user, case.id), transition_form=form, status=status)
+    flash(_("The case is now in “%(state)s”.", state=kokoma().workflow.state_label(change.case.state)), "success")
+    _flash_plugin_failures(change.plugin_failures)
+    return redirect(url_for(".detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/comment")
+def comment(case_id: int):
+    return _case_form_action(
+        case_id, "case.comment", CommentForm, "comment_form", "timeline", _l("Your comment was added."),
+        lambda case, form: case_service.add_comment(current_user, case.id, form.text.data),
+    )
+
+
+@bp.post("/<int:case_id>/assign")
+def assign(case_id: int):
+    case = case_service.get_case(current_user, case_id, "case.assign")
+    form = AssignForm()
+    try:
+        case_service.assign_case(
+            current_user, case.id, form.version.data, _int(form.facilitator_id.data), _int(form.advisor_id.data)
+        )
+    except ValidationError as exc:
+        attach_errors(form, exc)
+        return _render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=422)
+    except ConflictError as exc:
+        flash(str(exc.message), "error")
+        return _render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=409)
+    flash(_("The responsibilities were saved."), "success")
+    return redirect(url_for(".detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/review")
+def request_review(case_id: int):
+    return _case_form_action(
+        case_id, "review.request", ReviewRequestForm, "review_form", "reviews", _l("The review was requested."),
+        lambda case, form: reviews.request_review(current_user, case.id, form.question.data),
+    )
+
+
+@bp.post("/<int:case_id>/measure")
+def measure(case_id: int):
+    return _case_form_action(
+        case_id, "case.measure", MeasureForm, "measure_form", "timeline", _l("The measure was recorded."),
+        lambda case, form: case_service.record_measure(current_user, case.id, form.kind.data, form.text.data),
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _case_form_action(case_id, action, form_class, form_name, anchor, done, perform):
+    """A small form on the case page: check, perform, then back to the page, or the page again
+    with the form as typed and its errors."""
+    case = case_service.get_case(current_user, case_id, action)
+    form = form_class()
+    if form.validate_on_submit():
+        try:
+            change = perform(case, form)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            flash(str(done), "success")
+            _flash_plugin_failures(change.plugin_failures)
+            return redirect(url_for(".detail", case_id=case.id, _anchor=anchor))
+    return _render_detail(case, status=422, **{form_name: form})
+
+
+def _case_form(municipality, case=None):
+    form_class, failures = case_form_class(municipality)
+    form = form_class(obj=case) if case is not None else form_class()
+    if case is not None and request.method == "GET":
+        form.version.data = str(case.version)
+        form.facilitator_id.data = str(case.facilitator_id or "")
+        for field in form.plugin_fields():
+            field.data = (case.extra or {}).get(field.name.removeprefix("extra_"), field.data)
+    elif case is None and request.method == "GET":
+        form.facilitator_id.data = str(current_user.id)
+    workers = case_service.case_workers(municipality.id)
+    form.facilitator_id.choices = choices((u.id, u.name) for u in workers)
+    return form, failures
+
+
+def _render_form_conflict(form, case, exc: ConflictError):
+    current = case_service.get_case(current_user, case.id)
+    form.version.data = str(current.version)  # a second save now overwrites knowingly
+    flash(str(exc.message), "error")
+    return render_template("cases/form.html", form=form, case=current, conflict=True), 409
+
+
+def _render_detail(case, *, status=200, **forms):
+    options, guard_failures = kokoma().workflow.options(case, current_user)
+    plugin_fields, field_failures = plugin_field_values(case)
+    _flash_plugin_failures(guard_failures + field_failures, saved=False)
+    assign_form = forms.get("assign_form") or AssignForm(formdata=None, version=case.version,
+                                                          facilitator_id=str(case.facilitator_id or ""),
+                                                          advisor_id=str(case.advisor_id or ""))
+    assign_form.facilitator_id.choices = choices((u.id, u.name) for u in case_service.case_workers(case.municipality_id))
+    assign_form.advisor_id.choices = choices(
+        ((u.id, u.name) for u in accounts.advisors_of(case.municipality_id)), empty=_("nobody yet")
+    )
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        events=case_service.timeline(case),
+        reviews=reviews.reviews_of(case),
+        deliveries=partners.deliveries_of_case(current_user, case),
+        plugin_fields=plugin_fields,
+        options=options,
+        transition_form=forms.get("transition_form") or TransitionForm(formdata=None),
+        comment_form=forms.get("comment_form") or CommentForm(formdata=None),
+        measure_form=forms.get("measure_form") or MeasureForm(formdata=None),
+        review_form=forms.get("review_form") or ReviewRequestForm(formdata=None),
+        assign_form=assign_form,
+    ), status
+
+
+def _flash_plugin_failures(failures, *, saved: bool = True) -> None:
+    for failure in failures:
+        if saved:
+            message = _(
+                "The plugin “%(plugin)s” failed (%(hook)s): %(error)s. Your work was saved; the error is recorded on the case.",
+                plugin=failure.plugin, hook=failure.hook, error=failure.error,
+            )
+        else:
+            message = _("The plugin “%(plugin)s” failed (%(hook)s): %(error)s.",
+                        plugin=failure.plugin, hook=failure.hook, error=failure.error)
+        flash(message, "warning")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

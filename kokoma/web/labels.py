@@ -1,0 +1,56 @@
+"""The vocabulary in the request's language, translated once per language instead of once per
+row: a page of 50 cases would otherwise call gettext hundreds of times, and format every date
+through Babel's full machinery."""
+from functools import lru_cache
+
+from babel import Locale, dates
+from flask_babel import force_locale, get_locale, get_timezone
+
+from .. import domain
+
+VOCABULARIES = (
+    "CATEGORIES", "DELIVERY_STATUSES", "EVENT_KINDS", "GLASL_STAGES", "LEVELS", "MEASURE_KINDS",
+    "PARTNER_KINDS", "RECOMMENDATIONS", "REVIEW_STATUSES", "ROLES",
+)
+
+
+@lru_cache(maxsize=8)
+def vocabulary(locale: str) -> dict[str, dict]:
+    with force_locale(locale):
+        return {name: {key: str(label) for key, label in getattr(domain, name).items()} for name in VOCABULARIES}
+
+
+def state_labels(workflow, locale: str) -> dict[str, str]:
+    cache = workflow.__dict__.setdefault("_labels_by_locale", {})
+    if locale not in cache:
+        with force_locale(locale):
+            cache[locale] = {name: str(state.label) for name, state in workflow.definition.states.items()}
+    return cache[locale]
+
+
+@lru_cache(maxsize=16)
+def _patterns(locale: str, width: str):
+    babel_locale = Locale.parse(locale)
+    return (
+        str(babel_locale.datetime_formats[width]).replace("'", ""),
+        dates.parse_pattern(babel_locale.date_formats[width]),
+        dates.parse_pattern(babel_locale.time_formats[width]),
+        babel_locale,
+    )
+
+
+def format_datetime(value, width: str = "short") -> str:
+    """Like flask_babel.format_datetime (the user's time zone and language), at a fraction of its cost."""
+    if not value:
+        return ""
+    joined, date_pattern, time_pattern, babel_locale = _patterns(str(get_locale()), width)
+    local = value.astimezone(get_timezone())
+    return joined.replace("{0}", time_pattern.apply(local, babel_locale)).replace(
+        "{1}", date_pattern.apply(local, babel_locale)
+    )
+
+
+@lru_cache(maxsize=8)
+def language_names(languages: tuple[str, ...]) -> dict[str, str]:
+    """Each language named in itself ("Deutsch", "English"), as a language switch shows them."""
+    return {code: Locale.parse(code).get_display_name(code).capitalize() for code in languages}

@@ -1,0 +1,56 @@
+"""Coordinators' pages: the municipality's partners and the deliveries that did not arrive."""
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..runtime import kokoma
+from ..services import partners
+from ..services.errors import ValidationError
+from .auth import require_login
+from .forms import PartnerForm, attach_errors, choices
+
+bp = Blueprint("partners", __name__, url_prefix="/partners")
+require_login(bp)
+
+
+@bp.get("/")
+def index():
+    return render_template("partners/list.html", partners=partners.partners_of(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    partners.partners_of(current_user)  # the permission check, before any form
+    return _edit(None)
+
+
+@bp.route("/<int:partner_id>", methods=["GET", "POST"])
+def edit(partner_id: int):
+    return _edit(partners.get_partner(current_user, partner_id))
+
+
+def _edit(partner):
+    form = PartnerForm(obj=partner)
+    workflow = kokoma().workflow
+    form.events.choices = choices(partners.subscribable_events(workflow).items())
+    if form.validate_on_submit():
+        try:
+            saved = partners.save_partner(current_user, partner.id if partner else None, form.to_input(), workflow)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            flash(_("%(name)s was saved.", name=saved.name), "success")
+            return redirect(url_for(".index"))
+    return render_template("partners/form.html", form=form, partner=partner), 422 if form.errors else 200
+
+
+@bp.get("/deliveries")
+def deliveries():
+    return render_template("partners/deliveries.html", rows=partners.deliveries_of(current_user))
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+def retry(delivery_id: int):
+    partners.retry_delivery(current_user, delivery_id)
+    flash(_("The message is sent again."), "success")
+    return redirect(url_for(".deliveries"))
