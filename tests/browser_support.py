@@ -1,0 +1,77 @@
+"""Headless Chromium (Debian's chromium and chromium-driver) driven by Selenium, and axe-core
+from tests/browser/node_modules, for the real-browser tests. Nothing is downloaded."""
+import json
+import shutil
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    needs = []
+    if not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists():
+        needs.append("Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+    if not AXE.exists():
+        needs.append("axe-core (npm ci --prefix tests/browser)")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        needs.append("selenium (pip install -e '.[test]')")
+    return ("real-browser tests skipped: they need " + " and ".join(needs) + "; .ci/run installs them") if needs else None
+
+
+def start_chromium(language: str = "de"):
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic", "--window-size=1024,900", f"--lang={language}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    return driver
+
+
+class LiveServer:
+    """The app on 127.0.0.1 in a thread of this process, on a free port."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def axe_violations(driver) -> list[dict]:
+    """Run axe-core on the current page for WCAG 2.1 A and AA; return its violations."""
+    driver.execute_script(AXE.read_text())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify([{id: 'axe-error', help: String(e)}])));",
+        WCAG_21_AA,
+    )
+    return json.loads(result)
+
+
+def describe(violations: list[dict]) -> str:
+    return "\n".join(
+        f"{v['id']} ({v.get('impact')}): {v.get('help')} at "
+        + ", ".join(str(node.get("target")) for node in v.get("nodes", [])[:5])
+        for v in violations
+    )

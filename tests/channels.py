@@ -1,0 +1,80 @@
+"""Real peers on loopback for the notification tests: an SMTP server and an HTTP receiver."""
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailSink:
+    """aiosmtpd on 127.0.0.1: collects every message it accepts."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.messages = []
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def start(self):
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self):
+        if self._controller:
+            self._controller.stop()
+            self._controller = None
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records each POST (header names in lower case) and
+    answers as told (200 by default)."""
+
+    def __init__(self):
+        self.requests = []
+        self.answers = []  # status codes to give, in order; then 200
+        self.hang_on = None  # the n-th request (1-based) is held open until released
+        self.release = threading.Event()
+        self.arrived = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.requests.append((headers, body))
+                number = len(receiver.requests)
+                if receiver.hang_on == number:
+                    receiver.arrived.set()
+                    receiver.release.wait(timeout=30)
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def bodies(self):
+        return [json.loads(body) for _headers, body in self.requests]
+
+    def stop(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,182 @@
+"""Fixtures in the manner of Flask's tutorial: ``app``, ``client``, ``runner`` and ``auth``.
+
+The tests run on SQLite by default and on PostgreSQL when ``KOKOMA_TEST_DATABASE_URL`` names
+one (``.ci/run`` does both). The schema is built once per run by the Alembic migrations; each
+test starts from empty tables.
+"""
+import os
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from kokoma import create_app
+from kokoma.database import db
+from kokoma.services import accounts, cases
+
+PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
+
+
+def _reset_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL:
+        _reset_postgresql(TEST_DATABASE_URL)
+        url = TEST_DATABASE_URL
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kokoma.sqlite")
+    app = create_app(_test_config(url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _test_config(url: str, instance, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-only",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "PLUGINS_DIR": None,
+        "LOAD_ENTRYPOINT_PLUGINS": False,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,  # the test client speaks HTTP
+        "NOTIFY_BACKGROUND_WORKER": False,  # tests deliver explicitly, with deliver_due()
+        # Cheap hashing keeps the suite fast; production uses argon2-cffi's defaults.
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
+    config.update(overrides)
+    return config
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own application context, as in production: its own database session
+    and ``g``, even while a test holds a context open to call services. Afterwards the test's
+    session starts afresh, so it sees what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.commit()  # end the test's read snapshot ...
+            db.session.expire_all()  # ... and reload what it had loaded
+        return response
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app with extra configuration (a plugins folder, say); tables are emptied after."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app(_test_config(database_url, tmp_path, **overrides))
+        app.test_client_class = FreshContextClient
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        if app.extensions["kokoma"].dispatcher is not None:
+            app.extensions["kokoma"].dispatcher.stop()
+        with app.app_context():
+            _empty_tables()
+            db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.test_request_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class World:
+    """Two municipalities with a facilitator and a coordinator each, made through the services."""
+
+    def __init__(self):
+        self.musterstadt = accounts.create_municipality("MST", "Stadt Musterstadt")
+        self.other = accounts.create_municipality("BHN", "Gemeinde Beispielhausen")
+        self.facilitator = self.user("fac@mst.example", "facilitator", self.musterstadt, "Jonas Albrecht")
+        self.coordinator = self.user("coord@mst.example", "coordinator", self.musterstadt, "Petra Lindner")
+        self.outsider = self.user("fac@bhn.example", "facilitator", self.other, "Markus Vogt")
+        self.admin = self.user("admin@kokoma.example", "admin", None, "Sven Admin")
+        self.advisor = self.user("advisor@spi.example", "advisor", None, "Lena Hoffmann")
+        self.other_advisor = self.user("advisor-bhn@spi.example", "advisor", None, "Kai Berger")
+        accounts.assign_advisor(self.admin, self.advisor.id, self.musterstadt.id)
+        accounts.assign_advisor(self.admin, self.other_advisor.id, self.other.id)
+
+    @staticmethod
+    def user(email, role, municipality, name="Test Person"):
+        return accounts.create_user(email=email, name=name, password=PASSWORD, role=role, municipality=municipality)
+
+    def case(self, user=None, **fields):
+        data = {"title": "Streit am Bahnhofsvorplatz", "category": "public_space", **fields}
+        return cases.create_case(user or self.facilitator, cases.CaseInput(**data)).case
+
+    def analysed_case(self, user=None, **fields):
+        analysis = {"parties": "Anwohnende, Jugendliche", "affected_groups": "Jugendliche", "glasl_stage": 3}
+        return self.case(user, **{**analysis, **fields})
+
+
+@pytest.fixture
+def world(ctx):
+    return World()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email="fac@mst.example", password=PASSWORD):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell a failure (screenshots)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -1,0 +1,233 @@
+"""Accounts and security: hashing, password rules, rate limits, sessions, headers, invitations."""
+import re
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from kokoma.database import db
+from kokoma.models import CaseAccess, User
+from kokoma.services import accounts
+from kokoma.services.errors import ValidationError
+
+from .conftest import PASSWORD, World
+
+
+def test_passwords_are_hashed_with_argon2id(world):
+    assert world.facilitator.password_hash.startswith("$argon2id$")
+
+
+def test_an_old_werkzeug_hash_is_upgraded_at_login(world):
+    user = world.facilitator
+    user.password_hash = generate_password_hash(PASSWORD, method="scrypt")
+    db.session.commit()
+    assert accounts.authenticate(user.email, "wrong password") is None
+    assert accounts.authenticate(user.email, PASSWORD) == user
+    assert db.session.get(User, user.id).password_hash.startswith("$argon2id$")
+
+
+def test_weaker_argon2_parameters_are_upgraded_at_login(app, world):
+    app.config["PASSWORD_HASH_PARAMS"] = {"time_cost": 2, "memory_cost": 2048, "parallelism": 1}
+    accounts.authenticate(world.facilitator.email, PASSWORD)
+    assert "m=2048,t=2" in db.session.get(User, world.facilitator.id).password_hash
+
+
+@pytest.mark.parametrize(
+    "password, words",
+    [("kurz", "12"), ("aaaaaaaaaaaaaaa", "5"), ("passwort1234", "common"), ("anna.roth-2026!", "name")],
+)
+def test_password_rules_say_what_is_wrong(ctx, password, words):
+    with pytest.raises(ValidationError) as refused:
+        accounts.create_user(email="anna.roth@coesfeld.example", name="Anna Roth", password=password,
+                             role="advisor", municipality=None)
+    message = refused.value.errors["password"]
+    assert words in message or {"common": "häufig", "name": "Namen"}.get(words, "?") in message
+
+
+def test_failed_logins_are_rate_limited(client, world):
+    for _ in range(10):
+        assert client.post("/login", data={"email": world.facilitator.email, "password": "falsch falsch"}).status_code == 422
+    blocked = client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Retry-After" in blocked.headers
+
+
+def test_successful_logins_do_not_count_against_the_limit(client, world):
+    for _ in range(12):
+        assert client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD}).status_code == 302
+        client.post("/logout")
+
+
+def test_the_limit_is_shared_through_redis_when_configured(make_app):
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    redis.Redis(host="127.0.0.1", port=6379).flushdb()
+    first = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", LOGIN_RATE_LIMIT="3 per minute")
+    second = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", LOGIN_RATE_LIMIT="3 per minute")
+    with first.test_request_context():
+        World()
+    data = {"email": "fac@mst.example", "password": "falsch falsch"}
+    for _ in range(3):
+        first.test_client().post("/login", data=data)
+    # Another app process, the same Redis: the limit holds there too.
+    assert second.test_client().post("/login", data=data).status_code == 429
+    redis.Redis(host="127.0.0.1", port=6379).flushdb()
+
+
+def test_session_cookie_flags(client, world, app):
+    response = client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    from kokoma.config import Defaults
+
+    assert Defaults.SESSION_COOKIE_SECURE is True  # production default; the tests speak HTTP
+
+
+def test_login_starts_a_new_session(client, world):
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_logout_needs_post_and_a_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.test_request_context():
+        World()
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    assert client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400  # no token: refused, still logged in
+    assert client.get("/cases/").status_code == 200
+    page = client.get("/cases/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/cases/").status_code == 302
+
+
+def test_deactivating_a_user_ends_their_sessions(client, world):
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert client.get("/cases/").status_code == 200
+    accounts.set_active(world.coordinator, world.facilitator.id, False)
+    assert client.get("/cases/").status_code == 302
+    assert client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD}).status_code == 422
+
+
+def test_a_role_change_ends_the_sessions_too(client, world):
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    accounts.change_role(world.coordinator, world.facilitator.id, "coordinator")
+    assert client.get("/cases/").status_code == 302
+
+
+def test_security_headers_and_a_strict_csp(client, world):
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    response = client.get("/cases/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_templates_have_no_inline_script_or_style():
+    """What the CSP would block must not be there in the first place."""
+    from pathlib import Path
+
+    for path in (Path(__file__).resolve().parent.parent / "templates").rglob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
+        assert not re.search(r"\son[a-z]+\s*=", text), path
+        assert not re.search(r"\sstyle\s*=|<style", text), path
+
+
+def test_invitation_flow(client, world):
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    response = client.post("/admin/users", data={"name": "Neue Kollegin", "email": "neu@mst.example", "role": "facilitator"})
+    page = response.get_data(as_text=True)
+    link = re.search(r'id="invitation-link" type="text" readonly value="https?://[^/]+(/invitation/[^"]+)"', page).group(1)
+    invited = db.session.scalars(select(User).where(User.email == "neu@mst.example")).one()
+    assert (invited.municipality_id, invited.role, invited.password_hash) == (world.musterstadt.id, "facilitator", "")
+    client.post("/logout")
+    assert client.post("/login", data={"email": "neu@mst.example", "password": ""}).status_code == 422
+    weak = client.post(link, data={"password": "kurz", "confirm": "kurz"})
+    assert weak.status_code == 422 and 'id="password-error"' in weak.get_data(as_text=True)
+    assert client.post(link, data={"password": "ein sicherer Satz 42", "confirm": "ein sicherer Satz 42"}).status_code == 302
+    assert client.get(link).status_code == 404  # used up
+    assert client.post("/login", data={"email": "neu@mst.example", "password": "ein sicherer Satz 42"}).status_code == 302
+
+
+def test_a_coordinator_cannot_create_advisors_or_admins(client, world):
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    response = client.post("/admin/users", data={"name": "X", "email": "x@mst.example", "role": "admin"})
+    assert response.status_code == 422
+    assert db.session.scalars(select(User).where(User.email == "x@mst.example")).first() is None
+
+
+def test_admin_assigns_advisors_and_adds_municipalities(client, world):
+    client.post("/login", data={"email": world.admin.email, "password": PASSWORD})
+    assert client.post("/admin/municipalities", data={"code": "COE", "name": "Stadt Coesfeld"}).status_code == 302
+    bad = client.post("/admin/municipalities", data={"code": "coe!", "name": ""})
+    assert bad.status_code == 422 and 'id="code-error"' in bad.get_data(as_text=True)
+    coe = accounts.municipality_by_code("COE")
+    assert client.post("/admin/assignments", data={"advisor_id": world.advisor.id, "municipality_id": coe.id}).status_code == 302
+    assert coe.id in {m.id for m in [coe]}
+    again = client.post("/admin/assignments", data={"advisor_id": world.advisor.id, "municipality_id": coe.id})
+    assert again.status_code == 422
+
+
+def test_the_access_trail_records_who_opened_which_case(client, world):
+    case = world.case()
+    client.post("/login", data={"email": world.advisor.email, "password": PASSWORD})
+    client.get(f"/cases/{case.id}")
+    client.post("/logout")
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    page = client.get("/admin/access-log").get_data(as_text=True)
+    assert world.advisor.name in page and case.reference in page
+    entry = db.session.scalars(select(CaseAccess)).one()
+    entry.action = "tampered"
+    from kokoma.models.event import AppendOnlyError
+
+    with pytest.raises(AppendOnlyError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_the_access_trail_shows_only_the_own_municipality(client, world):
+    foreign = world.case(user=world.outsider)
+    client.post("/login", data={"email": world.outsider.email, "password": PASSWORD})
+    client.get(f"/cases/{foreign.id}")
+    client.post("/logout")
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    assert foreign.reference not in client.get("/admin/access-log").get_data(as_text=True)
+
+
+def test_with_redis_down_the_login_limit_still_holds(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1", LOGIN_RATE_LIMIT="2 per minute")
+    with app.test_request_context():
+        World()
+    client = app.test_client()
+    data = {"email": "fac@mst.example", "password": "falsch falsch"}
+    assert [client.post("/login", data=data).status_code for _ in range(3)] == [422, 422, 429]
+    assert client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD}).status_code == 429
+
+
+def test_behind_a_trusted_proxy_limits_count_per_client(make_app):
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_RATE_LIMIT="2 per minute")
+    with app.test_request_context():
+        World()
+    client = app.test_client()
+    data = {"email": "nobody@mst.example", "password": "falsch falsch"}
+
+    def attempt(address, email="nobody@mst.example"):
+        return client.post("/login", data={**data, "email": email}, headers={"X-Forwarded-For": address}).status_code
+
+    assert [attempt("203.0.113.5", f"a{n}@x.example") for n in range(3)] == [422, 422, 429]
+    assert attempt("203.0.113.6", "other@x.example") == 422  # another client is not blocked

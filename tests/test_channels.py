@@ -1,0 +1,227 @@
+"""E-mail and webhooks against a real SMTP server and a real HTTP receiver on loopback."""
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select, update
+
+from kokoma.database import db, utcnow
+from kokoma.defaults.webhook import signature
+from kokoma.models import Delivery, Partner
+from kokoma.services import cases, notifications
+
+from .channels import MailSink, WebhookReceiver, free_port
+from .conftest import PASSWORD, World
+
+
+@pytest.fixture
+def mail_port():
+    return free_port()
+
+
+@pytest.fixture
+def sink(mail_port):
+    server = MailSink(mail_port).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver():
+    server = WebhookReceiver()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def channel_app(make_app, mail_port):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY="none",
+                   MAIL_SENDER="kokoma@musterstadt.example", BASE_URL="https://kokoma.musterstadt.example",
+                   NOTIFY_RETRY_BASE_SECONDS=1)
+    with app.test_request_context():
+        yield app
+
+
+def add_partner(municipality, name, **fields):
+    partner = Partner(municipality_id=municipality.id, name=name, kind="civil_society", **fields)
+    db.session.add(partner)
+    db.session.commit()
+    return partner
+
+
+def make_due():
+    db.session.execute(update(Delivery).where(Delivery.status == "pending").values(next_attempt_at=utcnow()))
+    db.session.commit()
+
+
+def test_every_subscribed_partner_gets_exactly_one_message_per_event(channel_app, sink, receiver):
+    world = World()
+    add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
+    add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
+    add_partner(world.musterstadt, "Bündnis", email="buendnis@musterstadt.example", webhook_url=receiver.url)
+    add_partner(world.other, "Fremd", email="fremd@beispielhausen.example", webhook_url=receiver.url + "?fremd")
+    case = world.analysed_case()
+    cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+    cases.fire_trigger(world.facilitator, case.id, "close", "Beigelegt", None)
+    notifications.deliver_due()
+
+    assert sorted(m["To"] for m in sink.messages) == sorted(
+        ["jugendamt@musterstadt.example", "buendnis@musterstadt.example"] * 3
+    )
+    assert len({m["Message-ID"] for m in sink.messages}) == 6
+    first = sink.messages[0]
+    assert case.reference in first["Subject"] and "Fall angelegt" in first["Subject"]
+    text = first.get_content()
+    assert "Guten Tag" in text and "https://kokoma.musterstadt.example/cases/" in text
+    assert "Anwohnende" not in text  # parties stay out unless the coordinator allows more
+
+    assert len(receiver.requests) == 6  # Polizei and Bündnis, three events each
+    assert all("fremd" not in h.get("host", "") + b.decode() for h, b in receiver.requests)
+    assert [b["event"]["kind"] for b in receiver.bodies()].count("transition") == 4
+    assert len({b["idempotency_key"] for b in receiver.bodies()}) == 6
+
+
+def test_webhooks_are_signed_minimal_and_stable(channel_app, receiver):
+    world = World()
+    partner = add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
+    detailed = add_partner(world.musterstadt, "Jugendamt", webhook_url=receiver.url + "?details", share_details=True)
+    world.analysed_case(description="Nachts Plakate", parties="Initiative X")
+    notifications.deliver_due()
+    by_partner = {b["partner"]["name"]: (h, raw, b) for (h, raw), b in zip(receiver.requests, receiver.bodies())}
+
+    headers, raw, body = by_partner["Polizei"]
+    assert headers["content-type"].startswith("application/json")
+    assert headers["x-kokoma-signature"] == signature(partner.webhook_secret, headers["x-kokoma-timestamp"], raw)
+    assert headers["x-kokoma-idempotency-key"] == body["idempotency_key"]
+    assert body["schema"] == "kokoma.notification/1"
+    assert set(body["case"]) == {"reference", "category", "state", "escalation_level", "url"}
+    assert body["municipality"] == {"code": "MST", "name": "Stadt Musterstadt"}
+
+    headers, raw, body = by_partner["Jugendamt"]
+    assert headers["x-kokoma-signature"] == signature(detailed.webhook_secret, headers["x-kokoma-timestamp"], raw)
+    assert body["case"]["description"] == "Nachts Plakate" and body["case"]["parties"] == "Initiative X"
+
+
+def test_a_webhook_answering_500_is_retried_and_then_succeeds(channel_app, receiver):
+    world = World()
+    add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
+    receiver.answers = [500, 500]
+    world.case()
+    notifications.deliver_due()
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    assert delivery.status == "pending" and "500" in delivery.last_error
+    make_due()
+    notifications.deliver_due()
+    make_due()
+    notifications.deliver_due()
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery.id)
+    assert (delivery.status, delivery.attempts) == ("sent", 3)
+    keys = {h["x-kokoma-idempotency-key"] for h, _b in receiver.requests}
+    assert keys == {delivery.idempotency_key} and len(receiver.requests) == 3
+
+
+def test_with_the_mail_server_down_work_goes_on_and_nothing_is_lost(channel_app, mail_port):
+    world = World()
+    add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example", events=["transition"])
+    worked = [world.analysed_case(title=f"Fall {n}") for n in range(5)]
+    for round_ in range(10):
+        for case in worked:
+            trigger = "start_processing" if round_ % 2 == 0 else "reanalyse"
+            moved = cases.fire_trigger(world.facilitator, case.id, trigger, "Neue Lage", None)
+            assert moved.case.state in ("processing", "analysis")
+    notifications.deliver_due()  # the SMTP server is down: every attempt fails
+    email = select(Delivery).where(Delivery.channel == "kokoma.defaults.email")
+    pending = db.session.scalars(email).all()
+    assert len(pending) == 50 and all(d.status == "pending" and d.last_error for d in pending)
+
+    sink = MailSink(mail_port).start()  # the server is back
+    try:
+        make_due()
+        notifications.deliver_due()
+        make_due()
+        notifications.deliver_due()  # a second round finds nothing left to send
+    finally:
+        sink.stop()
+    db.session.expire_all()
+    assert all(d.status == "sent" for d in db.session.scalars(email))
+    keys = [m["X-KoKoMa-Idempotency-Key"] for m in sink.messages]
+    assert len(keys) == 50 and set(keys) == {d.idempotency_key for d in pending}
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, receiver, database_url, tmp_path):
+    world = World()
+    add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
+    for n in range(6):
+        world.case(title=f"Fall {n}")
+    expected = {d.idempotency_key for d in db.session.scalars(
+        select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook"))}
+    assert len(expected) == 6
+    receiver.hang_on = 3  # the worker hangs on its third call ...
+    env = {**os.environ, "KOKOMA_DATABASE_URL": database_url, "KOKOMA_INSTANCE_PATH": str(tmp_path),
+           "KOKOMA_PLUGINS_DIR": "", "KOKOMA_SECRET_KEY": "test"}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "kokoma", "worker", "--once"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert receiver.arrived.wait(timeout=30), worker.stdout.read1().decode() if worker.poll() else "no call"
+        worker.kill()  # ... and is killed there
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    receiver.hang_on = None
+    receiver.release.set()
+    db.session.rollback()  # see what the worker wrote
+    statuses = [d.status for d in db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook"))]
+    assert statuses.count("sent") == 2 and statuses.count("pending") == 4
+    # Time passes; the dead worker's lease runs out; another worker takes over.
+    make_due()
+    notifications.deliver_due()
+    db.session.expire_all()
+    webhook_rows = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    assert all(d.status == "sent" for d in webhook_rows)
+    received = [h["x-kokoma-idempotency-key"] for h, _b in receiver.requests]
+    assert set(received) == expected  # at least once each; the interrupted one twice, same key
+
+
+def test_coordinators_manage_partners_with_clear_messages(channel_app, receiver):
+    world = World()
+    client = channel_app.test_client()
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert client.get("/partners/").status_code == 403
+    client.post("/logout")
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    bad = client.post("/partners/new", data={"name": "Jugendamt", "kind": "youth_welfare", "min_level": "low",
+                                             "webhook_url": "ftp://x", "contact": "Frau Kaya"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="webhook_url-error"' in page and "Frau Kaya" in page
+    good = client.post("/partners/new", data={
+        "name": "Jugendamt", "kind": "youth_welfare", "min_level": "elevated", "email": "ja@musterstadt.example",
+        "categories": ["public_space", "polarisation"], "events": ["created", "transition:close"], "active": "y",
+    })
+    assert good.status_code == 302
+    saved = db.session.scalars(select(Partner)).one()
+    assert (saved.municipality_id, saved.min_level, saved.categories, saved.events) == (
+        world.musterstadt.id, "elevated", ["public_space", "polarisation"], ["created", "transition:close"])
+    assert "Jugendamt" in client.get("/partners/").get_data(as_text=True)
+
+
+def test_the_documented_signature_check_accepts_real_calls_only(channel_app, receiver):
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "notifications.md").read_text()
+    code = re.search(r"### Checking the signature.*?```python\n(.*?)```", docs, re.S).group(1)
+    namespace = {}
+    exec(code, namespace)  # noqa: S102 - our own documentation
+    verify = namespace["verify"]
+    world = World()
+    partner = add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
+    world.case()
+    notifications.deliver_due()
+    (headers, body), = receiver.requests
+    named = {"X-KoKoMa-Timestamp": headers["x-kokoma-timestamp"], "X-KoKoMa-Signature": headers["x-kokoma-signature"]}
+    assert verify(partner.webhook_secret, named, body)
+    assert not verify(partner.webhook_secret, named, body.replace(b"MST", b"XXX"))
+    assert not verify("another key", named, body)

@@ -1,0 +1,60 @@
+"""The flask --app kokoma commands."""
+from sqlalchemy import func, select
+
+from kokoma.database import db
+from kokoma.demo import DEMO_PASSWORD
+from kokoma.models import Case, Municipality, User
+from kokoma.services import accounts
+
+
+def test_create_municipality_and_user(app, runner):
+    result = runner.invoke(args=["municipality", "create", "coe", "Stadt Coesfeld"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=[
+        "user", "create", "--email", "Anna@Coesfeld.example", "--name", "Anna Roth",
+        "--role", "facilitator", "--municipality", "COE",
+    ], input="ein langes Passwort\nein langes Passwort\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+        assert (user.email, user.municipality.code) == ("anna@coesfeld.example", "COE")
+        assert accounts.authenticate("ANNA@coesfeld.example", "ein langes Passwort") == user
+
+
+def test_bad_input_on_the_command_line_says_what_is_wrong(app, runner):
+    result = runner.invoke(args=["municipality", "create", "C0E!", "Coesfeld"])
+    assert result.exit_code != 0 and "code" in result.output
+    runner.invoke(args=["municipality", "create", "COE", "Coesfeld"])
+    result = runner.invoke(args=[
+        "user", "create", "--email", "a@b.example", "--name", "A", "--role", "facilitator", "--municipality", "COE",
+    ], input="kurz\nkurz\n")
+    assert result.exit_code != 0 and "password" in result.output
+    result = runner.invoke(args=[
+        "user", "create", "--email", "a@b.example", "--name", "A", "--role", "facilitator", "--municipality", "XYZ",
+    ], input="ein langes Passwort\nein langes Passwort\n")
+    assert result.exit_code != 0 and "XYZ" in result.output
+
+
+def test_demo_data_covers_every_focus_area_and_state(app, runner):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Municipality)) == 2
+        for municipality_id in db.session.scalars(select(Municipality.id)):
+            rows = db.session.execute(select(Case.category, Case.state).where(Case.municipality_id == municipality_id)).all()
+            assert {c for c, _ in rows} == {"anti_democratic", "public_space", "protest_movement", "identity_belonging",
+                                             "integration_migration", "polarisation", "other"}
+            assert {s for _, s in rows} == {"analysis", "processing", "prevention", "closed"}
+        assert set(db.session.scalars(select(User.role))) == {"facilitator", "coordinator", "advisor", "admin"}
+    for role in ("facilitator", "coordinator", "advisor", "admin"):
+        assert role in result.output
+    again = runner.invoke(args=["demo-data"])
+    assert again.exit_code != 0 and "empty" in again.output
+
+
+def test_demo_logins_work(app, runner, client):
+    runner.invoke(args=["demo-data"])
+    response = client.post("/login", data={"email": "prozess@musterstadt.example", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert "MST-" in client.get("/cases/").get_data(as_text=True)

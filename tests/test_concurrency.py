@@ -1,0 +1,172 @@
+"""Two people moving the same case at once: one wins, the other is told; no update is lost."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from kokoma.database import db
+from kokoma.models import Case, CaseEvent
+from kokoma.services import cases
+from kokoma.services.errors import ConflictError
+from kokoma.workflow import TransitionBlocked
+
+
+def test_a_stale_version_is_refused(world):
+    case = world.analysed_case()
+    seen_version = case.version
+    cases.fire_trigger(world.facilitator, case.id, "start_processing", "", seen_version)
+    with pytest.raises(ConflictError):
+        cases.fire_trigger(world.coordinator, case.id, "reanalyse", "Neue Lage", seen_version)
+    data = cases.CaseInput(title="Überschrieben?", category="other")
+    with pytest.raises(ConflictError):
+        cases.update_case(world.coordinator, case.id, seen_version, data)
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert (saved.state, saved.title) == ("processing", "Streit am Bahnhofsvorplatz")
+
+
+def test_the_page_says_the_case_was_changed_meanwhile(client, auth, world):
+    case = world.analysed_case()
+    seen_version = case.version  # what the facilitator's page shows
+    auth.login()
+    cases.fire_trigger(world.coordinator, case.id, "start_processing", "", seen_version)
+    response = client.post(f"/cases/{case.id}/transition",
+                           data={"trigger": "start_processing", "comment": "Mein Kommentar", "version": seen_version})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "inzwischen" in page and "Mein Kommentar" in page
+
+
+def test_an_edit_conflict_keeps_what_was_typed(client, auth, world):
+    case = world.case()
+    auth.login()
+    cases.update_case(world.coordinator, case.id, 1, cases.CaseInput(title="Von Petra geändert", category="other"))
+    response = client.post(f"/cases/{case.id}/edit", data={"title": "Mein Titel", "category": "polarisation", "version": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert 'value="Mein Titel"' in page and "inzwischen" in page
+    assert db.session.get(Case, case.id).title == "Von Petra geändert"
+
+
+def test_racing_threads_never_lose_a_write(app, world):
+    """Eight threads fire triggers on the same case from the same version: exactly one wins."""
+    case = world.analysed_case()
+    case_id, version = case.id, case.version
+    users = [world.facilitator, world.coordinator] * 4
+    outcomes = []
+    barrier = threading.Barrier(len(users))
+
+    def attempt(user_id):
+        with app.app_context():
+            from kokoma.models import User
+
+            user = db.session.get(User, user_id)
+            barrier.wait(timeout=10)
+            try:
+                cases.fire_trigger(user, case_id, "start_processing", "", version)
+                outcomes.append("won")
+            except ConflictError:
+                outcomes.append("conflict")
+            except TransitionBlocked:
+                outcomes.append("blocked")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(u.id,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["conflict"] * 7 + ["won"]
+    db.session.expire_all()
+    assert db.session.get(Case, case_id).version == version + 1
+    transitions = db.session.scalar(
+        select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "transition")
+    )
+    assert transitions == 1
+
+
+def test_racing_case_creation_keeps_references_unique(app, world):
+    results, barrier = [], threading.Barrier(6)
+
+    def create(n):
+        with app.app_context():
+            from kokoma.models import User
+
+            user = db.session.get(User, world.facilitator.id)
+            barrier.wait(timeout=10)
+            results.append(cases.create_case(user, cases.CaseInput(title=f"Fall {n}", category="other")).case.reference)
+            db.session.remove()
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(r[-4:] for r in results) == [f"{n:04d}" for n in range(1, 7)]
+
+
+def test_twenty_threads_on_ten_cases_lose_and_double_nothing(app, world):
+    """20 threads fire transitions and edits on the same 10 cases; every refusal is a "changed
+    meanwhile", and each case's state, version and trail agree with the attempts that won."""
+    import random
+    from collections import Counter
+
+    from kokoma.models import User
+
+    case_ids = [world.analysed_case(title=f"Fall {n}").id for n in range(10)]
+    won, refused, errors = Counter(), Counter(), []
+    lock = threading.Lock()
+    barrier = threading.Barrier(20)
+
+    def work(seed):
+        rng = random.Random(seed)
+        with app.app_context():
+            user = db.session.get(User, world.facilitator.id if seed % 2 else world.coordinator.id)
+            db.session.commit()  # hand the connection back to the pool while waiting for the others
+            barrier.wait(timeout=30)
+            for step in range(6):
+                case_id = rng.choice(case_ids)
+                db.session.rollback()  # a fresh look, as a new page load would give
+                case = db.session.get(Case, case_id, populate_existing=True)
+                version, state = case.version, case.state
+                try:
+                    if rng.random() < 0.3:
+                        data = cases.CaseInput(title=case.title, category=case.category, parties=case.parties,
+                                               affected_groups=case.affected_groups, glasl_stage=case.glasl_stage,
+                                               location=f"Ort {seed}-{step}", facilitator_id=case.facilitator_id)
+                        cases.update_case(user, case_id, version, data)
+                        kind = "edited"
+                    else:
+                        trigger = "start_processing" if state == "analysis" else "reanalyse"
+                        cases.fire_trigger(user, case_id, trigger, "Lageänderung", version)
+                        kind = "transition"
+                    with lock:
+                        won[(case_id, kind)] += 1
+                except ConflictError:
+                    with lock:
+                        refused[case_id] += 1
+                except Exception as exc:  # noqa: BLE001 - anything else is a failure of the test
+                    errors.append(repr(exc))
+            db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert sum(won.values()) + sum(refused.values()) == 120
+    db.session.expire_all()
+    for case_id in case_ids:
+        case = db.session.get(Case, case_id)
+        trail = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).all()
+        moves = [e for e in trail if e.kind == "transition"]
+        assert len(moves) == won[(case_id, "transition")]
+        assert len([e for e in trail if e.kind == "edited"]) == won[(case_id, "edited")]
+        state = "analysis"
+        for move in moves:
+            assert move.from_state == state
+            state = move.to_state
+        assert case.state == state
+        assert case.version == 1 + won[(case_id, "transition")] + won[(case_id, "edited")]

@@ -1,0 +1,117 @@
+"""No route can show or change another municipality's objects: the URL map is walked, and every
+route that takes an object id is tried with an object of another municipality."""
+import pytest
+from sqlalchemy import func, select
+
+from kokoma.database import db
+from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, Partner, Review, User
+from kokoma.services import reviews
+
+from .conftest import PASSWORD
+
+METHODS = ("GET", "POST")
+
+
+@pytest.fixture
+def foreign_objects(world):
+    """Objects of Beispielhausen, one for each kind of id a route can take."""
+    case = world.analysed_case(user=world.outsider, title="Fremder Fall")
+    reviews.request_review(world.outsider, case.id, "Bitte prüfen")
+    review = db.session.scalars(select(Review).where(Review.case_id == case.id)).one()
+    assignment = db.session.scalars(
+        select(AdvisorAssignment).where(AdvisorAssignment.municipality_id == world.other.id)
+    ).first()
+    partner = Partner(municipality_id=world.other.id, name="Jugendamt Beispielhausen", email="ja@bhn.example")
+    db.session.add(partner)
+    db.session.flush()
+    delivery = Delivery(event_id=db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id)),
+                        case_id=case.id, municipality_id=world.other.id, partner_id=partner.id,
+                        channel="kokoma.defaults.email", idempotency_key="k" * 32, status="failed")
+    db.session.add(delivery)
+    db.session.commit()
+    return {
+        "partner_id": partner.id,
+        "delivery_id": delivery.id,
+        "case_id": case.id,
+        "review_id": review.id,
+        "user_id": world.outsider.id,
+        "assignment_id": assignment.id,
+    }
+
+
+def routes_with_ids(app):
+    for rule in app.url_map.iter_rules():
+        ids = [arg for arg in rule.arguments if rule._converters[arg].__class__.__name__ == "IntegerConverter"]
+        if ids:
+            yield rule, ids
+
+
+def snapshot():
+    return (
+        db.session.scalar(select(func.count()).select_from(CaseEvent)),
+        db.session.scalar(select(func.count()).select_from(AdvisorAssignment)),
+        tuple(db.session.execute(select(Partner.id, Partner.name, Partner.active).order_by(Partner.id)).all()),
+        tuple(db.session.execute(select(Delivery.id, Delivery.status).order_by(Delivery.id)).all()),
+        tuple(db.session.execute(select(User.id, User.active, User.role).order_by(User.id)).all()),
+        tuple(db.session.execute(select(Case.id, Case.version, Case.state).order_by(Case.id)).all()),
+    )
+
+
+@pytest.mark.parametrize("who", ["facilitator", "coordinator", "advisor"])
+def test_every_route_with_an_id_answers_404_for_another_municipality(app, client, world, foreign_objects, who):
+    user = getattr(world, who)
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    before = snapshot()
+    tried = 0
+    for rule, ids in routes_with_ids(app):
+        unknown = set(ids) - set(foreign_objects)
+        assert not unknown, f"{rule.rule}: teach this test the id {unknown} (an object of another municipality)"
+        url = rule.rule
+        for arg in ids:
+            url = url.replace(f"<int:{arg}>", str(foreign_objects[arg]))
+        for method in METHODS:
+            if method not in rule.methods:
+                continue
+            response = client.open(url, method=method, data={"text": "x", "trigger": "start_processing",
+                                                             "active": "0", "role": "coordinator"})
+            assert response.status_code == 404, f"{who} {method} {url} answered {response.status_code}"
+            tried += 1
+    assert tried >= 10
+    db.session.expire_all()
+    assert snapshot() == before, "a refused request changed data"
+
+
+def test_a_changed_hidden_input_cannot_reach_another_municipality(client, world):
+    """Form fields naming foreign objects are checked too (here: the responsible facilitator)."""
+    own = world.case()
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    response = client.post(f"/cases/{own.id}/edit", data={
+        "title": "x", "category": "other", "version": "1", "facilitator_id": str(world.outsider.id),
+    })
+    assert response.status_code == 422
+    assert db.session.get(Case, own.id).facilitator_id == world.facilitator.id
+
+
+def test_a_coordinator_manages_only_own_municipality(client, world):
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert world.facilitator.email in page and world.outsider.email not in page
+    assert world.advisor.email not in page  # advisors are the admin's
+    assert client.post(f"/admin/users/{world.outsider.id}/active", data={"active": "0"}).status_code == 404
+    assert db.session.get(User, world.outsider.id).active is True
+
+
+def test_the_scope_query_is_the_only_way_to_cases(world):
+    """The service layer filters by municipality in one place: kokoma.services.access."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "kokoma"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name == "access.py" and path.parent.name == "services":
+            continue
+        text = path.read_text()
+        if re.search(r"Case\.municipality_id\s*==", text):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == [], f"filter cases through access.case_scope, not by hand: {offenders}"

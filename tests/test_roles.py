@@ -1,0 +1,149 @@
+"""Roles and isolation: the matrix of who may do what, tried over HTTP for each role."""
+import pytest
+from sqlalchemy import select
+
+from kokoma.database import db
+from kokoma.models import Case, Review
+from kokoma.services import cases, reviews
+
+from .conftest import PASSWORD
+
+ROLES = ("facilitator", "advisor", "coordinator", "admin")
+
+
+def login_as(client, world, role):
+    user = {"facilitator": world.facilitator, "advisor": world.advisor,
+            "coordinator": world.coordinator, "admin": world.admin}[role]
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return user
+
+
+@pytest.fixture
+def scene(world):
+    case = world.analysed_case(title="Streit am Jugendzentrum")
+    reviews.request_review(world.facilitator, case.id, "Bitte Einschätzung")
+    world.review = db.session.scalars(select(Review).where(Review.case_id == case.id)).one()
+    world.target = case
+    return world
+
+
+def actions(world):
+    case_id, review_id = world.target.id, world.review.id
+    facilitator_id = world.facilitator.id
+    return {
+        "list cases": ("GET", "/cases/", None),
+        "open case": ("GET", f"/cases/{case_id}", None),
+        "log case form": ("GET", "/cases/new", None),
+        "log case": ("POST", "/cases/new", {"title": "Neu", "category": "other"}),
+        "edit case": ("POST", f"/cases/{case_id}/edit", {"title": "Geändert", "category": "other", "version": "1"}),
+        "move case": ("POST", f"/cases/{case_id}/transition", {"trigger": "start_processing"}),
+        "record measure": ("POST", f"/cases/{case_id}/measure", {"kind": "dialogue", "text": "Gespräch"}),
+        "comment": ("POST", f"/cases/{case_id}/comment", {"text": "Anmerkung"}),
+        "assign": ("POST", f"/cases/{case_id}/assign", {"facilitator_id": str(facilitator_id), "advisor_id": ""}),
+        "request review": ("POST", f"/cases/{case_id}/review", {"question": "Bitte prüfen"}),
+        "review queue": ("GET", "/reviews/", None),
+        "give review": ("POST", f"/reviews/{review_id}", {"recommendation": "continue", "text": "Gut so"}),
+        "manage users": ("GET", "/admin/users", None),
+        "access trail": ("GET", "/admin/access-log", None),
+        "municipalities": ("GET", "/admin/municipalities", None),
+        "advisors' assignments": ("GET", "/admin/assignments", None),
+    }
+
+
+OK, NO, HIDDEN = "ok", "forbidden", "not found"
+# The matrix of the issue, as answers: ok (2xx/3xx), forbidden (403) or not found (404: the
+# object lies outside what the role sees at all).
+MATRIX = {
+    #                        facilitator advisor  coordinator admin
+    "list cases":            (OK,        OK,      OK,         OK),
+    "open case":             (OK,        OK,      OK,         HIDDEN),
+    "log case form":         (OK,        NO,      OK,         NO),
+    "log case":              (OK,        NO,      OK,         NO),
+    "edit case":             (OK,        NO,      OK,         HIDDEN),
+    "move case":             (OK,        NO,      OK,         HIDDEN),
+    "record measure":        (OK,        NO,      OK,         HIDDEN),
+    "comment":               (OK,        OK,      OK,         HIDDEN),
+    "assign":                (OK,        NO,      OK,         HIDDEN),
+    "request review":        (OK,        NO,      OK,         HIDDEN),
+    "review queue":          (NO,        OK,      NO,         NO),
+    "give review":           (NO,        OK,      NO,         HIDDEN),
+    "manage users":          (NO,        NO,      OK,         OK),
+    "access trail":          (NO,        NO,      OK,         NO),
+    "municipalities":        (NO,        NO,      NO,         OK),
+    "advisors' assignments": (NO,        NO,      NO,         OK),
+}
+
+
+def answer(status: int) -> str:
+    return {403: NO, 404: HIDDEN}.get(status, OK if status < 400 or status == 422 else f"error {status}")
+
+
+@pytest.mark.parametrize("role_index, role", list(enumerate(ROLES)))
+@pytest.mark.parametrize("action", list(MATRIX))
+def test_the_role_matrix(client, scene, role_index, role, action):
+    login_as(client, scene, role)
+    method, url, data = actions(scene)[action]
+    response = client.open(url, method=method, data=data)
+    assert answer(response.status_code) == MATRIX[action][role_index], (role, action, response.status_code)
+
+
+def test_the_matrix_covers_every_action_a_role_can_have():
+    from kokoma.services.access import PERMISSIONS
+
+    assert len(MATRIX) >= len(PERMISSIONS)
+
+
+def test_an_advisor_sees_only_assigned_municipalities(client, world):
+    own = world.case(title="Fall in Musterstadt")
+    foreign = world.case(user=world.outsider, title="Fall in Beispielhausen")
+    login_as(client, world, "advisor")
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "Fall in Musterstadt" in page and "Fall in Beispielhausen" not in page
+    assert client.get(f"/cases/{foreign.id}").status_code == 404
+    assert client.get(f"/cases/{own.id}").status_code == 200
+
+
+def test_an_admin_sees_case_content_only_where_assigned(client, world):
+    from kokoma.services import accounts
+
+    case = world.case(title="Vertraulicher Fall")
+    login_as(client, world, "admin")
+    assert "Vertraulicher Fall" not in client.get("/cases/").get_data(as_text=True)
+    assert client.get(f"/cases/{case.id}").status_code == 404
+    accounts.assign_advisor(world.admin, world.admin.id, world.musterstadt.id)
+    assert client.get(f"/cases/{case.id}").status_code == 200
+
+
+def test_an_advisor_cannot_change_case_data(client, world):
+    case = world.analysed_case()
+    login_as(client, world, "advisor")
+    assert client.get(f"/cases/{case.id}/edit").status_code == 403
+    client.post(f"/cases/{case.id}/edit", data={"title": "Vom Berater", "category": "other", "version": "1"})
+    assert db.session.get(Case, case.id).title != "Vom Berater"
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'/cases/{case.id}/edit"' not in page and 'name="trigger"' not in page
+
+
+def test_my_cases_lists_what_the_user_is_responsible_for(client, world):
+    mine = world.case(title="Meiner")
+    other = world.case(title="Fremd zugewiesen")
+    cases.assign_case(world.coordinator, other.id, None, world.coordinator.id, None)
+    cases.assign_case(world.coordinator, mine.id, None, world.facilitator.id, world.advisor.id)
+    login_as(client, world, "facilitator")
+    page = client.get("/cases/?mine=y").get_data(as_text=True)
+    assert "Meiner" in page and "Fremd zugewiesen" not in page
+    client.post("/logout")
+    login_as(client, world, "advisor")
+    page = client.get("/cases/?mine=y").get_data(as_text=True)
+    assert "Meiner" in page and "Fremd zugewiesen" not in page
+
+
+def test_assigning_an_advisor_of_another_municipality_is_refused(client, world):
+    case = world.case()
+    login_as(client, world, "facilitator")
+    response = client.post(f"/cases/{case.id}/assign",
+                           data={"facilitator_id": str(world.facilitator.id), "advisor_id": str(world.other_advisor.id)})
+    assert response.status_code == 422
+    assert 'id="advisor_id-error"' in response.get_data(as_text=True)
+    assert db.session.get(Case, case.id).advisor_id is None
