@@ -1,0 +1,59 @@
+-- wrk script for benchmarks/bench_load.py: logged-in users mixing list, detail, search and
+-- transitions. The Python side writes users.lua (sessions, CSRF tokens, case ids) and MIX.
+local users = dofile(os.getenv("KOKOMA_LOAD_USERS"))
+local mix = os.getenv("KOKOMA_LOAD_MIX") or "mixed"
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(id * 7919)
+  s2xx, s302, s4xx, s5xx, other = 0, 0, 0, 0, 0
+end
+
+local function pick(list) return list[math.random(#list)] end
+
+local function transition(user)
+  local triggers = {"start_processing", "reanalyse"}
+  local body = "csrf_token=" .. user.csrf .. "&trigger=" .. pick(triggers) .. "&comment=Lastlauf"
+  return wrk.format("POST", "/cases/" .. pick(user.cases) .. "/transition", {
+    ["Cookie"] = user.cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Referer"] = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port .. "/" }, body)
+end
+
+function request()
+  local user = pick(users)
+  local headers = {["Cookie"] = user.cookie}
+  local r = math.random(100)
+  if mix == "list" then return wrk.format("GET", "/cases/?per_page=50", headers) end
+  if mix == "transition" then return transition(user) end
+  if mix == "baseline" then return wrk.format("GET", "/cases/" .. user.municipality, headers) end
+  if r <= 50 then return wrk.format("GET", "/cases/?per_page=50", headers) end
+  if r <= 75 then return wrk.format("GET", "/cases/" .. pick(user.cases), headers) end
+  if r <= 90 then return wrk.format("GET", "/cases/?per_page=50&q=" .. pick({"Stadtteiltreff", "Nr.+12", "MST"}), headers) end
+  return transition(user)
+end
+
+function response(status, headers, body)
+  if status == 302 then s302 = s302 + 1
+  elseif status >= 500 then s5xx = s5xx + 1
+  elseif status >= 400 then s4xx = s4xx + 1
+  elseif status >= 200 and status < 300 then s2xx = s2xx + 1
+  else other = other + 1 end
+end
+
+function done(summary, latency, requests)
+  local t = {s2xx = 0, s302 = 0, s4xx = 0, s5xx = 0, other = 0}
+  for _, thread in ipairs(threads) do
+    for k, _ in pairs(t) do t[k] = t[k] + thread:get(k) end
+  end
+  io.write(string.format("RESULT requests=%d seconds=%.2f p50=%.2f p95=%.2f p99=%.2f s2xx=%d s302=%d s4xx=%d s5xx=%d other=%d errors=%d\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, t.s2xx, t.s302, t.s4xx, t.s5xx, t.other,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
