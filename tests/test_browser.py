@@ -76,22 +76,35 @@ class Site:
         self.click_and_wait(f"{form_css} button[type=submit]")
 
     def click_and_wait(self, target):
-        """Click something (an element or a CSS selector) that loads a new page, and wait until it has."""
-        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-        from selenium.webdriver.support import expected_conditions
+        """Click something (an element or a CSS selector) that loads a new page, and wait until the
+        new page has loaded. The old page is marked on its window object, which a navigation
+        replaces; element references to the old page are not used for waiting, because Chromium
+        sometimes answers them with an inspector error instead of "stale element"."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
+        self.driver.execute_script("window.kokomaOldPage = true;")
         for attempt in range(3):
-            page = self.find("html")
-            element = self.find(target) if isinstance(target, str) else target
             try:
-                element.click()
+                (self.find(target) if isinstance(target, str) else target).click()
                 break
-            except (StaleElementReferenceException, WebDriverException):
-                # The page was still settling (e.g. right after axe ran); find it again.
+            except WebDriverException:
+                # The page was still settling (e.g. right after axe ran): find the target again,
+                # unless the click went through after all.
+                if self._left_old_page():
+                    break
                 if attempt == 2 or not isinstance(target, str):
                     raise
-        WebDriverWait(self.driver, 10).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 10, ignored_exceptions=(WebDriverException,)).until(
+            lambda driver: self._left_old_page() and driver.execute_script("return document.readyState") == "complete")
+
+    def _left_old_page(self):
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            return not self.driver.execute_script("return window.kokomaOldPage === true;")
+        except WebDriverException:
+            return False  # mid-navigation: no document to ask yet
 
     def text(self):
         return self.find("body").text
