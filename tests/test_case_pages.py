@@ -131,9 +131,30 @@ def test_the_list_filters_by_state_category_and_level(client, auth, world, query
 
 
 def test_unknown_filter_values_show_a_message_not_an_error(client, auth, world):
+    world.case(title="Platz", category="public_space")
     auth.login()
     response = client.get("/cases/?level=apocalyptic&per_page=7")
     assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="level-error"' in page and 'aria-describedby="level-error"' in page  # at its field
+    assert 'id="per_page-error"' in page
+    assert "<td>Platz</td>" in page  # the other filters still apply; nothing is hidden by the bad one
+
+
+def test_the_filter_bar_marks_what_is_chosen_and_flags_nothing_unasked(client, auth, world):
+    auth.login()
+    plain = client.get("/cases/?per_page=10").get_data(as_text=True)
+    assert "aria-invalid" not in plain and 'class="error"' not in plain
+    assert re.search(r'<option selected value="10">', plain)
+    chosen = client.get("/cases/?state=processing&level=high").get_data(as_text=True)
+    assert re.search(r'<option selected value="processing">Bearbeitung</option>', chosen)
+    assert re.search(r'<option selected value="high">', chosen)
+    again = client.get("/cases/").get_data(as_text=True)  # the kept HTML of one request never leaks into the next
+    assert 'selected value="processing"' not in again and 'selected value="high"' not in again
+    assert re.search(r'<option selected value="">', again)
+    client.post("/language", data={"locale": "en", "next": "/cases/"})
+    english = client.get("/cases/?state=processing").get_data(as_text=True)
+    assert re.search(r'<option selected value="processing">Processing</option>', english)
 
 
 def test_the_list_pages_through_all_cases(client, auth, world):

@@ -1,6 +1,6 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
 from flask import Flask, current_app, redirect, render_template, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(429, lambda _e: (render_template("error.html", code=429), 429))
 
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
-    app.jinja_env.filters["datetime"] = labels.format_datetime
+    app.jinja_env.filters["datetime"] = labels.datetime_filter
 
     @app.before_request
     def _start_dispatcher():
@@ -45,10 +45,14 @@ def init_app(app: Flask) -> None:
     def vocabulary():
         locale = str(get_locale())
         state_names = labels.state_labels(kokoma().workflow, locale)
+        user = current_user._get_current_object()  # resolved once, not through the proxy per check
         return {
             **labels.vocabulary(locale),
-            "state_label": lambda state: state_names.get(state, state),
-            "can": lambda action: access.can(current_user, action),
+            "request_locale": locale,
+            "request_zone": str(get_timezone()),
+            "STATES": state_names,
+            "state_label": state_names.__getitem__,
+            "can": lambda action: access.can(user, action),
             "get_locale": get_locale,
             "other_languages": lambda: [
                 (code, name) for code, name in labels.language_names(tuple(current_app.config["LANGUAGES"])).items()

@@ -1,6 +1,7 @@
 """Case pages: list, intake, detail with timeline and triggers, edit."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -9,6 +10,7 @@ from ..services import access, access_log, accounts, partners, reviews
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
+from . import labels
 from .auth import require_login
 from .forms import (
     AssignForm,
@@ -31,10 +33,9 @@ require_login(bp)
 def index():
     config = current_app.config
     form = CaseFilterForm(request.args)
-    form.state.choices = choices(((s.name, s.label) for s in kokoma().workflow.definition.states.values()), empty=_("all"))
-    form.per_page.choices = choices((n, str(n)) for n in config["CASES_PER_PAGE_CHOICES"])
-    if not form.per_page.data:
-        form.per_page.data = str(config["CASES_PER_PAGE"])
+    locale = str(get_locale())
+    form.offer(labels.vocabulary(locale), labels.state_labels(kokoma().workflow, locale),
+               config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"])
     form.validate()
     clean = lambda field: field.data if field.data and not field.errors else None  # noqa: E731
     page = case_service.list_cases(

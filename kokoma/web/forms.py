@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -35,6 +36,26 @@ class OptionalSelectField(SelectField):
 
     def process_data(self, value):
         self.data = "" if value is None else str(value)
+
+
+class FilterSelectField(SelectField):
+    """A select of the case list's filter bar. Its HTML depends only on its options and the
+    chosen value, and the list renders the same few on every request, so the rendered HTML is
+    kept (at most a few hundred variants) instead of being built option by option each time."""
+
+    _rendered: dict = {}
+    _KEEP = 512
+
+    def __call__(self, **kwargs):
+        if kwargs or self.errors:
+            return super().__call__(**kwargs)
+        key = (self.id, self.name, self.data, tuple((c.value, str(c.label)) for c in self.choices))
+        html = self._rendered.get(key)
+        if html is None:
+            if len(self._rendered) >= self._KEEP:
+                self._rendered.clear()
+            html = self._rendered[key] = super().__call__()
+        return html
 
 
 def glasl_label(stage: int) -> str:
@@ -260,10 +281,22 @@ class CaseFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: filters are bookmarkable
 
-    state = SelectField(_l("State"), choices=[], validators=[Optional()])
-    category = SelectField(_l("Focus area"), choices=choices(CATEGORIES.items(), empty=_l("all")), validators=[Optional()])
-    level = SelectField(_l("Escalation level"), choices=choices(LEVELS.items(), empty=_l("all")), validators=[Optional()])
-    per_page = SelectField(_l("Per page"), choices=[], validators=[Optional()])
+    # default "": an absent filter is the "all" option, not a choice to refuse
+    state = FilterSelectField(_l("State"), choices=[], default="", validators=[Optional()])
+    category = FilterSelectField(_l("Focus area"), choices=[], default="", validators=[Optional()])
+    level = FilterSelectField(_l("Escalation level"), choices=[], default="", validators=[Optional()])
+    per_page = FilterSelectField(_l("Per page"), choices=[], validators=[Optional()])
     mine = BooleanField(_l("Only my cases"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    description=_l("Reference or words of the title"))
+                    render_kw={"type": "search", "placeholder": _l("Reference or words of the title")})
+
+    def offer(self, vocabulary: dict, state_labels: dict, page_sizes, default_page_size: int) -> None:
+        """Fill the options from labels already translated for the request's language (one
+        gettext per label and language, not one per option and request)."""
+        everything = _("all")
+        self.state.choices = choices(state_labels.items(), empty=everything)
+        self.category.choices = choices(vocabulary["CATEGORIES"].items(), empty=everything)
+        self.level.choices = choices(vocabulary["LEVELS"].items(), empty=everything)
+        self.per_page.choices = choices((n, str(n)) for n in page_sizes)
+        if not self.per_page.data:
+            self.per_page.data = str(default_page_size)
