@@ -188,10 +188,13 @@ def main():
                 get("/cases/?per_page=50")
             with counter.counting() as detail_q:
                 get(f"/cases/{detail_id}")
+            with counter.counting() as overview_q:
+                get("/overview/")
             list_t = timed(lambda: get("/cases/?per_page=50"), args.repeat)
             filtered_t = timed(lambda: get("/cases/?per_page=50&state=processing&level=high"), args.repeat)
             older_t = timed(lambda: get(f"/cases/?per_page=50&after={middle}"), args.repeat)
             detail_t = timed(lambda: get(f"/cases/{detail_id}"), args.repeat)
+            overview_t = timed(lambda: get("/overview/"), args.repeat)
             flips = iter(range(10**9))
 
             def transition():
@@ -204,26 +207,31 @@ def main():
             # Whole rounds there and back, so every case ends where it started.
             transition_t = timed(transition, 2 * len(pool) * max(1, args.repeat // (2 * len(pool))))
             events = db.session.scalar(select(func.count()).select_from(CaseEvent))
-            rows.append((size, seconds, list_t, filtered_t, older_t, detail_t, transition_t,
-                         list10["statements"], list50["statements"], detail_q["statements"], events))
+            rows.append((size, seconds, list_t, filtered_t, older_t, detail_t, overview_t, transition_t,
+                         list10["statements"], list50["statements"], detail_q["statements"],
+                         overview_q["statements"], events))
 
     print(f"KoKoMa benchmark on {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"{__import__('os').cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'} {db_version}")
     print(f"{OTHER_MUNICIPALITY_CASES} cases of another municipality besides; times in ms as p50/p95 over {args.repeat} runs\n")
-    header = ("cases", "seed s", "list@50", "filtered", "older page", "detail", "transition", "q list@10", "q list@50", "q detail")
+    header = ("cases", "seed s", "list@50", "filtered", "older page", "detail", "overview", "transition",
+              "q list@10", "q list@50", "q detail", "q overview")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for size, seconds, *timings, q10, q50, qd, _events in rows:
-        cells = [f"{size:,}", f"{seconds:.1f}"] + [f"{p50:.1f} / {p95:.1f}" for p50, p95 in timings] + [str(q10), str(q50), str(qd)]
+    for size, seconds, *timings, q10, q50, qd, qo, _events in rows:
+        cells = ([f"{size:,}", f"{seconds:.1f}"] + [f"{p50:.1f} / {p95:.1f}" for p50, p95 in timings]
+                 + [str(q10), str(q50), str(qd), str(qo)])
         print("| " + " | ".join(cells) + " |")
     first, last = rows[0], rows[-1]
-    print(f"\nratio {last[0]:,} / {first[0]:,} cases (p50): list {last[2][0] / first[2][0]:.2f}x, "
-          f"filtered list {last[3][0] / first[3][0]:.2f}x, detail {last[5][0] / first[5][0]:.2f}x, "
-          f"transition {last[6][0] / first[6][0]:.2f}x")
-    print(f"queries for 10 rows vs 50 rows on the list page: {first[7]} vs {first[8]}"
-          + (" (equal)" if all(r[7] == r[8] for r in rows) else " (DIFFERENT)"))
 
+    def ratio(column):
+        return last[column][0] / first[column][0]
+
+    print(f"\nratio {last[0]:,} / {first[0]:,} cases (p50): list {ratio(2):.2f}x, filtered list {ratio(3):.2f}x, "
+          f"detail {ratio(5):.2f}x, overview {ratio(6):.2f}x, transition {ratio(7):.2f}x")
+    print(f"queries for 10 rows vs 50 rows on the list page: {first[8]} vs {first[9]}"
+          + (" (equal)" if all(r[8] == r[9] for r in rows) else " (DIFFERENT)"))
 
 if __name__ == "__main__":
     main()

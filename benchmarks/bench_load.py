@@ -1,15 +1,20 @@
-"""Load on loopback: gunicorn + PostgreSQL, logged-in users, 100k cases in 20 municipalities.
+"""Load on loopback: gunicorn + PostgreSQL, logged-in users, 1k and 100k cases in 20 municipalities.
 
     .venv/bin/python benchmarks/bench_load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/<db>
 
-WIPES the public schema of that database. Needs `wrk` (Debian package). Steps:
-1. migrate; seed 100,000 cases over 20 municipalities (timed; the aim is under a minute);
-2. serve KoKoMa with `flask --app kokoma serve` (gunicorn) and log in one facilitator per
+Needs `wrk` (Debian package). In that database it (re)creates two schemas, kokoma_1k and
+kokoma_100k, and leaves everything else alone. Steps:
+1. migrate both; seed 1,000 cases into one and 100,000 into the other, each over 20
+   municipalities (the 100k seeding is timed; the aim is under a minute);
+2. serve each with `flask --app kokoma serve` (gunicorn), side by side, and the baseline: a
+   minimal Flask + SQLAlchemy app (benchmarks/baseline_app.py) reading the same 50 rows of the
+   100k schema with one query, under the same gunicorn settings; log in one facilitator per
    municipality; wrk replays their sessions (cookie and CSRF token) against 127.0.0.1 only;
-3. at 1,000 and at 100,000 cases: the list page (50 rows) alone and transitions alone;
-4. at 100,000 cases: a 60 s mix of list 50 %, detail 25 %, search 15 %, transitions 10 %;
-5. the baseline: a minimal Flask + SQLAlchemy app (benchmarks/baseline_app.py) reading the same
-   50 rows with one query, under the same gunicorn settings and the same wrk load.
+3. in rounds, interleaved so that all three see the same machine (its neighbours make single
+   runs noisy): the list page (50 rows) at 1k, at 100k, and the baseline; then transitions at
+   1k and at 100k. Transitions move each wrk thread's own cases back and forth, so that every
+   transition is one the case allows. The median round of each is shown;
+4. at 100,000 cases: a mix of list 50 %, detail 25 %, search 15 %, transitions 10 % (60 s).
 It prints throughput, p50/p95/p99 latency, 5xx responses and lost writes (transitions answered
 as done whose event is missing), and the two ratios of the issue.
 """
@@ -35,20 +40,28 @@ sys.path.insert(0, str(ROOT))
 from kokoma import create_app  # noqa: E402
 from kokoma.database import db, utcnow  # noqa: E402
 from kokoma.domain import CATEGORIES, level_for  # noqa: E402
-from kokoma.models import Case, CaseEvent, Municipality, User  # noqa: E402
+from kokoma.models import Case, CaseEvent, Municipality  # noqa: E402
 from kokoma.services import accounts  # noqa: E402
 
 PASSWORD = "load testing the pages"
 MUNICIPALITIES = 20
 WORKERS, THREADS = 4, 2
+WRK_THREADS = 2
+CASES_PER_USER = 30
 GLASL_POINTS = {1: 5, 2: 10, 3: 20, 4: 30, 5: 40, 6: 55, 7: 65, 8: 80, 9: 90}
 
 
-def reset(url):
+def schema_url(url, schema):
+    """The database URL with ``schema`` first on the search path."""
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+
+
+def reset(url, schemas):
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        for schema in schemas:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
 
 
@@ -107,18 +120,85 @@ def login(base, email):
 
 
 def write_users(path, sessions):
+    """users.lua for load.lua: each user's session, CSRF token, municipality and cases (id, state)."""
     lines = ["return {"]
-    for cookie, token, municipality_id, case_ids in sessions:
-        ids = ", ".join(str(i) for i in case_ids)
-        lines.append(f'  {{cookie = "{cookie}", csrf = "{urllib.parse.quote(token)}", municipality = {municipality_id}, cases = {{{ids}}}}},')
+    for cookie, token, municipality_id in sessions:
+        cases = db.session.execute(
+            select(Case.id, Case.state).where(Case.municipality_id == municipality_id,
+                                              Case.state.in_(("analysis", "processing")))
+            .order_by(Case.id.desc()).limit(CASES_PER_USER)  # the newest: cases no earlier run has moved
+        ).all()
+        listed = ", ".join(f'{{{case_id}, "{state}"}}' for case_id, state in cases)
+        lines.append(f'  {{cookie = "{cookie}", csrf = "{urllib.parse.quote(token)}", municipality = {municipality_id}, cases = {{{listed}}}}},')
     lines.append("}")
     path.write_text("\n".join(lines))
 
 
+class Site:
+    """One KoKoMa on its own schema, served by gunicorn, with logged-in facilitators."""
+
+    def __init__(self, name, url, port, workdir):
+        self.name, self.url, self.port = name, url, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.instance = workdir / name
+        self.instance.mkdir()
+        self.users_file = self.instance / "users.lua"
+        self.app = create_app({"INSTANCE_PATH": str(self.instance), "SQLALCHEMY_DATABASE_URI": url,
+                               "PLUGINS_DIR": None, "NOTIFY_BACKGROUND_WORKER": False})
+        self.env = {**os.environ, "KOKOMA_DATABASE_URL": url, "KOKOMA_INSTANCE_PATH": str(self.instance),
+                    "KOKOMA_PLUGINS_DIR": "", "KOKOMA_SECRET_KEY": "load-test-only",
+                    "KOKOMA_SESSION_COOKIE_SECURE": "false", "KOKOMA_LOGIN_RATE_LIMIT": "100000 per minute",
+                    "PYTHONPATH": str(ROOT)}
+        self.server = None
+
+    def populate(self, per_municipality):
+        """Migrate, add 20 municipalities with a facilitator each, seed; returns the seconds seeding took."""
+        from flask_migrate import upgrade
+
+        with self.app.app_context():
+            upgrade()
+            self.people = []
+            for n in range(MUNICIPALITIES):
+                code = "M" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n] + "X"
+                m = accounts.create_municipality(code, f"Kommune {n + 1}")
+                f = accounts.create_user(email=f"f{n}@{code.lower()}.example", name=f"Prozess {n}",
+                                         password=PASSWORD, role="facilitator", municipality=m)
+                self.people.append((m, f))
+            return seed([m for m, _ in self.people], [f for _, f in self.people], per_municipality, 0)
+
+    def start(self):
+        self.server = serve([sys.executable, "-m", "flask", "--app", "kokoma", "serve", "--bind",
+                             f"127.0.0.1:{self.port}", "--workers", str(WORKERS), "--threads", str(THREADS)],
+                            self.env, self.port)
+        self.sessions = [(*login(self.base, f.email), m.id) for m, f in self.people]
+        self.write_users()
+
+    def write_users(self):
+        with self.app.app_context():
+            write_users(self.users_file, self.sessions)
+
+    def settle(self):
+        """After seeding: dirty pages written, caches and workers warm."""
+        with self.app.app_context(), db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("CHECKPOINT"))
+        time.sleep(2)
+        wrk(self.base, self.users_file, "list", 5)
+
+    def transition_events(self):
+        with self.app.app_context():
+            return db.session.scalar(
+                select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "transition"))
+
+    def stop(self):
+        if self.server is not None:
+            stop(self.server)
+
+
 def wrk(base, users_file, mix, seconds, connections=16):
-    env = {**os.environ, "KOKOMA_LOAD_USERS": str(users_file), "KOKOMA_LOAD_MIX": mix}
+    env = {**os.environ, "KOKOMA_LOAD_USERS": str(users_file), "KOKOMA_LOAD_MIX": mix,
+           "KOKOMA_LOAD_THREADS": str(WRK_THREADS)}
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(ROOT / "benchmarks" / "load.lua"), base],
+        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(ROOT / "benchmarks" / "load.lua"), base],
         env=env, capture_output=True, text=True, timeout=seconds + 60,
     ).stdout
     values = dict(re.findall(r"(\w+)=([\d.]+)", out.split("RESULT", 1)[1]))
@@ -139,98 +219,95 @@ def stop(process):
     process.wait(timeout=30)
 
 
-def transition_events():
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "transition"))
-
-
 def row(name, r):
     return (f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
             f"{int(r['s5xx'])} | {int(r['s4xx'])} | {int(r['errors'])} |")
+
+
+def median_run(runs):
+    """Of several rounds of the same run, the one with the median throughput (the machine's
+    neighbours make single rounds noisy; rounds of compared runs are interleaved)."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--seconds", type=int, default=60, help="length of the mixed run")
-    parser.add_argument("--phase-seconds", type=int, default=15, help="length of each single-page run")
+    parser.add_argument("--round-seconds", type=int, default=10, help="length of each round of a single-page run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per single-page run (the median is shown)")
     args = parser.parse_args()
-    url = args.database_url
     workdir = Path(tempfile.mkdtemp(prefix="kokoma-load-"))
-    reset(url)
-    app = create_app({"INSTANCE_PATH": str(workdir), "SQLALCHEMY_DATABASE_URI": url, "PLUGINS_DIR": None,
-                      "NOTIFY_BACKGROUND_WORKER": False})
-    from flask_migrate import upgrade
+    reset(args.database_url, ("kokoma_1k", "kokoma_100k"))
+    small = Site("1k", schema_url(args.database_url, "kokoma_1k"), 18731, workdir)
+    large = Site("100k", schema_url(args.database_url, "kokoma_100k"), 18732, workdir)
+    baseline_port = 18733
+    baseline_base = f"http://127.0.0.1:{baseline_port}"
+    small.populate(50)
+    seconds_100k = large.populate(5000)
+    rounds = {}
 
-    port, baseline_port = 18731, 18732
-    env = {**os.environ, "KOKOMA_DATABASE_URL": url, "KOKOMA_INSTANCE_PATH": str(workdir), "KOKOMA_PLUGINS_DIR": "",
-           "KOKOMA_SECRET_KEY": "load-test-only", "KOKOMA_SESSION_COOKIE_SECURE": "false",
-           "KOKOMA_LOGIN_RATE_LIMIT": "100000 per minute", "PYTHONPATH": str(ROOT)}
-    base = f"http://127.0.0.1:{port}"
-    results = {}
-    with app.app_context():
-        upgrade()
-        municipalities, facilitators = [], []
-        for n in range(MUNICIPALITIES):
-            code = "M" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n] + "X"
-            m = accounts.create_municipality(code, f"Kommune {n + 1}")
-            municipalities.append(m)
-            facilitators.append(accounts.create_user(email=f"f{n}@{code.lower()}.example", name=f"Prozess {n}",
-                                                     password=PASSWORD, role="facilitator", municipality=m))
-        seed_small = seed(municipalities, facilitators, 50, 0)  # 1,000 cases
-        server = serve([sys.executable, "-m", "flask", "--app", "kokoma", "serve", "--bind", f"127.0.0.1:{port}",
-                        "--workers", str(WORKERS), "--threads", str(THREADS)], env, port)
-        try:
-            def sessions():
-                made = []
-                for m, f in zip(municipalities, facilitators):
-                    cookie, token = login(base, f.email)
-                    ids = db.session.scalars(select(Case.id).where(Case.municipality_id == m.id, Case.state.in_(("analysis", "processing"))).limit(30)).all()
-                    made.append((cookie, token, m.id, ids))
-                return made
+    def measure(name, target, users_file, mix):
+        rounds.setdefault(name, []).append(wrk(target, users_file, mix, args.round_seconds))
 
-            users_file = workdir / "users.lua"
-            write_users(users_file, sessions())
-            wrk(base, users_file, "list", 3)  # warm-up
-            results["list 1k"] = wrk(base, users_file, "list", args.phase_seconds)
-            results["transition 1k"] = wrk(base, users_file, "transition", args.phase_seconds)
-
-            seed_large = seed(municipalities, facilitators, 4950, 50)  # to 100,000 cases
-            results["list 100k"] = wrk(base, users_file, "list", args.phase_seconds)
-            results["transition 100k"] = wrk(base, users_file, "transition", args.phase_seconds)
-
-            before = transition_events()
-            results["mixed 100k"] = wrk(base, users_file, "mixed", args.seconds)
-            time.sleep(2)  # let requests still in flight when wrk stopped finish
-            written = transition_events() - before
-            # A lost write is a transition answered as done whose event is missing. Requests cut
-            # off by wrk at the end may be done without wrk seeing the answer: those are extra.
-            lost = max(0, int(results["mixed 100k"]["s302"]) - written)
-            unseen = max(0, written - int(results["mixed 100k"]["s302"]))
-        finally:
-            stop(server)
+    baseline = None
+    try:
+        small.start()
+        large.start()
         baseline = serve([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-b",
-                          f"127.0.0.1:{baseline_port}", "benchmarks.baseline_app:app"], env, baseline_port)
-        try:
-            results["baseline 100k"] = wrk(f"http://127.0.0.1:{baseline_port}", users_file, "baseline", args.phase_seconds)
-        finally:
+                          f"127.0.0.1:{baseline_port}", "benchmarks.baseline_app:app"], large.env, baseline_port)
+        small.settle()
+        large.settle()
+        for _ in range(args.rounds):
+            measure("list 1k", small.base, small.users_file, "list")
+            measure("list 100k", large.base, large.users_file, "list")
+            measure("baseline 100k", baseline_base, large.users_file, "baseline")
+        for _ in range(args.rounds):
+            for site in (small, large):
+                site.write_users()  # the cases' states as the last round left them
+                measure(f"transition {site.name}", site.base, site.users_file, "transition")
+
+        large.write_users()
+        before = large.transition_events()
+        mixed = wrk(large.base, large.users_file, "mixed", args.seconds)
+        time.sleep(2)  # let requests still in flight when wrk stopped finish
+        written = large.transition_events() - before
+        # A lost write is a transition answered as done whose event is missing. Requests cut
+        # off by wrk at the end may be done without wrk seeing the answer: those are extra.
+        lost = max(0, int(mixed["s302"]) - written)
+        unseen = max(0, written - int(mixed["s302"]))
+    finally:
+        small.stop()
+        large.stop()
+        if baseline is not None:
             stop(baseline)
+    with large.app.app_context():
         version = db.session.scalar(text("show server_version"))
         total = db.session.scalar(select(func.count()).select_from(Case))
 
+    results = {name: median_run(runs) for name, runs in rounds.items()}
+    results["mixed 100k"] = mixed
     print(f"KoKoMa load run on {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"PostgreSQL {version}; gunicorn {WORKERS} workers x {THREADS} threads; wrk 2 threads x 16 connections, loopback")
-    print(f"seeding: 1,000 cases in {seed_small:.1f} s; up to {total:,} cases in 20 municipalities in a further {seed_large:.1f} s")
+          f"PostgreSQL {version}; gunicorn {WORKERS} workers x {THREADS} threads; "
+          f"wrk {WRK_THREADS} threads x 16 connections, loopback")
+    print(f"seeding: {total:,} cases in 20 municipalities in {seconds_100k:.1f} s")
+    print(f"single-page runs: median of {args.rounds} interleaved rounds of {args.round_seconds} s; "
+          f"mixed run: {args.seconds} s")
     print("\n| run | requests/s | p50 ms | p95 ms | p99 ms | 5xx | 4xx | socket errors |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, r in results.items():
-        print(row(name, r))
-    mixed = results["mixed 100k"]
-    print(f"\nmixed run: {int(mixed['requests'])} requests in {mixed['seconds']:.0f} s, {int(mixed['s302'])} transitions done "
-          f"(4xx: refused because the case was not in the right state), lost writes: {lost} "
+    for name in ("list 1k", "list 100k", "baseline 100k", "transition 1k", "transition 100k", "mixed 100k"):
+        print(row(name, results[name]))
+    print("rounds (requests/s): " + "; ".join(
+        f"{name} " + " ".join(f"{r['rps']:.0f}" for r in runs) for name, runs in rounds.items()))
+    print(f"\nmixed run: {int(mixed['requests'])} requests in {mixed['seconds']:.0f} s, {int(mixed['s302'])} transitions done, "
+          f"{int(mixed['s4xx'])} refused (4xx), lost writes: {lost} "
           f"({unseen} more done whose answer wrk cut off at the end)")
     print(f"list page vs baseline (100k): {results['list 100k']['rps'] / results['baseline 100k']['rps']:.2f} of the baseline's throughput")
-    print(f"cost at 100k vs 1k (p50): list {results['list 100k']['p50'] / results['list 1k']['p50']:.2f}x, "
+    # Under a closed-loop load that saturates both CPUs, the cost of a request is best read from
+    # the throughput (CPU time per request); p50 also carries the queueing in front of the workers.
+    print(f"cost at 100k vs 1k, by throughput: list {results['list 1k']['rps'] / results['list 100k']['rps']:.2f}x, "
+          f"transition {results['transition 1k']['rps'] / results['transition 100k']['rps']:.2f}x; "
+          f"by p50 latency: list {results['list 100k']['p50'] / results['list 1k']['p50']:.2f}x, "
           f"transition {results['transition 100k']['p50'] / results['transition 1k']['p50']:.2f}x")
 
 

@@ -3,6 +3,7 @@
 local users = dofile(os.getenv("KOKOMA_LOAD_USERS"))
 local mix = os.getenv("KOKOMA_LOAD_MIX") or "mixed"
 local threads = {}
+local thread_count = tonumber(os.getenv("KOKOMA_LOAD_THREADS") or "2")
 local counter = 0
 
 function setup(thread)
@@ -11,18 +12,34 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- Transitions: each wrk thread owns every other case of each user and walks through them in
+-- turn, moving each back and forth (analysis -> processing -> analysis ...), so that no two
+-- requests in flight move the same case and each transition is one the case allows.
+local owned = {}
+local turn = 0
+
 function init(args)
   math.randomseed(id * 7919)
   s2xx, s302, s4xx, s5xx, other = 0, 0, 0, 0, 0
+  for _, user in ipairs(users) do
+    for i, case in ipairs(user.cases) do
+      if i % thread_count == id - 1 then
+        table.insert(owned, {user = user, id = case[1], state = case[2]})
+      end
+    end
+  end
 end
 
 local function pick(list) return list[math.random(#list)] end
 
-local function transition(user)
-  local triggers = {"start_processing", "reanalyse"}
-  local body = "csrf_token=" .. user.csrf .. "&trigger=" .. pick(triggers) .. "&comment=Lastlauf"
-  return wrk.format("POST", "/cases/" .. pick(user.cases) .. "/transition", {
-    ["Cookie"] = user.cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
+local function transition()
+  turn = turn % #owned + 1
+  local case = owned[turn]
+  local trigger = case.state == "analysis" and "start_processing" or "reanalyse"
+  case.state = case.state == "analysis" and "processing" or "analysis"
+  local body = "csrf_token=" .. case.user.csrf .. "&trigger=" .. trigger .. "&comment=Lastlauf"
+  return wrk.format("POST", "/cases/" .. case.id .. "/transition", {
+    ["Cookie"] = case.user.cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Referer"] = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port .. "/" }, body)
 end
 
@@ -31,12 +48,12 @@ function request()
   local headers = {["Cookie"] = user.cookie}
   local r = math.random(100)
   if mix == "list" then return wrk.format("GET", "/cases/?per_page=50", headers) end
-  if mix == "transition" then return transition(user) end
+  if mix == "transition" then return transition() end
   if mix == "baseline" then return wrk.format("GET", "/cases/" .. user.municipality, headers) end
   if r <= 50 then return wrk.format("GET", "/cases/?per_page=50", headers) end
-  if r <= 75 then return wrk.format("GET", "/cases/" .. pick(user.cases), headers) end
+  if r <= 75 then return wrk.format("GET", "/cases/" .. pick(user.cases)[1], headers) end
   if r <= 90 then return wrk.format("GET", "/cases/?per_page=50&q=" .. pick({"Stadtteiltreff", "Nr.+12", "MST"}), headers) end
-  return transition(user)
+  return transition()
 end
 
 function response(status, headers, body)

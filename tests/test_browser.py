@@ -222,7 +222,7 @@ def test_everything_works_by_keyboard_with_a_visible_focus(site):
     WebDriverWait(site.driver, 10).until(lambda d: "/login" not in d.current_url)
 
 
-PAGES = ["/login", "/cases/", "/cases/new", "/cases/{case}", "/cases/{case}/edit", "/partners/",
+PAGES = ["/login", "/overview/", "/cases/", "/cases/new", "/cases/{case}", "/cases/{case}/edit", "/partners/",
          "/partners/deliveries", "/admin/users", "/admin/access-log"]
 
 

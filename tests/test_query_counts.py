@@ -64,3 +64,17 @@ def test_review_queue_queries_do_not_grow_with_the_queue(app, client, world):
         page = client.get("/reviews/")
     assert page.get_data(as_text=True).count("<tr>") == 12
     assert len(one) == len(eleven)
+
+
+def test_overview_queries_do_not_grow_with_the_cases(app, client, auth, world):
+    for n in range(10):
+        world.case(title=f"Fall {n}", glasl_stage=n % 9 + 1, violence_reported=n % 2 == 0)
+    auth.login(world.coordinator.email)
+    with counted(app) as ten:
+        assert client.get("/overview/").status_code == 200
+    for n in range(40):
+        world.case(title=f"Mehr {n}", glasl_stage=n % 9 + 1, violence_reported=True)
+    with counted(app) as fifty:
+        page = client.get("/overview/")
+    assert page.status_code == 200 and ">50</a>" in page.get_data(as_text=True)
+    assert len(ten) == len(fifty), (ten, fifty)

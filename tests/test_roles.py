@@ -32,6 +32,7 @@ def actions(world):
     case_id, review_id = world.target.id, world.review.id
     facilitator_id = world.facilitator.id
     return {
+        "overview": ("GET", "/overview/", None),
         "list cases": ("GET", "/cases/", None),
         "open case": ("GET", f"/cases/{case_id}", None),
         "log case form": ("GET", "/cases/new", None),
@@ -56,6 +57,7 @@ OK, NO, HIDDEN = "ok", "forbidden", "not found"
 # object lies outside what the role sees at all).
 MATRIX = {
     #                        facilitator advisor  coordinator admin
+    "overview":              (OK,        OK,      OK,         OK),
     "list cases":            (OK,        OK,      OK,         OK),
     "open case":             (OK,        OK,      OK,         HIDDEN),
     "log case form":         (OK,        NO,      OK,         NO),

@@ -232,6 +232,11 @@ LIST_COLUMNS = (
 )
 
 
+def list_query(scope):
+    """SELECT of list rows for the cases matching ``scope`` (a condition from services.access)."""
+    return select(*LIST_COLUMNS).select_from(Case).outerjoin(User, User.id == Case.facilitator_id).where(scope)
+
+
 @dataclass
 class CasePage:
     cases: list  # rows with the attributes named in LIST_COLUMNS
@@ -245,12 +250,7 @@ def list_cases(
 ) -> CasePage:
     """Newest first, paged by id (keyset pagination): the cost stays flat however many cases."""
     access.require(user, "case.view")
-    query = (
-        select(*LIST_COLUMNS)
-        .select_from(Case)
-        .outerjoin(User, User.id == Case.facilitator_id)
-        .where(access.case_scope(user))
-    )
+    query = list_query(access.case_scope(user))
     if filters.state:
         query = query.where(Case.state == filters.state)
     if filters.category in CATEGORIES:

@@ -1,6 +1,6 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
 from flask import Flask, current_app, redirect, render_template, url_for
-from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import format_date, format_number, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -8,11 +8,12 @@ from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import access, accounts
 from ..services.errors import NotFound, PermissionDenied
-from . import admin, auth, cases, health, labels, partners, reviews, security
+from . import admin, auth, cases, health, labels, overview, partners, reviews, security
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
+    app.register_blueprint(overview.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(admin.bp)
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["datetime"] = labels.datetime_filter
+    app.jinja_env.filters["number"] = format_number
 
     @app.before_request
     def _start_dispatcher():
@@ -69,7 +71,7 @@ def _home():
         return redirect(url_for("reviews.queue"))
     if current_user.role == access.ADMIN:
         return redirect(url_for("admin.users"))
-    return redirect(url_for("cases.index"))
+    return redirect(url_for("overview.index"))
 
 
 def _load_user(session_id: str):

@@ -1,0 +1,58 @@
+"""The overview (dashboard): where the cases a person may see stand, and what needs attention.
+A fixed number of queries, whatever the number of cases."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..database import db
+from ..models import Case, Delivery, Review
+from . import access
+from .cases import list_query
+
+CLOSED = "closed"  # the default workflow's end: cases there need no attention
+ATTENTION_LEVELS = ("high", "critical")
+ATTENTION_ROWS = 10
+
+
+@dataclass
+class Overview:
+    counts: dict[tuple[str, str], int]  # (state, escalation level) -> cases
+    attention: list  # open cases at a high or critical level, highest score first (list rows)
+    more_attention: bool  # there are more such cases than shown
+    reviews_waiting: int  # review requests not yet answered: for an advisor, those meant for them
+    failed_deliveries: int | None  # for those who manage partners; None for everyone else
+
+    def total(self, state: str | None = None, level: str | None = None) -> int:
+        return sum(n for (s, lv), n in self.counts.items() if state in (None, s) and level in (None, lv))
+
+
+def overview(user) -> Overview:
+    access.require(user, "case.view")
+    scope = access.case_scope(user)
+    counts = {
+        (state, level): n
+        for state, level, n in db.session.execute(
+            select(Case.state, Case.escalation_level, func.count()).where(scope)
+            .group_by(Case.state, Case.escalation_level)
+        )
+    }
+    attention = db.session.execute(
+        list_query(scope)
+        .where(Case.state != CLOSED, Case.escalation_level.in_(ATTENTION_LEVELS))
+        .order_by(Case.escalation_score.desc(), Case.id.desc())
+        .limit(ATTENTION_ROWS + 1)
+    ).all()
+    waiting = select(func.count()).select_from(Review).join(Case, Case.id == Review.case_id).where(
+        Review.status == "requested", scope
+    )
+    if user.role == access.ADVISOR:
+        waiting = waiting.where(Review.advisor_id.is_(None) | (Review.advisor_id == user.id))
+    failed = None
+    if access.can(user, "partners.manage"):
+        failed = db.session.scalar(
+            select(func.count()).select_from(Delivery).where(
+                access.municipality_scope(user, Delivery.municipality_id), Delivery.status == "failed"
+            )
+        )
+    return Overview(counts, attention[:ATTENTION_ROWS], len(attention) > ATTENTION_ROWS,
+                    db.session.scalar(waiting), failed)
