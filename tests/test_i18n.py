@@ -208,3 +208,23 @@ def test_dates_follow_the_language(client, auth, world):
     english = client.get(f"/cases/{case.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert re.search(r"\d{2}\.\d{2}\.\d{2}, \d{2}:\d{2}", german)  # 25.11.26, 06:22
     assert re.search(r"\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}\s?[AP]M", english)  # 11/25/26, 6:22 AM
+
+
+def test_numbers_follow_the_language(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        with force_locale("de"):
+            assert render_template_string("{{ 1234567|number }}") == "1.234.567"
+        with force_locale("en"):
+            assert render_template_string("{{ 1234567|number }}") == "1,234,567"
+
+
+def test_the_overview_counts_in_the_language_of_the_page(client, auth, world):
+    world.case(glasl_stage=8, violence_reported=True)
+    auth.login()
+    german = client.get("/overview/").get_data(as_text=True)
+    english = client.get("/overview/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Wo die Fälle stehen" in german and "0 erbetene Einschätzungen warten auf Antwort." in german
+    assert "Where the cases stand" in english and "0 review requests are waiting for an answer." in english
