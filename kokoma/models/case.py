@@ -19,6 +19,10 @@ class Case(db.Model):
         Index("ix_cases_municipality_state_id", "municipality_id", "state", "id"),
         Index("ix_cases_municipality_category_id", "municipality_id", "category", "id"),
         Index("ix_cases_municipality_level_id", "municipality_id", "escalation_level", "id"),
+        # The overview counts by state and level from the index alone, and finds the
+        # highest-scored open cases by walking the score index backwards.
+        Index("ix_cases_municipality_state_level", "municipality_id", "state", "escalation_level"),
+        Index("ix_cases_municipality_score_id", "municipality_id", "escalation_score", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
