@@ -57,6 +57,9 @@ class Defaults:
     MAIL_SENDER = "kokoma@localhost"
     MAIL_TIMEOUT = 20
     WEBHOOK_TIMEOUT = 10
+    # Webhooks go only to public addresses (no loopback, private or link-local networks) and
+    # follow no redirects; allow internal ones for a partner system inside your own network.
+    WEBHOOK_ALLOW_INTERNAL = False
     # Argon2id parameters (argon2-cffi defaults follow RFC 9106's low-memory profile).
     PASSWORD_HASH_PARAMS: dict = {}
 

@@ -44,7 +44,7 @@ class WebhookReceiver:
 
     def __init__(self):
         self.requests = []
-        self.answers = []  # status codes to give, in order; then 200
+        self.answers = []  # status codes (or (status, headers)) to give, in order; then 200
         self.hang_on = None  # the n-th request (1-based) is held open until released
         self.release = threading.Event()
         self.arrived = threading.Event()
@@ -60,7 +60,16 @@ class WebhookReceiver:
                     receiver.arrived.set()
                     receiver.release.wait(timeout=30)
                 status = receiver.answers.pop(0) if receiver.answers else 200
+                status, extra_headers = status if isinstance(status, tuple) else (status, {})
                 self.send_response(status)
+                for name, value in extra_headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):  # noqa: N802 - recorded too: a webhook must never end up here
+                receiver.requests.append(({name.lower(): value for name, value in self.headers.items()}, b""))
+                self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -53,6 +53,7 @@ def _test_config(url: str, instance, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,  # the test client speaks HTTP
         "NOTIFY_BACKGROUND_WORKER": False,  # tests deliver explicitly, with deliver_due()
+        "WEBHOOK_ALLOW_INTERNAL": True,  # the tests' webhook receivers listen on 127.0.0.1
         # Cheap hashing keeps the suite fast; production uses argon2-cffi's defaults.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }

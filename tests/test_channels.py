@@ -160,7 +160,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, rec
     assert len(expected) == 6
     receiver.hang_on = 3  # the worker hangs on its third call ...
     env = {**os.environ, "KOKOMA_DATABASE_URL": database_url, "KOKOMA_INSTANCE_PATH": str(tmp_path),
-           "KOKOMA_PLUGINS_DIR": "", "KOKOMA_SECRET_KEY": "test"}
+           "KOKOMA_PLUGINS_DIR": "", "KOKOMA_SECRET_KEY": "test", "KOKOMA_WEBHOOK_ALLOW_INTERNAL": "true"}
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "kokoma", "worker", "--once"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -225,3 +225,46 @@ def test_the_documented_signature_check_accepts_real_calls_only(channel_app, rec
     assert verify(partner.webhook_secret, named, body)
     assert not verify(partner.webhook_secret, named, body.replace(b"MST", b"XXX"))
     assert not verify("another key", named, body)
+
+
+@pytest.fixture
+def guarded_app(make_app, mail_port):
+    """Webhooks as in production: public addresses only."""
+    app = make_app(WEBHOOK_ALLOW_INTERNAL=False, MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY="none")
+    with app.test_request_context():
+        yield app
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "https://10.1.2.3/hook", "http://[::1]/hook",
+                                 "http://169.254.169.254/latest/meta-data", "http://localhost:9200/"])
+def test_a_webhook_into_the_own_network_is_refused_at_its_field(guarded_app, url):
+    world = World()
+    client = guarded_app.test_client()
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    answer = client.post("/partners/new", data={"name": "Intern", "kind": "other", "min_level": "low",
+                                                "webhook_url": url, "contact": "Herr Jansen"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'id="webhook_url-error"' in page
+    assert "Netz" in page and "Herr Jansen" in page  # says why, keeps what was typed
+    assert db.session.scalars(select(Partner)).all() == []
+
+
+def test_a_webhook_that_now_leads_inside_fails_its_delivery_and_sends_nothing(guarded_app, receiver):
+    world = World()
+    add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)  # e.g. its name moved since it was saved
+    world.case()
+    notifications.deliver_due()
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    assert delivery.status == "pending" and "not a public address" in delivery.last_error
+    assert receiver.requests == []
+
+
+def test_a_webhook_redirect_is_not_followed(channel_app, receiver):
+    world = World()
+    add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
+    receiver.answers = [(302, {"Location": receiver.url + "?umgeleitet"})]
+    world.case()
+    notifications.deliver_due()
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    assert delivery.status == "pending" and "302" in delivery.last_error
+    assert len(receiver.requests) == 1  # the redirect's target was never called

@@ -7,6 +7,7 @@ import urllib.request
 
 from flask import current_app
 
+from .. import webhook_targets
 from ..plugin_host import hookimpl
 from .partner_message import payload
 
@@ -16,6 +17,16 @@ TIMESTAMP_HEADER = "X-KoKoMa-Timestamp"
 
 class WebhookRefused(RuntimeError):
     pass
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is not followed (it could lead to an internal address): it fails the delivery."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -29,7 +40,9 @@ def kokoma_notify_partners(case, event, partners, delivery):
     targets = [p for p in partners if p.webhook_url]
     if not targets:
         return False
+    allow_internal = current_app.config["WEBHOOK_ALLOW_INTERNAL"]
     for partner in targets:
+        webhook_targets.check(partner.webhook_url, allow_internal)  # raises: the delivery fails, with why
         body = json.dumps(payload(case, event, partner, delivery), ensure_ascii=False, sort_keys=True).encode()
         timestamp = str(int(time.time()))
         request = urllib.request.Request(partner.webhook_url, data=body, method="POST", headers={
@@ -39,7 +52,7 @@ def kokoma_notify_partners(case, event, partners, delivery):
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: signature(partner.webhook_secret, timestamp, body),
         })
-        with urllib.request.urlopen(request, timeout=current_app.config["WEBHOOK_TIMEOUT"]) as response:
+        with _OPENER.open(request, timeout=current_app.config["WEBHOOK_TIMEOUT"]) as response:
             if not 200 <= response.status < 300:
                 raise WebhookRefused(f"{partner.webhook_url} answered {response.status}")
     return True

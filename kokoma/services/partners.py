@@ -2,10 +2,12 @@
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import webhook_targets
 from ..database import db, write_transaction
 from ..domain import CATEGORIES, LEVELS, PARTNER_KINDS
 from ..models import Case, Delivery, Partner
@@ -47,8 +49,16 @@ def _validate(data: PartnerInput, workflow) -> None:
         errors["email"] = _l("Please enter a valid e-mail address.")
     if data.webhook_url:
         url = urlsplit(data.webhook_url)
-        if url.scheme not in ("https", "http") or not url.netloc:
+        if url.scheme not in ("https", "http") or not url.hostname:
             errors["webhook_url"] = _l("The webhook address starts with https:// (or http:// inside your network).")
+        else:
+            try:
+                webhook_targets.check(data.webhook_url, current_app.config["WEBHOOK_ALLOW_INTERNAL"])
+            except webhook_targets.InternalAddress:
+                errors["webhook_url"] = _l("This address leads into the network KoKoMa runs in; webhooks may only "
+                                           "go to public addresses unless your administrator allows internal ones.")
+            except (OSError, ValueError):
+                errors["webhook_url"] = _l("The host of this address cannot be found. Please check the address.")
     if not data.email and not data.webhook_url:
         errors["email"] = _l("Give an e-mail address or a webhook address, or both.")
     if any(c not in CATEGORIES for c in data.categories):
