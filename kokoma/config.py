@@ -56,6 +56,7 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "kokoma@localhost"
     MAIL_TIMEOUT = 20
+    MAIL_CA_FILE: str | None = None  # CA certificates (PEM) to check the mail server by, if not the system's
     WEBHOOK_TIMEOUT = 10
     # Webhooks go only to public addresses (no loopback, private or link-local networks) and
     # follow no redirects; allow internal ones for a partner system inside your own network.

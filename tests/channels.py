@@ -14,12 +14,23 @@ def free_port() -> int:
 
 
 class MailSink:
-    """aiosmtpd on 127.0.0.1: collects every message it accepts."""
+    """aiosmtpd on 127.0.0.1: collects every message it accepts. With ``tls`` (a server-side
+    SSLContext) it speaks TLS, as STARTTLS (required) or, with ``implicit_tls``, from the first
+    byte; with ``credentials`` (login, password) it accepts mail only after that login."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, tls=None, implicit_tls=False, credentials=None):
         self.port = port
         self.messages = []
+        self.logins = []
         self._controller = None
+        self._tls, self._implicit_tls, self._credentials = tls, implicit_tls, credentials
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        given = (auth_data.login.decode(), auth_data.password.decode())
+        self.logins.append(given[0])
+        return AuthResult(success=given == self._credentials)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         from email import message_from_bytes, policy
@@ -28,7 +39,17 @@ class MailSink:
         return "250 OK"
 
     def start(self):
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        options = {}
+        if self._tls is not None and self._implicit_tls:
+            options["ssl_context"] = self._tls
+        elif self._tls is not None:
+            options.update(tls_context=self._tls, require_starttls=True)
+        if self._credentials:
+            # With implicit TLS aiosmtpd does not know the connection is encrypted, so it would not
+            # offer AUTH if told to require TLS for it; the connection is TLS from the start anyway.
+            options.update(authenticator=self._authenticate, auth_required=True,
+                           auth_require_tls=not self._implicit_tls)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
         return self
 

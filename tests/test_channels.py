@@ -268,3 +268,62 @@ def test_a_webhook_redirect_is_not_followed(channel_app, receiver):
     (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
     assert delivery.status == "pending" and "302" in delivery.last_error
     assert len(receiver.requests) == 1  # the redirect's target was never called
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (made with openssl), as (cert, key) paths."""
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def server_tls(certificate):
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # aiosmtpd, with implicit TLS
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_mail_goes_encrypted_with_credentials(make_app, mail_port, certificate, security):
+    sink = MailSink(mail_port, tls=server_tls(certificate), implicit_tls=security == "ssl",
+                    credentials=("kokoma", "Geheim-2026")).start()
+    try:
+        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY=security,
+                       MAIL_CA_FILE=str(certificate[0]), MAIL_USERNAME="kokoma", MAIL_PASSWORD="Geheim-2026")
+        with app.test_request_context():
+            world = World()
+            add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
+            world.case()
+            notifications.deliver_due()
+            (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
+            assert delivery.status == "sent", delivery.last_error
+        assert [m["To"] for m in sink.messages] == ["jugendamt@musterstadt.example"]
+        assert sink.logins == ["kokoma"]  # the server took mail only over TLS and after this login
+    finally:
+        sink.stop()
+
+
+def test_an_untrusted_mail_server_certificate_fails_the_delivery_and_sends_nothing(make_app, mail_port, certificate):
+    sink = MailSink(mail_port, tls=server_tls(certificate)).start()
+    try:
+        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY="starttls")  # no MAIL_CA_FILE
+        with app.test_request_context():
+            world = World()
+            add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
+            case = world.case()
+            notifications.deliver_due()
+            (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
+            assert delivery.status == "pending" and "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+            assert db.session.get(type(case), case.id).state == "analysis"  # the case change stands
+        assert sink.messages == []
+    finally:
+        sink.stop()

@@ -51,12 +51,15 @@ def _message(case, event, partner, delivery, config) -> EmailMessage:
 def _connect(config):
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
     security = config["MAIL_SECURITY"]
+    # The server's certificate is checked against the system's CAs, or MAIL_CA_FILE (a mail
+    # server of the municipality with a certificate of its own CA).
+    context = ssl.create_default_context(cafile=config["MAIL_CA_FILE"])
     if security == "ssl":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
         if security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=context)
     if config["MAIL_USERNAME"]:
         smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
     return smtp
