@@ -260,14 +260,20 @@ def test_every_main_page_passes_axe_at_wcag_21_aa(site, language):
 def test_pages_fit_a_tablet_and_print_without_navigation(site):
     with site.app.test_request_context():
         case = site.world.analysed_case(title="Konflikt am Bahnhof")
+        site.world.case(title="Montagsspaziergänge mit Beteiligung extrem rechter Gruppen", category="protest_movement",
+                        glasl_stage=7, violence_reported=True)
+        site.world.case(title="Proteste gegen eine geplante Gemeinschaftsunterkunft", category="integration_migration")
     site.login(site.world.facilitator)
     site.driver.set_window_size(768, 1024)  # a tablet, upright
     try:
-        for path in ("/cases/", f"/cases/{case.id}", "/cases/new"):
+        for path in ("/overview/", "/cases/", f"/cases/{case.id}", "/cases/new"):
             site.open(path)
             overflow = site.driver.execute_script(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a tablet"
+            hidden = site.driver.execute_script(
+                "return [...document.querySelectorAll('.table-scroll')].map(b => b.scrollWidth - b.clientWidth)")
+            assert all(width <= 0 for width in hidden), f"{path}: a table needs scrolling on a tablet ({hidden})"
         site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         site.open(f"/cases/{case.id}")
         assert not site.find(".site-header nav").is_displayed()
