@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kokoma import create_app  # noqa: E402
 from kokoma.database import db, utcnow  # noqa: E402
+from kokoma.defaults.escalation import GLASL_POINTS, VIOLENCE_POINTS  # noqa: E402
 from kokoma.domain import CATEGORIES, level_for  # noqa: E402
 from kokoma.models import Case, CaseEvent, Municipality  # noqa: E402
 from kokoma.services import accounts, cases  # noqa: E402
 
 PASSWORD = "timing the pages 2026"
 STATES = ("analysis", "processing", "prevention", "closed")
-GLASL_POINTS = {1: 5, 2: 10, 3: 20, 4: 30, 5: 40, 6: 55, 7: 65, 8: 80, 9: 90}
 OTHER_MUNICIPALITY_CASES = 5000
 
 
@@ -89,7 +89,7 @@ def seed(municipality, facilitator, count, start_seq):
         seq = start_seq + n + 1
         stage = rng.randint(1, 9)
         violence = rng.random() < 0.2
-        score = min(100, GLASL_POINTS[stage] + (20 if violence else 0))
+        score = min(100, GLASL_POINTS[stage] + (VIOLENCE_POINTS if violence else 0))
         created = now - timedelta(minutes=count - n)
         rows.append({
             "municipality_id": municipality.id, "reference": f"{municipality.code}-2026-{seq:06d}",

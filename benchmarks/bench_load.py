@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from kokoma import create_app  # noqa: E402
 from kokoma.database import db, utcnow  # noqa: E402
+from kokoma.defaults.escalation import GLASL_POINTS  # noqa: E402
 from kokoma.domain import CATEGORIES, level_for  # noqa: E402
 from kokoma.models import Case, CaseEvent, Municipality  # noqa: E402
 from kokoma.services import accounts  # noqa: E402
@@ -48,7 +49,6 @@ MUNICIPALITIES = 20
 WORKERS, THREADS = 4, 2
 WRK_THREADS = 2
 CASES_PER_USER = 30
-GLASL_POINTS = {1: 5, 2: 10, 3: 20, 4: 30, 5: 40, 6: 55, 7: 65, 8: 80, 9: 90}
 
 
 def schema_url(url, schema):

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..database import db
-from ..models import Case, Delivery, Review
-from . import access
+from ..models import Case
+from . import access, partners, reviews
 from .cases import list_query
 
 CLOSED = "closed"  # the default workflow's end: cases there need no attention
@@ -42,17 +42,6 @@ def overview(user) -> Overview:
         .order_by(Case.escalation_score.desc(), Case.id.desc())
         .limit(ATTENTION_ROWS + 1)
     ).all()
-    waiting = select(func.count()).select_from(Review).join(Case, Case.id == Review.case_id).where(
-        Review.status == "requested", scope
-    )
-    if user.role == access.ADVISOR:
-        waiting = waiting.where(Review.advisor_id.is_(None) | (Review.advisor_id == user.id))
-    failed = None
-    if access.can(user, "partners.manage"):
-        failed = db.session.scalar(
-            select(func.count()).select_from(Delivery).where(
-                access.municipality_scope(user, Delivery.municipality_id), Delivery.status == "failed"
-            )
-        )
+    failed = partners.count_failed_deliveries(user) if access.can(user, "partners.manage") else None
     return Overview(counts, attention[:ATTENTION_ROWS], len(attention) > ATTENTION_ROWS,
-                    db.session.scalar(waiting), failed)
+                    reviews.count_waiting(user), failed)

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import webhook_targets
@@ -118,6 +118,16 @@ def deliveries_of(user, *, limit: int = 200) -> list[tuple[Delivery, str, str]]:
         .order_by(Delivery.id.desc())
         .limit(limit)
     ).all()
+
+
+def count_failed_deliveries(user) -> int:
+    """Deliveries of the user's municipality that were given up on (status "failed")."""
+    access.require(user, "partners.manage")
+    return db.session.scalar(
+        select(func.count()).select_from(Delivery).where(
+            access.municipality_scope(user, Delivery.municipality_id), Delivery.status == "failed"
+        )
+    )
 
 
 def retry_delivery(user, delivery_id: int) -> Delivery:

@@ -1,6 +1,6 @@
 """The advisor's review: requested by the facilitator's side, given by an assigned advisor."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow
@@ -76,6 +76,15 @@ def reviews_of(case) -> list[Review]:
     ).all()
 
 
+def _waiting(user):
+    """Review requests not yet answered among the cases ``user`` sees; for an advisor, only those
+    meant for them or for any advisor."""
+    condition = (Review.status == "requested") & access.case_scope(user)
+    if user.role == access.ADVISOR:
+        condition &= Review.advisor_id.is_(None) | (Review.advisor_id == user.id)
+    return condition
+
+
 def queue(advisor) -> list[tuple[Review, Case]]:
     """Open review requests across the advisor's municipalities, oldest first."""
     access.require(advisor, "review.queue")
@@ -83,13 +92,18 @@ def queue(advisor) -> list[tuple[Review, Case]]:
         select(Review, Case)
         .join(Case, Case.id == Review.case_id)
         .options(joinedload(Case.municipality))
-        .where(
-            Review.status == "requested",
-            access.case_scope(advisor),
-            (Review.advisor_id.is_(None)) | (Review.advisor_id == advisor.id),
-        )
+        .where(_waiting(advisor))
         .order_by(Review.requested_at, Review.id)
     ).all()
+
+
+def count_waiting(user) -> int:
+    """How many review requests wait for an answer: what :func:`queue` lists for an advisor,
+    the whole municipality's for its case workers."""
+    access.require(user, "case.view")
+    return db.session.scalar(
+        select(func.count()).select_from(Review).join(Case, Case.id == Review.case_id).where(_waiting(user))
+    )
 
 
 def has_given_review(case_id: int) -> bool:

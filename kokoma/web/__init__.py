@@ -53,7 +53,6 @@ def init_app(app: Flask) -> None:
             "request_locale": locale,
             "request_zone": str(get_timezone()),
             "STATES": state_names,
-            "state_label": state_names.__getitem__,
             "can": lambda action: access.can(user, action),
             "get_locale": get_locale,
             "other_languages": lambda: [
