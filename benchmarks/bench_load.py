@@ -49,6 +49,7 @@ MUNICIPALITIES = 20
 WORKERS, THREADS = 4, 2
 WRK_THREADS = 2
 CASES_PER_USER = 30
+USER_AGENT = "KoKoMa-Lastlauf/1"  # logins and wrk send the same, as one browser would
 
 
 def schema_url(url, schema):
@@ -109,6 +110,7 @@ def wait_until_up(url, process, seconds=60):
 def login(base, email):
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     form = opener.open(base + "/login").read().decode()
     login_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
     opener.open(base + "/login", data=urllib.parse.urlencode(
@@ -196,7 +198,7 @@ class Site:
 
 def wrk(base, users_file, mix, seconds, connections=16):
     env = {**os.environ, "KOKOMA_LOAD_USERS": str(users_file), "KOKOMA_LOAD_MIX": mix,
-           "KOKOMA_LOAD_THREADS": str(WRK_THREADS)}
+           "KOKOMA_LOAD_THREADS": str(WRK_THREADS), "KOKOMA_LOAD_AGENT": USER_AGENT}
     out = subprocess.run(
         ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(ROOT / "benchmarks" / "load.lua"), base],
         env=env, capture_output=True, text=True, timeout=seconds + 60,

@@ -5,6 +5,9 @@ local mix = os.getenv("KOKOMA_LOAD_MIX") or "mixed"
 local threads = {}
 local thread_count = tonumber(os.getenv("KOKOMA_LOAD_THREADS") or "2")
 local counter = 0
+-- The browser of the logged-in users: the same as at their login, as a real browser sends it
+-- (Flask-Login's session protection compares it and re-issues the cookie when it changes).
+local agent = os.getenv("KOKOMA_LOAD_AGENT")
 
 function setup(thread)
   counter = counter + 1
@@ -39,13 +42,13 @@ local function transition()
   case.state = case.state == "analysis" and "processing" or "analysis"
   local body = "csrf_token=" .. case.user.csrf .. "&trigger=" .. trigger .. "&comment=Lastlauf"
   return wrk.format("POST", "/cases/" .. case.id .. "/transition", {
-    ["Cookie"] = case.user.cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = case.user.cookie, ["User-Agent"] = agent, ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Referer"] = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port .. "/" }, body)
 end
 
 function request()
   local user = pick(users)
-  local headers = {["Cookie"] = user.cookie}
+  local headers = {["Cookie"] = user.cookie, ["User-Agent"] = agent}
   local r = math.random(100)
   if mix == "list" then return wrk.format("GET", "/cases/?per_page=50", headers) end
   if mix == "transition" then return transition() end
