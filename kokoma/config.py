@@ -15,6 +15,9 @@ class Defaults:
     LANGUAGES = ("de", "en")
     CASES_PER_PAGE = 25
     CASES_PER_PAGE_CHOICES = (10, 25, 50, 100)
+    # Rendered fragments (kokoma.web.fragments: case rows, navigation, ...) kept per worker
+    # process, keyed by what they show; about 1 kB each.
+    FRAGMENT_CACHE_SIZE = 4096
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Cookies only over HTTPS; `flask --app kokoma demo` (plain HTTP on loopback) turns this off.

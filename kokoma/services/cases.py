@@ -230,16 +230,24 @@ LIST_COLUMNS = (
     Case.id, Case.reference, Case.title, Case.category, Case.state, Case.escalation_level,
     Case.escalation_score, Case.updated_at, User.name.label("facilitator_name"),
 )
+# Built once (statements are immutable); each query adds its scope and filters.
+_LIST_SELECT = select(*LIST_COLUMNS).select_from(Case).outerjoin(User, User.id == Case.facilitator_id)
 
 
 def list_query(scope):
     """SELECT of list rows for the cases matching ``scope`` (a condition from services.access)."""
-    return select(*LIST_COLUMNS).select_from(Case).outerjoin(User, User.id == Case.facilitator_id).where(scope)
+    return _LIST_SELECT.where(scope)
+
+
+def list_rows(query) -> list:
+    """The rows of a list query: read through Core on the session's connection (and transaction),
+    since plain columns need none of the ORM's loading."""
+    return db.session.connection().execute(query).all()
 
 
 @dataclass
 class CasePage:
-    cases: list  # rows with the attributes named in LIST_COLUMNS
+    cases: tuple  # rows with the attributes named in LIST_COLUMNS (a tuple: it keys the cached table)
     per_page: int
     next_after: int | None  # id to continue after (older cases)
     prev_before: int | None  # id to go back before (newer cases)
@@ -267,17 +275,15 @@ def list_cases(
         )
 
     if before is not None:
-        rows = db.session.execute(
-            query.where(Case.id > before).order_by(Case.id.asc()).limit(per_page + 1)
-        ).all()
+        rows = list_rows(query.where(Case.id > before).order_by(Case.id.asc()).limit(per_page + 1))
         has_newer = len(rows) > per_page
-        cases = list(reversed(rows[:per_page]))
+        cases = tuple(reversed(rows[:per_page]))
         return CasePage(cases, per_page, cases[-1].id if cases else None, cases[0].id if has_newer else None)
 
     if after is not None:
         query = query.where(Case.id < after)
-    rows = db.session.execute(query.order_by(Case.id.desc()).limit(per_page + 1)).all()
-    cases = rows[:per_page]
+    rows = list_rows(query.order_by(Case.id.desc()).limit(per_page + 1))
+    cases = tuple(rows[:per_page])
     has_older = len(rows) > per_page
     return CasePage(
         cases,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ..database import db
 from ..models import Case
 from . import access, partners, reviews
-from .cases import list_query
+from .cases import list_query, list_rows
 
 CLOSED = "closed"  # the default workflow's end: cases there need no attention
 ATTENTION_LEVELS = ("high", "critical")
@@ -17,7 +17,7 @@ ATTENTION_ROWS = 10
 @dataclass
 class Overview:
     counts: dict[tuple[str, str], int]  # (state, escalation level) -> cases
-    attention: list  # open cases at a high or critical level, highest score first (list rows)
+    attention: tuple  # open cases at a high or critical level, highest score first (list rows)
     more_attention: bool  # there are more such cases than shown
     reviews_waiting: int  # review requests not yet answered: for an advisor, those meant for them
     failed_deliveries: int | None  # for those who manage partners; None for everyone else
@@ -36,12 +36,12 @@ def overview(user) -> Overview:
             .group_by(Case.state, Case.escalation_level)
         )
     }
-    attention = db.session.execute(
+    attention = list_rows(
         list_query(scope)
         .where(Case.state != CLOSED, Case.escalation_level.in_(ATTENTION_LEVELS))
         .order_by(Case.escalation_score.desc(), Case.id.desc())
         .limit(ATTENTION_ROWS + 1)
-    ).all()
+    )
     failed = partners.count_failed_deliveries(user) if access.can(user, "partners.manage") else None
-    return Overview(counts, attention[:ATTENTION_ROWS], len(attention) > ATTENTION_ROWS,
+    return Overview(counts, tuple(attention[:ATTENTION_ROWS]), len(attention) > ATTENTION_ROWS,
                     reviews.count_waiting(user), failed)

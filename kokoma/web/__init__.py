@@ -8,7 +8,7 @@ from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import access, accounts
 from ..services.errors import NotFound, PermissionDenied
-from . import admin, auth, cases, health, labels, overview, partners, reviews, security
+from . import admin, auth, cases, fragments, health, labels, overview, partners, reviews, security
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["datetime"] = labels.datetime_filter
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.add_extension(fragments.FragmentCache)
+    app.jinja_env.fragment_cache.maxsize = app.config["FRAGMENT_CACHE_SIZE"]
 
     @app.before_request
     def _start_dispatcher():

@@ -48,7 +48,8 @@ def index():
         before=request.args.get("before", type=int),
     )
     filter_args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
-    return render_template("cases/list.html", page=page, form=form, filter_args=filter_args)
+    filter_key = tuple(tuple(request.args.getlist(name)) for name in form.CACHED_FIELDS)
+    return render_template("cases/list.html", page=page, form=form, filter_args=filter_args, filter_key=filter_key)
 
 
 @bp.route("/new", methods=["GET", "POST"])

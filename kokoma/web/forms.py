@@ -38,26 +38,6 @@ class OptionalSelectField(SelectField):
         self.data = "" if value is None else str(value)
 
 
-class FilterSelectField(SelectField):
-    """A select of the case list's filter bar. Its HTML depends only on its options and the
-    chosen value, and the list renders the same few on every request, so the rendered HTML is
-    kept (at most a few hundred variants) instead of being built option by option each time."""
-
-    _rendered: dict = {}
-    _KEEP = 512
-
-    def __call__(self, **kwargs):
-        if kwargs or self.errors:
-            return super().__call__(**kwargs)
-        key = (self.id, self.name, self.data, tuple((c.value, str(c.label)) for c in self.choices))
-        html = self._rendered.get(key)
-        if html is None:
-            if len(self._rendered) >= self._KEEP:
-                self._rendered.clear()
-            html = self._rendered[key] = super().__call__()
-        return html
-
-
 def glasl_label(stage: int) -> str:
     return f"{stage} – {GLASL_STAGES[stage]}"
 
@@ -282,13 +262,17 @@ class CaseFilterForm(FlaskForm):
         csrf = False  # a GET form: filters are bookmarkable
 
     # default "": an absent filter is the "all" option, not a choice to refuse
-    state = FilterSelectField(_l("State"), choices=[], default="", validators=[Optional()])
-    category = FilterSelectField(_l("Focus area"), choices=[], default="", validators=[Optional()])
-    level = FilterSelectField(_l("Escalation level"), choices=[], default="", validators=[Optional()])
-    per_page = FilterSelectField(_l("Per page"), choices=[], validators=[Optional()])
+    state = SelectField(_l("State"), choices=[], default="", validators=[Optional()])
+    category = SelectField(_l("Focus area"), choices=[], default="", validators=[Optional()])
+    level = SelectField(_l("Escalation level"), choices=[], default="", validators=[Optional()])
+    per_page = SelectField(_l("Per page"), choices=[], validators=[Optional()])
     mine = BooleanField(_l("Only my cases"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
                     render_kw={"type": "search", "placeholder": _l("Reference or words of the title")})
+
+    # The filters whose rendered HTML the list caches (templates/cases/list.html): it depends only
+    # on their raw values in the query string and the language.
+    CACHED_FIELDS = ("state", "category", "level", "per_page", "mine")
 
     def offer(self, vocabulary: dict, state_labels: dict, page_sizes, default_page_size: int) -> None:
         """Fill the options from labels already translated for the request's language (one

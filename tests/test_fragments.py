@@ -1,0 +1,116 @@
+"""Cached fragments (kokoma.web.fragments): a change shows at once, each language and each
+municipality gets its own HTML, unchanged parts are not rendered again, the cache is bounded."""
+import re
+
+from flask import render_template_string
+from flask_babel import force_locale
+
+from kokoma.services import cases
+from kokoma.web.fragments import LRU
+
+
+def row_of(page: str, reference: str) -> str:
+    match = re.search(r"<tr>\s*<td><a [^>]*>" + re.escape(reference) + r"</a>.*?</tr>", page, re.S)
+    assert match, reference
+    return match.group(0)
+
+
+def test_a_changed_case_shows_in_the_list_at_once(client, auth, world):
+    case = world.analysed_case(title="Vor der Änderung")
+    auth.login()
+    row = row_of(client.get("/cases/").get_data(as_text=True), case.reference)
+    assert "state-analysis" in row and "Vor der Änderung" in row
+
+    moved = cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None).case
+    row = row_of(client.get("/cases/").get_data(as_text=True), case.reference)
+    assert "state-processing" in row and "state-analysis" not in row
+
+    cases.update_case(world.facilitator, case.id, moved.version, cases.CaseInput(
+        title="Nach der Änderung", category=case.category, parties=case.parties,
+        affected_groups=case.affected_groups, glasl_stage=7,
+    ))
+    row = row_of(client.get("/cases/").get_data(as_text=True), case.reference)
+    assert "Nach der Änderung" in row and "Vor der Änderung" not in row
+    assert "level-high" in row  # Glasl stage 7 scores high: the level shown follows
+
+
+def test_rows_and_navigation_follow_the_language(client, auth, world):
+    case = world.analysed_case()
+    auth.login()
+    german = client.get("/cases/").get_data(as_text=True)
+    english = client.get("/cases/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Analyse" in row_of(german, case.reference) and "Analysis" in row_of(english, case.reference)
+    assert "Meine Fälle" in german and "My cases" in english and "My cases" not in german
+    assert ">Themenfeld<" in german and ">Focus area<" in english  # the table's head
+
+
+def test_each_municipality_sees_only_its_own_rows(client, auth, world):
+    mine = world.case(title="Nur in Musterstadt")
+    auth.login()
+    assert mine.reference in client.get("/cases/").get_data(as_text=True)
+    auth.logout()
+    auth.login("fac@bhn.example")
+    page = client.get("/cases/").get_data(as_text=True)
+    assert mine.reference not in page and "Nur in Musterstadt" not in page
+
+
+def test_the_navigation_follows_the_role(client, auth, world):
+    auth.login()
+    facilitator = client.get("/overview/").get_data(as_text=True)
+    auth.logout()
+    auth.login("coord@mst.example")
+    coordinator = client.get("/overview/").get_data(as_text=True)
+    assert "/admin/access-log" not in facilitator and "/admin/access-log" in coordinator
+    assert "/partners/" not in facilitator and "/partners/" in coordinator
+
+
+def test_unchanged_parts_are_not_rendered_again(app, client, auth, world):
+    first, second = world.analysed_case(), world.analysed_case()
+    auth.login()
+    client.get("/cases/")
+    fragments = app.jinja_env.fragment_cache
+    misses = fragments.misses
+    client.get("/cases/")
+    assert fragments.misses == misses  # navigation, filter bar, table: all from the cache
+
+    cases.fire_trigger(world.facilitator, first.id, "start_processing", "", None)
+    page = client.get("/cases/").get_data(as_text=True)
+    assert fragments.misses == misses + 2  # the table (its rows changed) and the changed row only
+    assert "state-processing" in row_of(page, first.reference)
+    assert "state-analysis" in row_of(page, second.reference)
+
+
+def test_filter_values_and_their_messages_are_cached_apart(client, auth, world):
+    auth.login()
+    for _ in range(2):
+        wrong = client.get("/cases/?state=nonsense").get_data(as_text=True)
+        assert 'id="state-error"' in wrong
+        right = client.get("/cases/?state=analysis").get_data(as_text=True)
+        assert 'id="state-error"' not in right
+        assert re.search(r'<option selected value="analysis">|<option value="analysis" selected>', right)
+
+
+def test_nothing_is_cached_while_templates_reload(make_app, world):
+    app = make_app(TEMPLATES_AUTO_RELOAD=True)
+    client = app.test_client()
+    client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    assert client.get("/cases/").status_code == 200
+    assert len(app.jinja_env.fragment_cache) == 0
+
+
+def test_the_cache_forgets_the_least_recently_used_first():
+    cache = LRU(2)
+    cache.set("a", "A")
+    cache.set("b", "B")
+    assert cache.get("a") == "A"  # now "b" is the least recently used
+    cache.set("c", "C")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("A", None, "C")
+    assert len(cache) == 2
+
+
+def test_templates_translate_in_the_language_active_when_rendering(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string("{{ _('Cases') }}") == "Cases"
+        with force_locale("de"):
+            assert render_template_string("{{ _('Cases') }}") == "Fälle"
+        assert render_template_string("{{ _('Cases') }}") == "Cases"
