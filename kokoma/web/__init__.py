@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
         user = current_user._get_current_object()  # resolved once, not through the proxy per check
         return {
             **labels.vocabulary(locale),
+            **labels.template_gettext(),
             "request_locale": locale,
             "request_zone": str(get_timezone()),
             "STATES": state_names,

@@ -4,8 +4,11 @@ through Babel's full machinery."""
 from functools import lru_cache
 
 from babel import Locale, dates
+from flask_babel import force_locale, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
-from flask_babel import force_locale, get_locale, get_timezone
+# The wrappers Jinja's i18n extension itself puts around gettext & co. ("newstyle": autoescape,
+# %-formatting with keyword arguments); not exported, but unchanged since Jinja 2.9.
+from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext
 
 from .. import domain
 
@@ -19,6 +22,24 @@ VOCABULARIES = (
 def vocabulary(locale: str) -> dict[str, dict]:
     with force_locale(locale):
         return {name: {key: str(label) for key, label in getattr(domain, name).items()} for name in VOCABULARIES}
+
+
+def template_gettext() -> dict:
+    """``gettext`` & co. for one rendering, bound to the catalogue of the language active as it
+    starts (the request's, or one set by ``force_locale``). Flask-Babel's callables look the
+    catalogue up again for every string, through several context lookups: a page with a few
+    dozen strings paid for that a few dozen times."""
+    return _bound_gettext(get_translations())
+
+
+@lru_cache(maxsize=16)
+def _bound_gettext(translations) -> dict:
+    return {
+        "gettext": _make_new_gettext(translations.ugettext),
+        "ngettext": _make_new_ngettext(translations.ungettext),
+        "pgettext": _make_new_pgettext(translations.upgettext),
+        "npgettext": _make_new_npgettext(translations.unpgettext),
+    }
 
 
 class StateLabels(dict):
