@@ -1,4 +1,5 @@
 """Logging, editing, moving and reading cases."""
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -239,10 +240,15 @@ def list_query(scope):
     return _LIST_SELECT.where(scope)
 
 
-def list_rows(query) -> list:
+# A list row as a plain named tuple: compared and hashed by value in C, as the cached case
+# table (templates/cases/_table.html) keys its fragments by the rows themselves.
+ListRow = namedtuple("ListRow", _LIST_SELECT.selected_columns.keys())
+
+
+def list_rows(query) -> list[ListRow]:
     """The rows of a list query: read through Core on the session's connection (and transaction),
     since plain columns need none of the ORM's loading."""
-    return db.session.connection().execute(query).all()
+    return [ListRow._make(row) for row in db.session.connection().execute(query)]
 
 
 @dataclass

@@ -48,7 +48,8 @@ def index():
         before=request.args.get("before", type=int),
     )
     filter_args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
-    filter_key = tuple(tuple(request.args.getlist(name)) for name in form.CACHED_FIELDS)
+    # The filter bar's HTML follows from the query without its paging (values, messages, reset link).
+    filter_key = tuple(sorted((k, tuple(v)) for k, v in request.args.lists() if k not in ("after", "before")))
     return render_template("cases/list.html", page=page, form=form, filter_args=filter_args, filter_key=filter_key)
 
 

@@ -270,10 +270,6 @@ class CaseFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
                     render_kw={"type": "search", "placeholder": _l("Reference or words of the title")})
 
-    # The filters whose rendered HTML the list caches (templates/cases/list.html): it depends only
-    # on their raw values in the query string and the language.
-    CACHED_FIELDS = ("state", "category", "level", "per_page", "mine")
-
     def offer(self, vocabulary: dict, state_labels: dict, page_sizes, default_page_size: int) -> None:
         """Fill the options from labels already translated for the request's language (one
         gettext per label and language, not one per option and request)."""
