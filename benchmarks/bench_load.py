@@ -196,6 +196,21 @@ class Site:
             stop(self.server)
 
 
+def cpu_ticks(port):
+    """CPU time (clock ticks) used so far by the server on ``port`` and by PostgreSQL."""
+    used = {"server": 0, "postgres": 0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kind = "postgres" if command.startswith("postgres") else "server" if f":{port}" in command else None
+        if kind:
+            used[kind] += int(fields[11]) + int(fields[12])  # utime + stime
+    return used
+
+
 def wrk(base, users_file, mix, seconds, connections=16):
     env = {**os.environ, "KOKOMA_LOAD_USERS": str(users_file), "KOKOMA_LOAD_MIX": mix,
            "KOKOMA_LOAD_THREADS": str(WRK_THREADS), "KOKOMA_LOAD_AGENT": USER_AGENT}
@@ -206,6 +221,18 @@ def wrk(base, users_file, mix, seconds, connections=16):
     values = dict(re.findall(r"(\w+)=([\d.]+)", out.split("RESULT", 1)[1]))
     values = {k: float(v) for k, v in values.items()}
     values["rps"] = values["requests"] / values["seconds"]
+    return values
+
+
+def wrk_with_cpu(base, users_file, mix, seconds):
+    """wrk, plus the CPU milliseconds per request the server and PostgreSQL spent."""
+    port = base.rsplit(":", 1)[1]
+    before = cpu_ticks(port)
+    values = wrk(base, users_file, mix, seconds)
+    after = cpu_ticks(port)
+    per_ms = 1000 / os.sysconf("SC_CLK_TCK") / max(values["requests"], 1)
+    values["cpu_server"] = (after["server"] - before["server"]) * per_ms
+    values["cpu_postgres"] = (after["postgres"] - before["postgres"]) * per_ms
     return values
 
 
@@ -250,7 +277,7 @@ def main():
     rounds = {}
 
     def measure(name, target, users_file, mix):
-        rounds.setdefault(name, []).append(wrk(target, users_file, mix, args.round_seconds))
+        rounds.setdefault(name, []).append(wrk_with_cpu(target, users_file, mix, args.round_seconds))
 
     baseline = None
     try:
@@ -295,10 +322,12 @@ def main():
     print(f"seeding: {total:,} cases in 20 municipalities in {seconds_100k:.1f} s")
     print(f"single-page runs: median of {args.rounds} interleaved rounds of {args.round_seconds} s; "
           f"mixed run: {args.seconds} s")
-    print("\n| run | requests/s | p50 ms | p95 ms | p99 ms | 5xx | 4xx | socket errors |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| run | requests/s | p50 ms | p95 ms | p99 ms | 5xx | 4xx | socket errors | CPU ms/request: server / PostgreSQL |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in ("list 1k", "list 100k", "baseline 100k", "transition 1k", "transition 100k", "mixed 100k"):
-        print(row(name, results[name]))
+        r = results[name]
+        cpu = f" {r['cpu_server']:.2f} / {r['cpu_postgres']:.2f} |" if "cpu_server" in r else " – |"
+        print(row(name, r) + cpu)
     print("rounds (requests/s): " + "; ".join(
         f"{name} " + " ".join(f"{r['rps']:.0f}" for r in runs) for name, runs in rounds.items()))
     print(f"\nmixed run: {int(mixed['requests'])} requests in {mixed['seconds']:.0f} s, {int(mixed['s302'])} transitions done, "
