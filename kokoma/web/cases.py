@@ -26,6 +26,7 @@ from .forms import (
 )
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+PAGING = ("after", "before")  # query arguments of the list that page, not filter
 require_login(bp)
 
 
@@ -47,9 +48,10 @@ def index():
         after=request.args.get("after", type=int),
         before=request.args.get("before", type=int),
     )
-    filter_args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    filters = {k: v for k, v in request.args.lists() if k not in PAGING}
+    filter_args = {k: v[0] for k, v in filters.items() if v[0]}
     # The filter bar's HTML follows from the query without its paging (values, messages, reset link).
-    filter_key = tuple(sorted((k, tuple(v)) for k, v in request.args.lists() if k not in ("after", "before")))
+    filter_key = tuple(sorted((k, tuple(v)) for k, v in filters.items()))
     return render_template("cases/list.html", page=page, form=form, filter_args=filter_args, filter_key=filter_key)
 
 
