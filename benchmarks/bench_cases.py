@@ -70,6 +70,17 @@ class StatementCounter:
         result["statements"] = self.count - start
 
 
+def app_config(workdir, url, **overrides) -> dict:
+    """What every benchmark app starts from: its own instance folder, no local or installed
+    plugins, and cheap password hashing (logging in is not what is measured)."""
+    return {
+        "INSTANCE_PATH": str(workdir), "SQLALCHEMY_DATABASE_URI": url, "PLUGINS_DIR": None,
+        "LOAD_ENTRYPOINT_PLUGINS": False,
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        **overrides,
+    }
+
+
 def reset_postgresql(url):
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -141,12 +152,8 @@ def main():
     url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
     if url.startswith("postgresql"):
         reset_postgresql(url)
-    app = create_app({
-        "INSTANCE_PATH": str(workdir), "SQLALCHEMY_DATABASE_URI": url, "PLUGINS_DIR": None,
-        "LOAD_ENTRYPOINT_PLUGINS": False, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-    })
+    app = create_app(app_config(workdir, url, WTF_CSRF_ENABLED=False, SESSION_COOKIE_SECURE=False,
+                                LOGIN_RATE_LIMIT="1000 per minute"))
     from flask_migrate import upgrade
 
     rows = []

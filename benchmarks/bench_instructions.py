@@ -57,11 +57,10 @@ def prepare(url):
 
 
 def app_config(url):
-    return {
-        "INSTANCE_PATH": tempfile.mkdtemp(prefix="kokoma-instr-"), "SQLALCHEMY_DATABASE_URI": url, "PLUGINS_DIR": None,
-        "LOAD_ENTRYPOINT_PLUGINS": False, "SESSION_COOKIE_SECURE": False, "WTF_CSRF_ENABLED": False,
-        "NOTIFY_BACKGROUND_WORKER": False, "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    }
+    from bench_cases import app_config as benchmark_app_config
+
+    return benchmark_app_config(tempfile.mkdtemp(prefix="kokoma-instr-"), url, SESSION_COOKIE_SECURE=False,
+                                WTF_CSRF_ENABLED=False, NOTIFY_BACKGROUND_WORKER=False)
 
 
 def client_for(url, page):

@@ -35,15 +35,11 @@ def main():
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kokoma-mem-"))
     url = args.database_url or f"sqlite:///{workdir}/mem.sqlite"
-    if url.startswith("postgresql"):
-        from bench_cases import reset_postgresql
+    from bench_cases import app_config, reset_postgresql
 
+    if url.startswith("postgresql"):
         reset_postgresql(url)
-    app = create_app({
-        "INSTANCE_PATH": str(workdir), "SQLALCHEMY_DATABASE_URI": url, "PLUGINS_DIR": None,
-        "NOTIFY_BACKGROUND_WORKER": False,
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    })
+    app = create_app(app_config(workdir, url, NOTIFY_BACKGROUND_WORKER=False))
     from flask_migrate import upgrade
 
     with app.app_context():
