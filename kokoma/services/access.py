@@ -4,7 +4,7 @@ Every query for data a municipality owns goes through :func:`case_scope` (or a h
 it); every action is checked against :data:`PERMISSIONS`. Views and other services never filter
 by municipality themselves.
 """
-from sqlalchemy import false, select
+from sqlalchemy import bindparam, false, select
 
 from ..models import AdvisorAssignment, Case, User
 from .errors import PermissionDenied
@@ -33,24 +33,41 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-def assigned_municipalities(user):
-    """Subquery of the municipalities an advisor (or admin) is assigned to."""
-    return select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id)
+# What each kind of case scope lets through, given a municipality or advisor id: a value, or a
+# named parameter (see case_scope_rule).
+SCOPE_CONDITIONS = {
+    "own_municipality": lambda municipality_id: Case.municipality_id == municipality_id,
+    "assigned_municipalities": lambda advisor_id: Case.municipality_id.in_(
+        select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == advisor_id)
+    ),
+    "nothing": lambda _value: false(),
+}
+# The same conditions over the parameter "scope". They are fixed expressions, so a statement built
+# on one can be built once and run again with other values (services.cases does so for the list),
+# which spares SQLAlchemy working out a new statement's cache key and result columns.
+PARAMETRISED_SCOPES = {kind: condition(bindparam("scope")) for kind, condition in SCOPE_CONDITIONS.items()}
 
 
-def case_scope(user):
-    """SQL condition for the cases ``user`` may see; every case query goes through it.
+def case_scope_rule(user) -> tuple[str, int | None]:
+    """The cases ``user`` may see: the kind of scope (a key of SCOPE_CONDITIONS) and its value.
 
     Facilitators and coordinators see their municipality; advisors the municipalities assigned
     to them; an admin sees case content only where also assigned, like an advisor.
     """
     if not getattr(user, "is_authenticated", False) or not user.active:
-        return false()
+        return "nothing", None
     if user.role in CASE_WORKERS and user.municipality_id is not None:
-        return Case.municipality_id == user.municipality_id
+        return "own_municipality", user.municipality_id
     if user.role in (ADVISOR, ADMIN):
-        return Case.municipality_id.in_(assigned_municipalities(user))
-    return false()
+        return "assigned_municipalities", user.id
+    return "nothing", None
+
+
+def case_scope(user):
+    """SQL condition for the cases ``user`` may see; every case query goes through it (or through
+    :func:`case_scope_rule` with PARAMETRISED_SCOPES)."""
+    kind, value = case_scope_rule(user)
+    return SCOPE_CONDITIONS[kind](value)
 
 
 def municipality_scope(user, column):

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash
 
 from ..database import db, utcnow, write_transaction
@@ -81,12 +81,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+# Built once: the statement of every request's user load is the same object each time, which
+# spares SQLAlchemy working out its cache key and result columns anew (Session.get builds a new one).
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 def user_for_session(session_id: str) -> User | None:
     """The user behind a Flask-Login session id ``"<id>:<token>"``, if still valid."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
     return user
