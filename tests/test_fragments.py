@@ -80,6 +80,21 @@ def test_unchanged_parts_are_not_rendered_again(app, client, auth, world):
     assert "state-analysis" in row_of(page, second.reference)
 
 
+def test_a_query_is_checked_once_and_its_filters_still_apply(app, client, auth, world):
+    analysed = world.analysed_case(title="In Analyse")
+    moved = world.analysed_case(title="In Bearbeitung")
+    cases.fire_trigger(world.facilitator, moved.id, "start_processing", "", None)
+    auth.login()
+    checked = app.extensions["kokoma_case_filters"]
+    for paging in ("", "&after=999999"):  # paging is not part of what the filters ask for
+        misses = checked.misses
+        page = client.get(f"/cases/?state=processing&per_page=10{paging}").get_data(as_text=True)
+        assert moved.reference in page and analysed.reference not in page
+    assert checked.misses == misses and checked.hits >= 1  # the second request reused the first's check
+    wrong = client.get("/cases/?state=processing&per_page=7").get_data(as_text=True)
+    assert 'id="per_page-error"' in wrong and analysed.reference not in wrong  # a wrong size alone is refused
+
+
 def test_filter_values_and_their_messages_are_cached_apart(client, auth, world):
     auth.login()
     for _ in range(2):

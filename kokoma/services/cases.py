@@ -217,7 +217,7 @@ def timeline(case: Case) -> list[CaseEvent]:
     ).all()
 
 
-@dataclass
+@dataclass(frozen=True)  # kept per query string (web.cases) and shared by its requests
 class CaseFilters:
     state: str | None = None
     category: str | None = None
