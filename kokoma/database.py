@@ -75,6 +75,31 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
+def end_request_transactions(app) -> None:
+    """End the read transaction a request leaves open with COMMIT where it only read.
+
+    To the database, COMMIT and ROLLBACK of a transaction that only read are the same. But
+    psycopg forgets its prepared statements at every ROLLBACK and keeps them across a COMMIT, so
+    with COMMIT the statements every page runs (the user, the case list) are planned once per
+    connection instead of on every request. Anything else is rolled back as before: a request
+    that failed, or one that left changes in the session (changes are written only inside
+    :func:`write_transaction`, which commits on its own).
+    """
+
+    @app.teardown_request  # gets the request's error; Flask-SQLAlchemy closes the session after it
+    def _end_read_transaction(exc):
+        session = db.session()
+        if exc is not None or not session.in_transaction():
+            return
+        if session.new or session.dirty or session.deleted:
+            session.rollback()
+            return
+        try:
+            session.commit()
+        except Exception:  # e.g. a transaction the database already aborted
+            session.rollback()
+
+
 @contextmanager
 def write_transaction():
     """One database transaction for a change, committed at the end or rolled back on error.
