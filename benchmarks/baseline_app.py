@@ -1,7 +1,7 @@
 """The baseline of the load benchmark: a minimal Flask + SQLAlchemy app that reads the same 50
 rows of the same table with one query. Served by the same gunicorn settings as KoKoMa.
 
-    KOKOMA_DATABASE_URL=... gunicorn -w 4 --threads 2 'benchmarks.baseline_app:app'
+    KOKOMA_DATABASE_URL=... gunicorn -w 4 --threads 2 --access-logfile - 'benchmarks.baseline_app:app'
 """
 import os
 

@@ -283,8 +283,10 @@ def main():
     try:
         small.start()
         large.start()
-        baseline = serve([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-b",
-                          f"127.0.0.1:{baseline_port}", "benchmarks.baseline_app:app"], large.env, baseline_port)
+        # The same gunicorn settings as `kokoma serve`, its access log included.
+        baseline = serve([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS),
+                          "--access-logfile", "-", "-b", f"127.0.0.1:{baseline_port}", "benchmarks.baseline_app:app"],
+                         large.env, baseline_port)
         small.settle()
         large.settle()
         for _ in range(args.rounds):
