@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, bindparam, select, update
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -318,10 +318,10 @@ def _list_statement(scope: str, parameters: frozenset, paging: str | None):
             | Case.title.ilike(bindparam("title_words"), escape="\\")
         )
     if paging == "before":
-        return query.where(Case.id > bindparam("paging_id")).order_by(Case.id.asc()).limit(bindparam("limit"))
+        return query.where(Case.id > bindparam("paging_id")).order_by(Case.id.asc()).limit(bindparam("limit", type_=Integer, literal_execute=True))
     if paging == "after":
         query = query.where(Case.id < bindparam("paging_id"))
-    return query.order_by(Case.id.desc()).limit(bindparam("limit"))
+    return query.order_by(Case.id.desc()).limit(bindparam("limit", type_=Integer, literal_execute=True))
 
 
 def _escape_like(text: str) -> str:
