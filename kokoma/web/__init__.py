@@ -1,6 +1,6 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
 from flask import Flask, current_app, redirect, render_template, url_for
-from flask_babel import format_date, format_number, get_locale, get_timezone
+from flask_babel import format_date, format_number, get_locale, get_timezone, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -47,21 +47,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def vocabulary():
-        locale = str(get_locale())
-        state_names = labels.state_labels(kokoma().workflow, locale)
         user = current_user._get_current_object()  # resolved once, not through the proxy per check
         return {
-            **labels.vocabulary(locale),
-            **labels.template_gettext(),
-            "request_locale": locale,
+            **labels.page_words(str(get_locale()), get_translations(), kokoma().workflow,
+                                tuple(current_app.config["LANGUAGES"])),
             "request_zone": str(get_timezone()),
-            "STATES": state_names,
             "can": lambda action: access.can(user, action),
-            "get_locale": get_locale,
-            "other_languages": lambda: [
-                (code, name) for code, name in labels.language_names(tuple(current_app.config["LANGUAGES"])).items()
-                if code != locale
-            ],
         }
 
 

@@ -24,22 +24,28 @@ def vocabulary(locale: str) -> dict[str, dict]:
         return {name: {key: str(label) for key, label in getattr(domain, name).items()} for name in VOCABULARIES}
 
 
-def template_gettext() -> dict:
-    """``gettext`` & co. for one rendering, bound to the catalogue of the language active as it
-    starts (the request's, or one set by ``force_locale``). Flask-Babel's callables look the
-    catalogue up again for every string, through several context lookups: a page with a few
-    dozen strings paid for that a few dozen times."""
-    return _bound_gettext(get_translations())
-
-
 @lru_cache(maxsize=16)
-def _bound_gettext(translations) -> dict:
+def page_words(locale: str, translations, workflow, languages: tuple[str, ...]) -> dict:
+    """What every template of one language gets, put together once per language (and catalogue,
+    workflow, list of languages) instead of on every rendering: the vocabularies, the state
+    names, the other languages to switch to, and ``gettext`` & co. bound to the catalogue.
+    Flask-Babel's own callables look the catalogue up again for every string, through several
+    context lookups: a page with a few dozen strings paid for that a few dozen times."""
     return {
-        "gettext": _make_new_gettext(translations.ugettext),
-        "ngettext": _make_new_ngettext(translations.ungettext),
-        "pgettext": _make_new_pgettext(translations.upgettext),
-        "npgettext": _make_new_npgettext(translations.unpgettext),
+        **vocabulary(locale),
+        **{name: wrap(getattr(translations, method)) for name, (wrap, method) in _GETTEXT_WRAPPERS.items()},
+        "request_locale": locale,
+        "STATES": state_labels(workflow, locale),
+        "other_languages": [(code, name) for code, name in language_names(languages).items() if code != locale],
     }
+
+
+_GETTEXT_WRAPPERS = {
+    "gettext": (_make_new_gettext, "ugettext"),
+    "ngettext": (_make_new_ngettext, "ungettext"),
+    "pgettext": (_make_new_pgettext, "upgettext"),
+    "npgettext": (_make_new_npgettext, "unpgettext"),
+}
 
 
 class StateLabels(dict):
