@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import catalogs, cli, web
     from .config import PACKAGE_DIR, load_config, resource_dir
     from .database import configure_engine, end_request_transactions
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+    from .extensions import babel, check_limits_where_set, csrf, db, login_manager, migrate, select_locale
     from .runtime import build_runtime
 
     app = Flask(
@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    check_limits_where_set(app)
 
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

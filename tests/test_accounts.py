@@ -52,6 +52,20 @@ def test_failed_logins_are_rate_limited(client, world):
     assert "Retry-After" in blocked.headers
 
 
+def test_configured_default_limits_apply_to_every_page(make_app):
+    """Only the login form is limited out of the box, and no other request pays for a look at
+    limits (extensions.check_limits_where_set); limits for all pages still work when configured."""
+    from kokoma.extensions import limiter
+
+    try:
+        client = make_app(RATELIMIT_DEFAULT="3 per minute").test_client()
+        assert [client.get("/healthz").status_code for _ in range(4)] == [200, 200, 200, 429]
+    finally:
+        limiter.limit_manager.set_default_limits([])  # Flask-Limiter keeps them on its one instance
+    client = make_app().test_client()
+    assert {client.get("/healthz").status_code for _ in range(5)} == {200}
+
+
 def test_successful_logins_do_not_count_against_the_limit(client, world):
     for _ in range(12):
         assert client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD}).status_code == 302
