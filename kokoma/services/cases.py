@@ -249,7 +249,8 @@ ListRow = namedtuple("ListRow", _LIST_SELECT.selected_columns.keys())
 def list_rows(query, parameters: dict | None = None) -> list[ListRow]:
     """The rows of a list query: read through Core on the session's connection (and transaction),
     since plain columns need none of the ORM's loading."""
-    return [ListRow._make(row) for row in db.session.connection().execute(query, parameters)]
+    rows = db.session.connection().execute(query, parameters).all()  # one fetch, not one per row
+    return [ListRow._make(row) for row in rows]
 
 
 @dataclass
