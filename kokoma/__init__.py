@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 def create_app(test_config: dict | None = None) -> Flask:
     from . import catalogs, cli, web
     from .config import PACKAGE_DIR, load_config, resource_dir
-    from .database import configure_engine, end_request_transactions
+    from .database import configure_engine
     from .extensions import babel, check_limits_where_set, csrf, db, login_manager, migrate, select_locale
     from .runtime import build_runtime
 
@@ -36,8 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
-    end_request_transactions(app)
+        configure_engine(app, db.engine)
     migrate.init_app(app, db, directory=resource_dir("migrations"), render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

@@ -2,8 +2,11 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from weakref import WeakKeyDictionary
 
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -23,8 +26,35 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Inside write_transaction(): SQLite takes the write lock at BEGIN, PostgreSQL gets a real transaction.
+_writing: ContextVar[bool] = ContextVar("kokoma_writing", default=False)
+# While the app serves a request (hooks in configure_engine); not in commands, workers, test set-up.
+_serving: ContextVar[bool] = ContextVar("kokoma_serving", default=False)
+# Per app: the engine reads go through outside a write transaction (PostgreSQL only, see below).
+_read_engines: WeakKeyDictionary = WeakKeyDictionary()
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session; on PostgreSQL, requests read in autocommit outside write transactions.
+
+    A page that only reads then costs the database its statements and nothing else: no BEGIN
+    and no COMMIT, two round trips fewer. What it reads is the same: at READ COMMITTED, which
+    PostgreSQL uses, every statement sees its own snapshot whether inside a transaction or
+    not. Every change goes through :func:`write_transaction`, which gets a connection in a real
+    transaction (row locks, atomic commit); in a request, a write outside it is refused
+    (:func:`configure_engine`), so nothing can be committed half-way. Commands, workers and
+    other code outside requests use transactions throughout, as SQLAlchemy does by default.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        engine = super().get_bind(mapper, clause, bind, **kwargs)
+        if bind is None and _serving.get() and not _writing.get():
+            return _read_engines.get(current_app._get_current_object(), engine)
+        return engine
+
+
 # expire_on_commit=False: objects read before a write (the current user, say) stay usable after it.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session, "expire_on_commit": False})
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -50,12 +80,34 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-_begin_immediate: ContextVar[bool] = ContextVar("kokoma_begin_immediate", default=False)
+class WriteOutsideTransaction(RuntimeError):
+    """A request wrote to the database other than through :func:`write_transaction`."""
 
 
-def configure_engine(engine: Engine) -> None:
-    """SQLite: foreign keys, WAL, a busy timeout and real BEGIN statements (so SAVEPOINTs and
-    ``BEGIN IMMEDIATE`` work). Other databases need nothing here."""
+# What a request may run outside write_transaction(): reads (and SQLite's BEGIN of a read).
+_READING = ("SELECT", "WITH", "BEGIN", "SHOW", "EXPLAIN", "VALUES")
+
+
+def configure_engine(app, engine: Engine) -> None:
+    """Every database: in a request, only :func:`write_transaction` writes. PostgreSQL: requests
+    read in autocommit (see :class:`Session`). SQLite: foreign keys, WAL, a busy timeout and
+    real BEGIN statements (so SAVEPOINTs and ``BEGIN IMMEDIATE`` work)."""
+
+    @app.before_request  # moved first below: a request is served from its first hook on
+    def _serving_starts():
+        _serving.set(True)
+
+    app.before_request_funcs[None].insert(0, app.before_request_funcs[None].pop())
+    app.teardown_request(lambda _exc: _serving.set(False))
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_stray_writes(_connection, _cursor, statement, _parameters, _context, _executemany):
+        if _serving.get() and not _writing.get() and not statement.lstrip()[:7].upper().startswith(_READING):
+            raise WriteOutsideTransaction(f"written outside write_transaction(): {statement[:60]}")
+
+    if engine.dialect.name == "postgresql":
+        # Shares the engine's pool; a connection is switched on checkout and back on return.
+        _read_engines[app] = engine.execution_options(isolation_level="AUTOCOMMIT")
     if engine.dialect.name != "sqlite":
         return
 
@@ -72,32 +124,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
-
-
-def end_request_transactions(app) -> None:
-    """End the read transaction a request leaves open with COMMIT where it only read.
-
-    To the database, COMMIT and ROLLBACK of a transaction that only read are the same. But
-    psycopg forgets its prepared statements at every ROLLBACK and keeps them across a COMMIT, so
-    with COMMIT the statements every page runs (the user, the case list) are planned once per
-    connection instead of on every request. Anything else is rolled back as before: a request
-    that failed, or one that left changes in the session (changes are written only inside
-    :func:`write_transaction`, which commits on its own).
-    """
-
-    @app.teardown_request  # gets the request's error; Flask-SQLAlchemy closes the session after it
-    def _end_read_transaction(exc):
-        session = db.session()
-        if exc is not None or not session.in_transaction():
-            return
-        if session.new or session.dirty or session.deleted:
-            session.rollback()
-            return
-        try:
-            session.commit()
-        except Exception:  # e.g. a transaction the database already aborted
-            session.rollback()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
 
 @contextmanager
@@ -110,10 +137,10 @@ def write_transaction():
     """
     session = db.session()  # the request's Session behind the scoped_session proxy
     if session.in_transaction():
-        session.commit()  # ends the read snapshot of the request; nothing is pending here
-    token = _begin_immediate.set(True)
+        session.commit()  # ends the request's reading (its connection); nothing is pending here
+    token = _writing.set(True)
     try:
         with session.begin():
             yield session
     finally:
-        _begin_immediate.reset(token)
+        _writing.reset(token)

@@ -1,6 +1,7 @@
-"""How a request's database transaction ends (kokoma.database.end_request_transactions): with
-COMMIT where it only read, so that psycopg keeps its prepared statements; rolled back where it
-failed or left changes outside ``write_transaction``."""
+"""How requests use the database (kokoma.database): on PostgreSQL a page that only reads runs its
+statements in autocommit (no BEGIN, no COMMIT) and keeps its prepared statements; changes run in
+the real transaction of ``write_transaction``; in a request, a write outside it is refused on
+every database, so nothing is ever committed half-way."""
 import pytest
 from flask import appcontext_tearing_down, request_started
 from sqlalchemy import event, text
@@ -12,9 +13,9 @@ from .test_query_plans import seed
 
 
 @pytest.fixture
-def ends(app):
-    """How transactions ended on the app's engine while a request ran (from its start until its
-    application context is torn down; not the test's own session)."""
+def statements(app):
+    """(statement, ran in autocommit) for each statement the app's engine ran while a request
+    ran (from its start until its application context is torn down; not the test's own)."""
     seen, during = [], []
     with app.app_context():
         engine = db.engine
@@ -25,61 +26,74 @@ def ends(app):
     def finished(_sender, **_extra):
         during.clear()
 
-    def commit(_conn):
+    def executed(connection, _cursor, statement, _parameters, _context, _executemany):
         if during:
-            seen.append("commit")
-
-    def rollback(_conn):
-        if during:
-            seen.append("rollback")
+            seen.append((statement, connection.connection.dbapi_connection.autocommit))
 
     request_started.connect(started, app)
     appcontext_tearing_down.connect(finished, app)
-    event.listen(engine, "commit", commit)
-    event.listen(engine, "rollback", rollback)
+    event.listen(engine, "before_cursor_execute", executed)
     yield seen
-    event.remove(engine, "commit", commit)
-    event.remove(engine, "rollback", rollback)
+    event.remove(engine, "before_cursor_execute", executed)
     request_started.disconnect(started, app)
     appcontext_tearing_down.disconnect(finished, app)
 
 
-def test_a_request_that_only_read_ends_with_commit(client, auth, world, ends):
-    world.case()
+def _postgresql_only():
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("autocommit reads are for PostgreSQL (SQLite reads in a transaction as before)")
+
+
+def test_on_postgresql_a_page_that_reads_opens_no_transaction_and_a_change_runs_in_one(client, auth, world, statements):
+    _postgresql_only()
+    case = world.analysed_case()
     auth.login()
-    ends.clear()
+    statements.clear()
     assert client.get("/cases/").status_code == 200
-    assert ends == ["commit"]
+    assert statements and all(autocommit for _statement, autocommit in statements), statements
+
+    statements.clear()
+    response = client.post(f"/cases/{case.id}/transition", data={"trigger": "start_processing", "version": case.version})
+    assert response.status_code == 302
+    writes = [autocommit for statement, autocommit in statements if statement.lstrip().startswith(("UPDATE", "INSERT"))]
+    locks = [autocommit for statement, autocommit in statements if "FOR UPDATE" in statement]
+    assert writes and locks and not any(writes + locks), statements  # row lock and changes in one transaction
+    assert db.session.get(Case, case.id).state == "processing"
 
 
-def test_changes_left_outside_a_write_transaction_are_rolled_back(app, client, auth, world, ends):
+def test_a_request_that_writes_outside_write_transaction_is_refused_and_writes_nothing(app, client, auth, world):
     case = world.case(title="Unverändert")
+
+    @app.get("/_test/stray-sql")
+    def stray_sql():
+        db.session.execute(text("UPDATE cases SET title = 'Heimlich geändert' WHERE id = :id"), {"id": case.id})
+        return "done"
 
     @app.get("/_test/stray-change")
     def stray_change():
         db.session.get(Case, case.id).title = "Heimlich geändert"  # not through write_transaction
+        db.session.flush()
         return "done"
-
-    auth.login()
-    ends.clear()
-    assert client.get("/_test/stray-change").status_code == 200
-    assert ends == ["rollback"]
-    assert db.session.get(Case, case.id).title == "Unverändert"
-
-
-def test_a_failed_request_is_rolled_back(app, client, auth, world, ends):
-    case = world.case(title="Unverändert")
-
-    @app.get("/_test/failing")
-    def failing():
-        db.session.execute(text("UPDATE cases SET title = 'Halb geschrieben' WHERE id = :id"), {"id": case.id})
-        raise RuntimeError("the request fails after a write outside write_transaction")
 
     app.testing = False  # answer 500 instead of raising into the test
     auth.login()
-    ends.clear()
-    assert client.get("/_test/failing").status_code == 500
-    assert ends == ["rollback"]
+    assert client.get("/_test/stray-sql").status_code == 500
+    assert client.get("/_test/stray-change").status_code == 500
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).title == "Unverändert"
+
+
+def test_changes_left_unwritten_in_the_session_are_dropped(app, client, auth, world):
+    case = world.case(title="Unverändert")
+
+    @app.get("/_test/unwritten-change")
+    def unwritten_change():
+        db.session.get(Case, case.id).title = "Heimlich geändert"  # neither flushed nor committed
+        return "done"
+
+    auth.login()
+    assert client.get("/_test/unwritten-change").status_code == 200
+    db.session.expire_all()
     assert db.session.get(Case, case.id).title == "Unverändert"
 
 
@@ -87,9 +101,9 @@ def test_postgresql_keeps_the_list_prepared_and_planned_once(app, client, auth, 
     """psycopg prepares a statement on its 5th run on a connection; PostgreSQL then switches to a
     generic plan where that is no worse than planning each run anew. The list's LIMIT is written
     into its SQL (services.cases._list_statement): as a parameter, PostgreSQL could not tell how
-    few rows the generic plan needs and would plan every request again."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("prepared statements are psycopg's (PostgreSQL)")
+    few rows the generic plan needs and would plan every request again. (psycopg forgets its
+    prepared statements at a ROLLBACK; reads in autocommit have none.)"""
+    _postgresql_only()
     seed(world, 6000)  # enough rows that a plan for an unknown LIMIT would look costly
     auth.login()
     with app.app_context():
