@@ -99,7 +99,10 @@ def run_inside(url, page, count):
         get()
 
 
-def cpu_times(url, rounds=9, count=200):
+CPU_ROUNDS, CPU_COUNT = 9, 200  # interleaved rounds of requests per page; the best round counts
+
+
+def cpu_times(url, rounds=CPU_ROUNDS, count=CPU_COUNT):
     """CPU time (user + system) of this process per request of each page, in milliseconds: the
     best of interleaved rounds, so that all pages see the machine alike. Unlike instructions,
     it counts what a round trip to PostgreSQL costs the client in the kernel and how fast the
@@ -150,7 +153,7 @@ def main():
 
     times = cpu_times(args.database_url)
     baseline = times["baseline (Core query, JSON)"]
-    print("\nCPU time per request (user + system of the client process, best of 9 interleaved rounds of 200)\n")
+    print(f"\nCPU time per request (user + system of the client process, best of {CPU_ROUNDS} interleaved rounds of {CPU_COUNT})\n")
     print("| page | ms | baseline / page |")
     print("|---|---|---|")
     for name, value in times.items():

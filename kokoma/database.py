@@ -93,11 +93,11 @@ def configure_engine(app, engine: Engine) -> None:
     read in autocommit (see :class:`Session`). SQLite: foreign keys, WAL, a busy timeout and
     real BEGIN statements (so SAVEPOINTs and ``BEGIN IMMEDIATE`` work)."""
 
-    @app.before_request  # moved first below: a request is served from its first hook on
-    def _serving_starts():
+    def _serving_starts() -> None:
         _serving.set(True)
 
-    app.before_request_funcs[None].insert(0, app.before_request_funcs[None].pop())
+    # First of the before-request hooks: a request is served from its first hook on.
+    app.before_request_funcs.setdefault(None, []).insert(0, _serving_starts)
     app.teardown_request(lambda _exc: _serving.set(False))
 
     @event.listens_for(engine, "before_cursor_execute")
