@@ -37,6 +37,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_engine(app, db.engine)
+        if db.engine.dialect.name == "postgresql" and app.config["USER_CACHE_SECONDS"] > 0:
+            from .services.user_cache import UserCache
+
+            app.extensions["kokoma_user_cache"] = UserCache(db.engine, float(app.config["USER_CACHE_SECONDS"]))
     migrate.init_app(app, db, directory=resource_dir("migrations"), render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

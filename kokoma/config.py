@@ -36,6 +36,10 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL: reading pages take the signed-in user from a per-process copy, kept up to date
+    # by NOTIFY from the database (kokoma.services.user_cache) and dropped after this many
+    # seconds at the latest; 0 loads the user from the database on every request.
+    USER_CACHE_SECONDS = 30.0
     # Where local plugins live; None switches folder plugins off.
     PLUGINS_DIR = str(PROJECT_DIR / "plugins")
     # Load plugins from installed packages (entry point group "kokoma").

@@ -56,6 +56,9 @@ def _test_config(url: str, instance, **overrides) -> dict:
         "WEBHOOK_ALLOW_INTERNAL": True,  # the tests' webhook receivers listen on 127.0.0.1
         # Cheap hashing keeps the suite fast; production uses argon2-cffi's defaults.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        # Users load on every request: a test changes a user and asks again within microseconds,
+        # sooner than a NOTIFY may arrive. tests/test_user_cache.py tests the kept users.
+        "USER_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

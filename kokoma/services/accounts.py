@@ -86,14 +86,24 @@ def authenticate(email: str, password: str) -> User | None:
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
-def user_for_session(session_id: str) -> User | None:
-    """The user behind a Flask-Login session id ``"<id>:<token>"``, if still valid."""
+def user_for_session(session_id: str, reuse: bool = False) -> User | None:
+    """The user behind a Flask-Login session id ``"<id>:<token>"``, if still valid.
+
+    ``reuse`` (reading requests only): take the user from the process's kept users where
+    possible (:mod:`.user_cache`, PostgreSQL), without a query."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
+    cache = current_app.extensions.get("kokoma_user_cache") if reuse else None
+    if cache is not None:
+        kept, generation = cache.get(int(user_id))
+        if kept is not None and secrets.compare_digest(kept.session_token, token):
+            return db.session.merge(kept, load=False)
     user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
+    if cache is not None:
+        cache.keep(user, generation)
     return user
 
 

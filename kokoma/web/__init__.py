@@ -1,5 +1,5 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
-from flask import Flask, current_app, redirect, render_template, url_for
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import format_date, format_number, get_locale, get_timezone, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -68,4 +68,6 @@ def _home():
 
 
 def _load_user(session_id: str):
-    return accounts.user_for_session(session_id)
+    # Only a reading request may take the user from the process's copy; a change is checked
+    # against the user's row as it is now.
+    return accounts.user_for_session(session_id, reuse=request.method in ("GET", "HEAD"))
