@@ -11,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from kokoma.database import db
 
+from .conftest import AuthActions
 from .test_request_transactions import statements  # noqa: F401 - a fixture
 
 KEPT_FOR = 300  # seconds: longer than any test, so that only a NOTIFY can end a kept user early
@@ -104,6 +105,21 @@ def test_a_change_is_checked_against_the_users_row_as_it_is_now(client, auth, wo
         elsewhere("ALTER TABLE users ENABLE TRIGGER users_notify_change")
     db.session.refresh(case)
     assert case.state == "analysis" and case.version == 1
+
+
+def test_a_change_committed_in_this_process_is_forgotten_here_before_any_notify(app, client, auth, world, elsewhere):
+    auth.login()
+    client.get("/cases/")
+    assert client.get("/cases/").status_code == 200  # kept
+    admin = app.test_client()
+    AuthActions(admin).login("admin@kokoma.example")
+    elsewhere("ALTER TABLE users DISABLE TRIGGER users_notify_change")  # no NOTIFY to help
+    try:
+        assert admin.post(f"/admin/users/{world.facilitator.id}/active", data={"active": "0"}).status_code == 302
+        response = client.get("/cases/")
+        assert response.status_code == 302 and "/login" in response.location
+    finally:
+        elsewhere("ALTER TABLE users ENABLE TRIGGER users_notify_change")
 
 
 def test_a_kept_user_expires_after_user_cache_seconds(make_app, world, elsewhere):

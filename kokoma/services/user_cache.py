@@ -16,12 +16,15 @@ import logging
 import os
 import threading
 import time
+from itertools import chain
 
+from flask import current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..models import User
+from ..database import Session
+from ..models import Municipality, User
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,12 @@ class UserCache:
         self._entries.clear()
         self.generation += 1
 
+    def forget(self, payloads) -> None:
+        """Forget what changed: ``"u<id>"`` a user, ``"m<id>"`` a municipality."""
+        with self._lock:
+            for payload in payloads:
+                self._forget(payload)
+
     def _forget(self, payload: str) -> None:
         kind, ident = payload[:1], payload[1:]
         if kind == "u" and ident.isdigit():
@@ -125,6 +134,30 @@ class UserCache:
         else:  # a municipality (its name shows with each of its users): rare, forget everyone
             self._entries.clear()
         self.generation += 1
+
+
+_CHANGED = "kokoma_changed_users"  # key in Session.info: what this transaction's flushes changed
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session, _flush_context):
+    changed = [f"u{o.id}" if isinstance(o, User) else f"m{o.id}"
+               for o in chain(session.dirty, session.deleted) if isinstance(o, (User, Municipality))]
+    if changed:
+        session.info.setdefault(_CHANGED, set()).update(changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed_changes(session):
+    changed = session.info.pop(_CHANGED, None)
+    cache = current_app.extensions.get("kokoma_user_cache") if changed and has_app_context() else None
+    if cache is not None:
+        cache.forget(changed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_noted_changes(session):
+    session.info.pop(_CHANGED, None)
 
 
 def _detached_copy(user: User) -> User:
