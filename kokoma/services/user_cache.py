@@ -8,7 +8,9 @@ is checked against the user's current role, scope and status.
 Kept users are never out of date: a trigger (migration 0006) sends ``NOTIFY kokoma_users`` with
 every change to a user or municipality, from whatever process or host, when its transaction
 commits. Each process listens on a connection of its own and reads what has arrived, without
-waiting (under a microsecond), before it hands out a kept user. While that connection is down,
+waiting (under a microsecond), before it hands out a kept user. A change the process commits
+itself is forgotten there at once, before its NOTIFY comes back (the next request on a
+kept-alive connection comes to the same process). While the listening connection is down,
 nothing is kept; it is opened again on a later request. Entries also expire after
 ``USER_CACHE_SECONDS``, in case a connection dies without a word (a network cut).
 """
@@ -65,6 +67,12 @@ class UserCache:
             if generation == self.generation and self._listener is not None:
                 self._entries[user.id] = (copy, time.monotonic() + self._seconds)
 
+    def forget(self, payloads) -> None:
+        """Forget what changed: ``"u<id>"`` a user, ``"m<id>"`` a municipality."""
+        with self._lock:
+            for payload in payloads:
+                self._forget(payload)
+
     def close(self) -> None:
         """Stop listening (the engine was disposed). In a forked child the connection is the
         parent's: it is let go, not closed, which would end it for the parent too."""
@@ -100,7 +108,8 @@ class UserCache:
         try:
             dialect = self._engine.dialect
             args, kwargs = dialect.create_connect_args(self._engine.url)
-            connection = dialect.loaded_dbapi.connect(*args, **kwargs, autocommit=True)
+            kwargs.setdefault("connect_timeout", 5)  # a request waits for this at most
+            connection = dialect.loaded_dbapi.connect(*args, **{**kwargs, "autocommit": True})
             connection.execute(f"LISTEN {CHANNEL}")
         except Exception as exc:  # noqa: BLE001 - the database is down: no users kept meanwhile
             log.warning("user cache: cannot listen for changes: %s", exc)
@@ -120,12 +129,6 @@ class UserCache:
         self._listener = None
         self._entries.clear()
         self.generation += 1
-
-    def forget(self, payloads) -> None:
-        """Forget what changed: ``"u<id>"`` a user, ``"m<id>"`` a municipality."""
-        with self._lock:
-            for payload in payloads:
-                self._forget(payload)
 
     def _forget(self, payload: str) -> None:
         kind, ident = payload[:1], payload[1:]
