@@ -166,7 +166,7 @@ def _drop_noted_changes(session):
 def _detached_copy(user: User) -> User:
     """A copy of a loaded user, and of its municipality, that belongs to no session: what
     ``Session.merge(copy, load=False)`` takes into a request's session without a query."""
-    municipality = inspect(user).dict.get("municipality")
+    municipality = user.municipality  # loaded with the user (lazy="joined")
     if municipality is not None:
         municipality = _copy_columns(municipality)
         make_transient_to_detached(municipality)
