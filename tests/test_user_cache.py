@@ -60,16 +60,24 @@ def _until(condition, seconds=5.0):
 
 
 def _loads_user(statements) -> bool:
-    return any("FROM users" in statement for statement, _autocommit in statements)
+    """Whether the statements include the signed-in user's load (accounts._USER_BY_ID)."""
+    return any("WHERE users.id = %(user_id)s" in statement for statement, _autocommit in statements)
 
 
 def test_a_reading_page_takes_the_signed_in_user_without_a_query(client, auth, world, statements):
+    case = world.case()
     auth.login()
     assert client.get("/cases/").status_code == 200  # loads the user and keeps it
     statements.clear()
     page = client.get("/cases/")
     assert page.status_code == 200 and "Jonas Albrecht · Stadt Musterstadt" in page.text
     assert statements and not _loads_user(statements), statements
+    statements.clear()
+    page = client.get(f"/cases/{case.id}")  # writes the access trail with the kept user ...
+    assert page.status_code == 200 and "Jonas Albrecht" in page.text
+    assert not _loads_user(statements)
+    statements.clear()
+    assert client.get("/cases/").status_code == 200 and not _loads_user(statements)  # ... and keeps it
 
 
 @pytest.mark.parametrize("change, shows", [
