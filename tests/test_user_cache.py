@@ -4,6 +4,7 @@ at once, changes are checked against the user's row as it is now, and nothing is
 changes cannot be heard."""
 import os
 import time
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -36,6 +37,21 @@ def elsewhere(database_url):
 
     yield run
     engine.dispose()
+
+
+@pytest.fixture
+def unheard(elsewhere):
+    """``with unheard():`` changes to users send no NOTIFY (the trigger is off meanwhile)."""
+
+    @contextmanager
+    def trigger_off():
+        elsewhere("ALTER TABLE users DISABLE TRIGGER users_notify_change")
+        try:
+            yield
+        finally:
+            elsewhere("ALTER TABLE users ENABLE TRIGGER users_notify_change")
+
+    return trigger_off
 
 
 @pytest.fixture
@@ -99,50 +115,41 @@ def test_a_change_made_anywhere_reaches_the_kept_user_at_once(client, auth, worl
     _until(seen, seconds=5)  # kept for 300 s: only the NOTIFY of the change can have ended it
 
 
-def test_a_change_is_checked_against_the_users_row_as_it_is_now(client, auth, world, elsewhere, database_url):
+def test_a_change_is_checked_against_the_users_row_as_it_is_now(client, auth, world, elsewhere, unheard):
     case = world.analysed_case()
     auth.login()
     assert client.get("/cases/").status_code == 200
-    elsewhere("ALTER TABLE users DISABLE TRIGGER users_notify_change")  # changes go unheard ...
-    try:
+    with unheard():  # changes go unheard ...
         elsewhere("UPDATE users SET active = false WHERE email = 'fac@mst.example'")
         assert client.get("/cases/").status_code == 200  # ... so reading pages still show the kept user,
         response = client.post(f"/cases/{case.id}/transition", data={"trigger": "start_processing", "version": case.version})
         assert response.status_code == 302 and "/login" in response.location  # but a change is refused
-    finally:
-        elsewhere("ALTER TABLE users ENABLE TRIGGER users_notify_change")
     db.session.refresh(case)
     assert case.state == "analysis" and case.version == 1
 
 
-def test_a_change_committed_in_this_process_is_forgotten_here_before_any_notify(app, client, auth, world, elsewhere):
+def test_a_change_committed_in_this_process_is_forgotten_here_before_any_notify(app, client, auth, world, unheard):
     auth.login()
     client.get("/cases/")
     assert client.get("/cases/").status_code == 200  # kept
     admin = app.test_client()
     AuthActions(admin).login("admin@kokoma.example")
-    elsewhere("ALTER TABLE users DISABLE TRIGGER users_notify_change")  # no NOTIFY to help
-    try:
+    with unheard():  # no NOTIFY to help
         assert admin.post(f"/admin/users/{world.facilitator.id}/active", data={"active": "0"}).status_code == 302
         response = client.get("/cases/")
         assert response.status_code == 302 and "/login" in response.location
-    finally:
-        elsewhere("ALTER TABLE users ENABLE TRIGGER users_notify_change")
 
 
-def test_a_kept_user_expires_after_user_cache_seconds(make_app, world, elsewhere):
+def test_a_kept_user_expires_after_user_cache_seconds(make_app, world, elsewhere, unheard):
     app = make_app(USER_CACHE_SECONDS=0.3)
     client = app.test_client()
-    client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    AuthActions(client).login()
     assert "Jonas Albrecht" in client.get("/cases/").text
-    elsewhere("ALTER TABLE users DISABLE TRIGGER users_notify_change")
-    try:
+    with unheard():
         elsewhere("UPDATE users SET name = 'Jonas Neumann' WHERE email = 'fac@mst.example'")
         assert "Jonas Albrecht" in client.get("/cases/").text  # kept, the change unheard
         time.sleep(0.35)
         assert "Jonas Neumann" in client.get("/cases/").text
-    finally:
-        elsewhere("ALTER TABLE users ENABLE TRIGGER users_notify_change")
 
 
 def test_nothing_is_kept_while_changes_cannot_be_heard(client, auth, world, elsewhere, listeners, statements):
