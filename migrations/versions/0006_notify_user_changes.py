@@ -4,13 +4,14 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-27 16:00:00
 
-PostgreSQL only: every change to a user or a municipality sends ``NOTIFY kokoma_users`` when its
-transaction commits, whichever process or host made it (the app, a command, plain SQL). Each app
-process listens, so that the signed-in users it keeps between requests are never out of date
-(kokoma.services.user_cache). SQLite keeps no users between requests and needs nothing.
+PostgreSQL only: a change to a user, or to a municipality's code or name, sends ``NOTIFY
+kokoma_users`` when its transaction commits, whichever process or host made it (the app, a
+command, plain SQL). Each app process listens, so that the signed-in users it keeps between
+requests follow every change (kokoma.services.user_cache). Updates that change nothing, and a
+municipality's case counter (moved by every new case), notify nobody. SQLite keeps no users
+between requests and needs nothing.
 """
 from alembic import op
-
 
 
 revision = '0006'
@@ -18,30 +19,42 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
-
-# The payload names what changed: "u<id>" a user, "m<id>" a municipality (its users show its name).
+# The payload names what changed: "u<id>" a user, "m<id>" a municipality, "all" after TRUNCATE.
 NOTIFY_FUNCTION = """
 CREATE FUNCTION kokoma_notify_user_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('kokoma_users', TG_ARGV[0] || OLD.id);
+    IF TG_LEVEL = 'ROW' THEN
+        PERFORM pg_notify('kokoma_users', TG_ARGV[0] || OLD.id);
+    ELSE
+        PERFORM pg_notify('kokoma_users', 'all');
+    END IF;
     RETURN NULL;
 END
 $$
 """
+NOTIFY = "EXECUTE FUNCTION kokoma_notify_user_change"
+TRIGGERS = (  # (name, table, when it fires)
+    ("users_notify_update", "users", f"AFTER UPDATE ON users FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) {NOTIFY}('u')"),
+    ("users_notify_delete", "users", f"AFTER DELETE ON users FOR EACH ROW {NOTIFY}('u')"),
+    ("users_notify_truncate", "users", f"AFTER TRUNCATE ON users FOR EACH STATEMENT {NOTIFY}()"),
+    ("municipalities_notify_update", "municipalities",
+     "AFTER UPDATE OF code, name ON municipalities FOR EACH ROW"
+     f" WHEN (OLD.code IS DISTINCT FROM NEW.code OR OLD.name IS DISTINCT FROM NEW.name) {NOTIFY}('m')"),
+    ("municipalities_notify_delete", "municipalities", f"AFTER DELETE ON municipalities FOR EACH ROW {NOTIFY}('m')"),
+)
 
 
 def upgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(NOTIFY_FUNCTION)
-    for table, prefix in (("users", "u"), ("municipalities", "m")):
-        op.execute(f"CREATE TRIGGER {table}_notify_change AFTER UPDATE OR DELETE ON {table} "
-                   f"FOR EACH ROW EXECUTE FUNCTION kokoma_notify_user_change('{prefix}')")
+    for name, _table, definition in TRIGGERS:
+        op.execute(f"CREATE TRIGGER {name} {definition}")
 
 
 def downgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
-    for table in ("users", "municipalities"):
-        op.execute(f"DROP TRIGGER {table}_notify_change ON {table}")
+    for name, table, _definition in TRIGGERS:
+        op.execute(f"DROP TRIGGER {name} ON {table}")
     op.execute("DROP FUNCTION kokoma_notify_user_change()")
