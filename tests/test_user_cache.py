@@ -86,7 +86,7 @@ def _loads_user(statements) -> bool:
     return any("WHERE users.id = %(user_id)s" in statement for statement, _autocommit in statements)
 
 
-def test_a_reading_page_takes_the_signed_in_user_without_a_query(client, auth, world, statements):
+def test_a_reading_page_takes_the_signed_in_user_without_a_query(app, client, auth, world, statements):
     case = world.case()
     auth.login()
     assert client.get("/cases/").status_code == 200  # loads the user and keeps it
@@ -94,6 +94,8 @@ def test_a_reading_page_takes_the_signed_in_user_without_a_query(client, auth, w
     page = client.get("/cases/")
     assert page.status_code == 200 and "Jonas Albrecht · Stadt Musterstadt" in page.text
     assert statements and not _loads_user(statements), statements
+    kept, _generation = app.extensions["kokoma_user_cache"].get(world.facilitator.id)
+    assert kept.name == "Jonas Albrecht" and "password_hash" not in kept.__dict__  # no secret kept
     statements.clear()
     page = client.get(f"/cases/{case.id}")  # writes the access trail with the kept user ...
     assert page.status_code == 200 and "Jonas Albrecht" in page.text

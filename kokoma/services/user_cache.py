@@ -226,8 +226,13 @@ def _drop_noted_changes(session):
     session.info.pop(_CHANGED, None)
 
 
-# What a kept user's municipality holds: what the trigger watches. The rest (the case counter,
-# which every new case moves) is left unloaded and read from the database if ever asked for.
+# What a copy holds. Left out, unloaded, and read from the database if ever asked for: the
+# user's password and invitation hashes (no secrets kept longer than a request needs them; login
+# and password changes are POSTs, which load the user anew) and, of the municipality, all but
+# what the trigger watches (the case counter moves with every new case).
+USER_KEPT = tuple(
+    attribute.key for attribute in inspect(User).column_attrs if attribute.key not in ("password_hash", "invitation_hash")
+)
 MUNICIPALITY_KEPT = ("id", "code", "name")
 
 
@@ -238,7 +243,7 @@ def _detached_copy(user: User) -> User:
     if municipality is not None:
         municipality = _copy(municipality, MUNICIPALITY_KEPT)
         make_transient_to_detached(municipality)
-    copy = _copy(user, [attribute.key for attribute in inspect(User).column_attrs])
+    copy = _copy(user, USER_KEPT)
     copy.municipality = municipality
     make_transient_to_detached(copy)
     return copy
