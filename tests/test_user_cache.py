@@ -110,7 +110,7 @@ def test_a_reading_page_takes_the_signed_in_user_without_a_query(app, client, au
     ("UPDATE users SET active = false WHERE email = 'fac@mst.example'", None),  # logged out
     ("UPDATE users SET session_token = 'new' WHERE email = 'fac@mst.example'", None),
 ])
-def test_a_change_made_anywhere_reaches_the_kept_user_at_once(client, auth, world, elsewhere, statements, change, shows):
+def test_a_change_made_anywhere_reaches_the_kept_user_by_notify(client, auth, world, elsewhere, statements, change, shows):
     auth.login()
     assert client.get("/cases/").status_code == 200
     statements.clear()
