@@ -144,21 +144,20 @@ def main():
     for name, page in PAGES.items():
         extra = instructions(args.database_url, page, args.count) - instructions(args.database_url, page, 0)
         results[name] = extra / args.count
-    baseline = results["baseline (Core query, JSON)"]
-    print(f"instructions per request (callgrind, {args.count} requests minus 0, in-process, PostgreSQL's work not counted)\n")
-    print("| page | million instructions | baseline / page |")
-    print("|---|---|---|")
-    for name, value in results.items():
-        print(f"| {name} | {value / 1e6:.2f} | {baseline / value:.2f} |")
+    print_table(f"instructions per request (callgrind, {args.count} requests minus 0, in-process, "
+                "PostgreSQL's work not counted)", "million instructions", {k: v / 1e6 for k, v in results.items()}, 2)
+    print_table(f"\nCPU time per request (user + system of the client process, best of {CPU_ROUNDS} "
+                f"interleaved rounds of {CPU_COUNT})", "ms", cpu_times(args.database_url), 3)
 
-    times = cpu_times(args.database_url)
-    baseline = times["baseline (Core query, JSON)"]
-    print(f"\nCPU time per request (user + system of the client process, best of {CPU_ROUNDS} interleaved rounds of {CPU_COUNT})\n")
-    print("| page | ms | baseline / page |")
-    print("|---|---|---|")
-    for name, value in times.items():
-        print(f"| {name} | {value:.3f} | {baseline / value:.2f} |")
 
+def print_table(title, unit, values, decimals):
+    """A Markdown table of ``values`` per page, each also as the baseline's share of it."""
+    baseline = values["baseline (Core query, JSON)"]
+    print(f"{title}\n")
+    print(f"| page | {unit} | baseline / page |")
+    print("|---|---|---|")
+    for name, value in values.items():
+        print(f"| {name} | {value:.{decimals}f} | {baseline / value:.2f} |")
 
 if __name__ == "__main__":
     main()

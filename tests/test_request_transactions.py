@@ -3,40 +3,12 @@ statements in autocommit (no BEGIN, no COMMIT) and keeps its prepared statements
 the real transaction of ``write_transaction``; in a request, a write outside it is refused on
 every database, so nothing is ever committed half-way."""
 import pytest
-from flask import appcontext_tearing_down, request_started
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from kokoma.database import db
 from kokoma.models import Case
 
 from .test_query_plans import seed
-
-
-@pytest.fixture
-def statements(app):
-    """(statement, ran in autocommit) for each statement the app's engine ran while a request
-    ran (from its start until its application context is torn down; not the test's own)."""
-    seen, during = [], []
-    with app.app_context():
-        engine = db.engine
-
-    def started(_sender, **_extra):
-        during.append(True)
-
-    def finished(_sender, **_extra):
-        during.clear()
-
-    def executed(connection, _cursor, statement, _parameters, _context, _executemany):
-        if during:
-            seen.append((statement, connection.connection.dbapi_connection.autocommit))
-
-    request_started.connect(started, app)
-    appcontext_tearing_down.connect(finished, app)
-    event.listen(engine, "before_cursor_execute", executed)
-    yield seen
-    event.remove(engine, "before_cursor_execute", executed)
-    request_started.disconnect(started, app)
-    appcontext_tearing_down.disconnect(finished, app)
 
 
 def _postgresql_only():

@@ -14,7 +14,6 @@ from sqlalchemy.pool import NullPool
 from kokoma.database import db
 
 from .conftest import AuthActions
-from .test_request_transactions import statements  # noqa: F401 - a fixture
 
 KEPT_FOR = 300  # seconds: longer than any test, so that only a NOTIFY can end a kept user early
 

@@ -94,12 +94,13 @@ def user_for_session(session_id: str, reuse: bool = False) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
+    user_id = int(user_id)
     cache = current_app.extensions.get("kokoma_user_cache") if reuse else None
     if cache is not None:
-        kept, generation = cache.get(int(user_id))
+        kept, generation = cache.get(user_id)
         if kept is not None and secrets.compare_digest(kept.session_token, token):
             return db.session.merge(kept, load=False)
-    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
+    user = db.session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
     if cache is not None:

@@ -121,10 +121,9 @@ class UserCache:
                 self._retry_at = time.monotonic() + RECONNECT_SECONDS
                 return False
             self._listener = connection
-            self._alive_channel = f"kokoma_alive_{connection.info.backend_pid}".encode()
+            self._alive_channel = _alive_channel(connection).encode()
             self._proven_at, self._ping_sent_at, self._ping_in_flight = time.monotonic(), None, False
-            self._entries.clear()  # changes made while nobody listened were not heard
-            self.generation += 1
+            self._forget_everyone()  # changes made while nobody listened were not heard
             return True
 
     def _connect(self):
@@ -138,7 +137,7 @@ class UserCache:
             connection.autocommit = True
             connection.execute("SET application_name = 'kokoma user cache'")  # for pg_stat_activity
             connection.execute(f"LISTEN {CHANNEL}")
-            connection.execute(f"LISTEN kokoma_alive_{connection.info.backend_pid}")
+            connection.execute(f"LISTEN {_alive_channel(connection)}")
             return connection
         except Exception as exc:  # noqa: BLE001 - the database is down: no users kept meanwhile
             log.warning("user cache: cannot listen for changes: %s", exc)
@@ -179,16 +178,24 @@ class UserCache:
             except Exception:  # noqa: BLE001 - already broken
                 pass
         self._listener = None
-        self._entries.clear()
-        self.generation += 1
+        self._forget_everyone()
 
     def _forget(self, payload: str) -> None:
         kind, ident = payload[:1], payload[1:]
         if kind == "u" and ident.isdigit():
             self._entries.pop(int(ident), None)
-        else:  # a municipality (its name shows with each of its users), or all: rare, forget everyone
-            self._entries.clear()
+            self.generation += 1
+        else:  # a municipality (its name shows with each of its users), or all: rare
+            self._forget_everyone()
+
+    def _forget_everyone(self) -> None:
+        self._entries.clear()
         self.generation += 1
+
+
+def _alive_channel(connection) -> str:
+    """The channel only this listening connection listens to, for its proofs of life."""
+    return f"kokoma_alive_{connection.info.backend_pid}"
 
 
 def _forget_parent(cache_ref) -> None:
@@ -198,8 +205,7 @@ def _forget_parent(cache_ref) -> None:
     if cache is not None:
         cache._lock = threading.Lock()
         cache._listener, cache._connecting = None, False
-        cache._entries.clear()
-        cache.generation += 1
+        cache._forget_everyone()
 
 
 _CHANGED = "kokoma_changed_users"  # key in Session.info: what this transaction's flushes changed
