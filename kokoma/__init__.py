@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import catalogs, cli, web
     from .config import PACKAGE_DIR, load_config, resource_dir
     from .database import configure_engine
-    from .extensions import babel, check_limits_where_set, csrf, db, login_manager, migrate, select_locale
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
     from .runtime import build_runtime
 
     app = Flask(
@@ -37,15 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_engine(app, db.engine)
-        if db.engine.dialect.name == "postgresql" and app.config["USER_CACHE_SECONDS"] > 0:
-            from .services.user_cache import UserCache
-
-            app.extensions["kokoma_user_cache"] = UserCache(db.engine, float(app.config["USER_CACHE_SECONDS"]))
     migrate.init_app(app, db, directory=resource_dir("migrations"), render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)
-    check_limits_where_set(app)
+    limiter.init_app(app)
 
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -15,9 +15,6 @@ class Defaults:
     LANGUAGES = ("de", "en")
     CASES_PER_PAGE = 25
     CASES_PER_PAGE_CHOICES = (10, 25, 50, 100)
-    # Rendered fragments (kokoma.web.fragments: case rows, navigation, ...) kept per worker
-    # process, keyed by what they show; about 1 kB each.
-    FRAGMENT_CACHE_SIZE = 4096
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Cookies only over HTTPS; `flask --app kokoma demo` (plain HTTP on loopback) turns this off.
@@ -36,10 +33,6 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    # PostgreSQL: reading pages take the signed-in user from a per-process copy, kept up to date
-    # by NOTIFY from the database (kokoma.services.user_cache) and dropped after this many
-    # seconds at the latest; 0 loads the user from the database on every request.
-    USER_CACHE_SECONDS = 30.0
     # Where local plugins live; None switches folder plugins off.
     PLUGINS_DIR = str(PROJECT_DIR / "plugins")
     # Load plugins from installed packages (entry point group "kokoma").

@@ -2,11 +2,8 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from weakref import WeakKeyDictionary
 
-from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
-from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -30,31 +27,9 @@ class Base(DeclarativeBase):
 _writing: ContextVar[bool] = ContextVar("kokoma_writing", default=False)
 # While the app serves a request (hooks in configure_engine); not in commands, workers, test set-up.
 _serving: ContextVar[bool] = ContextVar("kokoma_serving", default=False)
-# Per app: the engine reads go through outside a write transaction (PostgreSQL only, see below).
-_read_engines: WeakKeyDictionary = WeakKeyDictionary()
-
-
-class Session(FlaskSession):
-    """Flask-SQLAlchemy's session; on PostgreSQL, requests read in autocommit outside write transactions.
-
-    A page that only reads then costs the database its statements and nothing else: no BEGIN
-    and no COMMIT, two round trips fewer. What it reads is the same: at READ COMMITTED, which
-    PostgreSQL uses, every statement sees its own snapshot whether inside a transaction or
-    not. Every change goes through :func:`write_transaction`, which gets a connection in a real
-    transaction (row locks, atomic commit); in a request, a write outside it is refused
-    (:func:`configure_engine`), so nothing can be committed half-way. Commands, workers and
-    other code outside requests use transactions throughout, as SQLAlchemy does by default.
-    """
-
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        engine = super().get_bind(mapper, clause, bind, **kwargs)
-        if bind is None and _serving.get() and not _writing.get():
-            return _read_engines.get(current_app._get_current_object(), engine)
-        return engine
-
 
 # expire_on_commit=False: objects read before a write (the current user, say) stay usable after it.
-db = SQLAlchemy(model_class=Base, session_options={"class_": Session, "expire_on_commit": False})
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -89,9 +64,8 @@ _READING = ("SELECT", "WITH", "BEGIN", "SHOW", "EXPLAIN", "VALUES")
 
 
 def configure_engine(app, engine: Engine) -> None:
-    """Every database: in a request, only :func:`write_transaction` writes. PostgreSQL: requests
-    read in autocommit (see :class:`Session`). SQLite: foreign keys, WAL, a busy timeout and
-    real BEGIN statements (so SAVEPOINTs and ``BEGIN IMMEDIATE`` work)."""
+    """Every database: in a request, only :func:`write_transaction` writes. SQLite: foreign keys,
+    WAL, a busy timeout and real BEGIN statements (so SAVEPOINTs and ``BEGIN IMMEDIATE`` work)."""
 
     def _serving_starts() -> None:
         _serving.set(True)
@@ -105,9 +79,6 @@ def configure_engine(app, engine: Engine) -> None:
         if _serving.get() and not _writing.get() and not statement.lstrip()[:7].upper().startswith(_READING):
             raise WriteOutsideTransaction(f"written outside write_transaction(): {statement[:60]}")
 
-    if engine.dialect.name == "postgresql":
-        # Shares the engine's pool; a connection is switched on checkout and back on return.
-        _read_engines[app] = engine.execution_options(isolation_level="AUTOCOMMIT")
     if engine.dialect.name != "sqlite":
         return
 

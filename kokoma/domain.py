@@ -88,13 +88,17 @@ PARTNER_KINDS = {
     "other": _l("Other partner"),
 }
 
-# Events a partner can subscribe to; "transition" covers every change of state.
-SUBSCRIBABLE_EVENTS = {
-    "created": _l("Case logged"),
-    "transition": _l("State changed"),
-    "review_given": _l("Review given"),
-    "escalation_raised": _l("Escalation level rose"),
-}
+# Events a partner can subscribe to (labelled by EVENT_KINDS); "transition" covers every change of state.
+SUBSCRIBABLE_EVENTS = ("created", "transition", "review_given", "escalation_raised")
+
+
+def event_label(event, state_label) -> str:
+    """What happened, in words: the kind of event, and for a change of state from where to where
+    (``state_label`` names a state)."""
+    label = str(EVENT_KINDS.get(event.kind, event.kind))
+    if event.kind == "transition":
+        return f"{label}: {state_label(event.from_state)} → {state_label(event.to_state)}"
+    return label
 
 
 def level_rank(level: str) -> int:

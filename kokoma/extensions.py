@@ -16,19 +16,8 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 migrate = Migrate()
 
-__all__ = ["babel", "check_limits_where_set", "csrf", "db", "limiter", "login_manager", "migrate", "select_locale"]
+__all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate", "select_locale"]
 
-
-def check_limits_where_set(app) -> None:
-    """Attach the rate limiter so that it checks only where limits are set.
-
-    Flask-Limiter looks for default and application limits before every request. KoKoMa sets
-    none: only the login form is limited, by decorators that check for themselves. So that look
-    is dropped, unless such limits are configured (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION).
-    """
-    limiter.init_app(app)
-    if not (app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION")):
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
 
 
 def select_locale() -> str:

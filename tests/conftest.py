@@ -7,10 +7,10 @@ test starts from empty tables.
 import os
 
 import pytest
-from flask import appcontext_tearing_down, has_app_context, request_started
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from kokoma import create_app
 from kokoma.database import db
@@ -56,9 +56,6 @@ def _test_config(url: str, instance, **overrides) -> dict:
         "WEBHOOK_ALLOW_INTERNAL": True,  # the tests' webhook receivers listen on 127.0.0.1
         # Cheap hashing keeps the suite fast; production uses argon2-cffi's defaults.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-        # Users load on every request: a test changes a user and asks again within microseconds,
-        # sooner than a NOTIFY may arrive. tests/test_user_cache.py tests the kept users.
-        "USER_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config
@@ -127,33 +124,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-@pytest.fixture
-def statements(app):
-    """(statement, ran in autocommit) for each statement the app's engine ran while a request
-    ran (from its start until its application context is torn down; not the test's own)."""
-    seen, during = [], []
-    with app.app_context():
-        engine = db.engine
-
-    def started(_sender, **_extra):
-        during.append(True)
-
-    def finished(_sender, **_extra):
-        during.clear()
-
-    def executed(connection, _cursor, statement, _parameters, _context, _executemany):
-        if during:
-            seen.append((statement, connection.connection.dbapi_connection.autocommit))
-
-    request_started.connect(started, app)
-    appcontext_tearing_down.connect(finished, app)
-    event.listen(engine, "before_cursor_execute", executed)
-    yield seen
-    event.remove(engine, "before_cursor_execute", executed)
-    request_started.disconnect(started, app)
-    appcontext_tearing_down.disconnect(finished, app)
 
 
 class World:

@@ -78,20 +78,3 @@ def test_overview_queries_do_not_grow_with_the_cases(app, client, auth, world):
         page = client.get("/overview/")
     assert page.status_code == 200 and ">50</a>" in page.get_data(as_text=True)
     assert len(ten) == len(fifty), (ten, fifty)
-
-
-def test_list_statements_are_built_once_per_shape_and_still_scoped(world):
-    """The list's SELECT is built once per shape of filters and paging and run with each user's
-    values (services.cases._list_statement): reused across municipalities, it still shows each
-    user only their own cases."""
-    mine = world.case(title="Hier")
-    theirs = world.case(user=world.outsider, title="Dort")
-    filters = cases.CaseFilters(state="analysis")
-    cases.list_cases(world.facilitator, filters, per_page=10)  # this shape is built (or was before)
-    before = cases._list_statement.cache_info()
-    here = cases.list_cases(world.facilitator, filters, per_page=10)
-    there = cases.list_cases(world.outsider, filters, per_page=20)
-    after = cases._list_statement.cache_info()
-    assert (after.hits - before.hits, after.misses - before.misses) == (2, 0)
-    assert [row.id for row in here.cases] == [mine.id]
-    assert [row.id for row in there.cases] == [theirs.id]

@@ -1,11 +1,9 @@
 """What a partner is told about an event: the same facts for every channel, minimised."""
-from ..domain import EVENT_KINDS
+from .. import domain
 
 
 def event_label(event, workflow) -> str:
-    if event.kind == "transition":
-        return f"{EVENT_KINDS['transition']}: {workflow.state_label(event.from_state)} → {workflow.state_label(event.to_state)}"
-    return str(EVENT_KINDS.get(event.kind, event.kind))
+    return domain.event_label(event, workflow.state_label)
 
 
 def case_link(case, delivery) -> str:

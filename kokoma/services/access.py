@@ -4,7 +4,7 @@ Every query for data a municipality owns goes through :func:`case_scope` (or a h
 it); every action is checked against :data:`PERMISSIONS`. Views and other services never filter
 by municipality themselves.
 """
-from sqlalchemy import bindparam, false, select
+from sqlalchemy import false, select
 
 from ..models import AdvisorAssignment, Case, User
 from .errors import PermissionDenied
@@ -33,8 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-# What each kind of case scope lets through, given a municipality or advisor id: a value, or a
-# named parameter (see case_scope_rule).
+# What each kind of case scope lets through, given a municipality or advisor id.
 SCOPE_CONDITIONS = {
     "own_municipality": lambda municipality_id: Case.municipality_id == municipality_id,
     "assigned_municipalities": lambda advisor_id: Case.municipality_id.in_(
@@ -42,10 +41,6 @@ SCOPE_CONDITIONS = {
     ),
     "nothing": lambda _value: false(),
 }
-# The same conditions over the parameter "scope". They are fixed expressions, so a statement built
-# on one can be built once and run again with other values (services.cases does so for the list),
-# which spares SQLAlchemy working out a new statement's cache key and result columns.
-PARAMETRISED_SCOPES = {kind: condition(bindparam("scope")) for kind, condition in SCOPE_CONDITIONS.items()}
 
 
 def case_scope_rule(user) -> tuple[str, int | None]:
@@ -64,8 +59,7 @@ def case_scope_rule(user) -> tuple[str, int | None]:
 
 
 def case_scope(user):
-    """SQL condition for the cases ``user`` may see; every case query goes through it (or through
-    :func:`case_scope_rule` with PARAMETRISED_SCOPES)."""
+    """SQL condition for the cases ``user`` may see; every case query goes through it."""
     kind, value = case_scope_rule(user)
     return SCOPE_CONDITIONS[kind](value)
 

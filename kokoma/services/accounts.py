@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from ..database import db, utcnow, write_transaction
@@ -81,30 +81,14 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-# Built once: the statement of every request's user load is the same object each time, which
-# spares SQLAlchemy working out its cache key and result columns anew (Session.get builds a new one).
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
-def user_for_session(session_id: str, reuse: bool = False) -> User | None:
-    """The user behind a Flask-Login session id ``"<id>:<token>"``, if still valid.
-
-    ``reuse`` (reading requests only): take the user from the process's kept users where
-    possible (:mod:`.user_cache`, PostgreSQL), without a query."""
+def user_for_session(session_id: str) -> User | None:
+    """The user behind a Flask-Login session id ``"<id>:<token>"``, if still valid."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user_id = int(user_id)
-    cache = current_app.extensions.get("kokoma_user_cache") if reuse else None
-    if cache is not None:
-        kept, generation = cache.get(user_id)
-        if kept is not None and secrets.compare_digest(kept.session_token, token):
-            return db.session.merge(kept, load=False)
-    user = db.session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
+    user = db.session.get(User, int(user_id))
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
-    if cache is not None:
-        cache.keep(user, generation)
     return user
 
 

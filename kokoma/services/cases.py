@@ -1,11 +1,9 @@
 """Logging, editing, moving and reading cases."""
-import functools
-from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import select, update
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -217,7 +215,7 @@ def timeline(case: Case) -> list[CaseEvent]:
     ).all()
 
 
-@dataclass(frozen=True)  # kept per query string (web.cases) and shared by its requests
+@dataclass(frozen=True)
 class CaseFilters:
     state: str | None = None
     category: str | None = None
@@ -232,30 +230,21 @@ LIST_COLUMNS = (
     Case.id, Case.reference, Case.title, Case.category, Case.state, Case.escalation_level,
     Case.escalation_score, Case.updated_at, User.name.label("facilitator_name"),
 )
-# Built once (statements are immutable); each query adds its scope and filters.
-_LIST_SELECT = select(*LIST_COLUMNS).select_from(Case).outerjoin(User, User.id == Case.facilitator_id)
 
 
 def list_query(scope):
     """SELECT of list rows for the cases matching ``scope`` (a condition from services.access)."""
-    return _LIST_SELECT.where(scope)
+    return select(*LIST_COLUMNS).select_from(Case).outerjoin(User, User.id == Case.facilitator_id).where(scope)
 
 
-# A list row as a plain named tuple: compared and hashed by value in C, as the cached case
-# table (templates/cases/_table.html) keys its fragments by the rows themselves.
-ListRow = namedtuple("ListRow", _LIST_SELECT.selected_columns.keys())
-
-
-def list_rows(query, parameters: dict | None = None) -> list[ListRow]:
-    """The rows of a list query: read through Core on the session's connection (and transaction),
-    since plain columns need none of the ORM's loading."""
-    rows = db.session.connection().execute(query, parameters).all()  # one fetch, not one per row
-    return [ListRow._make(row) for row in rows]
+def list_rows(query) -> list:
+    """The rows of a list query, as plain rows with the attributes named in LIST_COLUMNS."""
+    return db.session.execute(query).all()
 
 
 @dataclass
 class CasePage:
-    cases: tuple  # rows with the attributes named in LIST_COLUMNS (a tuple: it keys the cached table)
+    cases: list  # list rows (see LIST_COLUMNS)
     per_page: int
     next_after: int | None  # id to continue after (older cases)
     prev_before: int | None  # id to go back before (newer cases)
@@ -266,30 +255,30 @@ def list_cases(
 ) -> CasePage:
     """Newest first, paged by id (keyset pagination): the cost stays flat however many cases."""
     access.require(user, "case.view")
-    scope, scope_value = access.case_scope_rule(user)
-    values = {"scope": scope_value, "limit": per_page + 1}
+    query = list_query(access.case_scope(user))
     if filters.state:
-        values["state"] = filters.state
+        query = query.where(Case.state == filters.state)
     if filters.category in CATEGORIES:
-        values["category"] = filters.category
+        query = query.where(Case.category == filters.category)
     if filters.level in LEVELS:
-        values["level"] = filters.level
+        query = query.where(Case.escalation_level == filters.level)
     if filters.mine:
-        values["me"] = user.id
+        query = query.where((Case.facilitator_id == user.id) | (Case.advisor_id == user.id))
     words = filters.text.strip()[:100]
     if words:
-        values["reference_start"] = _escape_like(words.upper()) + "%"
-        values["title_words"] = f"%{_escape_like(words)}%"
-    paging = "before" if before is not None else "after" if after is not None else None
-    if paging:
-        values["paging_id"] = before if before is not None else after
-    rows = list_rows(_list_statement(scope, frozenset(values), paging), values)
-
-    if paging == "before":
+        query = query.where(
+            Case.reference.like(_escape_like(words.upper()) + "%", escape="\\")
+            | Case.title.ilike(f"%{_escape_like(words)}%", escape="\\")
+        )
+    if before is not None:  # the page before (newer cases): read upwards, show newest first
+        rows = list_rows(query.where(Case.id > before).order_by(Case.id.asc()).limit(per_page + 1))
         has_newer = len(rows) > per_page
-        cases = tuple(reversed(rows[:per_page]))
+        cases = list(reversed(rows[:per_page]))
         return CasePage(cases, per_page, cases[-1].id if cases else None, cases[0].id if has_newer else None)
-    cases = tuple(rows[:per_page])
+    if after is not None:
+        query = query.where(Case.id < after)
+    rows = list_rows(query.order_by(Case.id.desc()).limit(per_page + 1))
+    cases = rows[:per_page]
     has_older = len(rows) > per_page
     return CasePage(
         cases,
@@ -297,32 +286,6 @@ def list_cases(
         cases[-1].id if has_older else None,
         cases[0].id if after is not None and cases else None,
     )
-
-
-@functools.cache
-def _list_statement(scope: str, parameters: frozenset, paging: str | None):
-    """The list's SELECT for one kind of scope (services.access), set of filters and paging
-    direction, over named parameters. Built once per shape (a few hundred at most) and run
-    again with each request's values, which spares SQLAlchemy the work of a new statement."""
-    query = list_query(access.PARAMETRISED_SCOPES[scope])
-    if "state" in parameters:
-        query = query.where(Case.state == bindparam("state"))
-    if "category" in parameters:
-        query = query.where(Case.category == bindparam("category"))
-    if "level" in parameters:
-        query = query.where(Case.escalation_level == bindparam("level"))
-    if "me" in parameters:
-        query = query.where((Case.facilitator_id == bindparam("me")) | (Case.advisor_id == bindparam("me")))
-    if "reference_start" in parameters:
-        query = query.where(
-            Case.reference.like(bindparam("reference_start"), escape="\\")
-            | Case.title.ilike(bindparam("title_words"), escape="\\")
-        )
-    if paging == "before":
-        return query.where(Case.id > bindparam("paging_id")).order_by(Case.id.asc()).limit(bindparam("limit", type_=Integer, literal_execute=True))
-    if paging == "after":
-        query = query.where(Case.id < bindparam("paging_id"))
-    return query.order_by(Case.id.desc()).limit(bindparam("limit", type_=Integer, literal_execute=True))
 
 
 def _escape_like(text: str) -> str:

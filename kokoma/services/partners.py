@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import webhook_targets
 from ..database import db, write_transaction
-from ..domain import CATEGORIES, LEVELS, PARTNER_KINDS
+from ..domain import CATEGORIES, EVENT_KINDS, LEVELS, PARTNER_KINDS, SUBSCRIBABLE_EVENTS
 from ..models import Case, Delivery, Partner
 from . import access, notifications
 from .errors import NotFound, ValidationError
@@ -31,9 +31,7 @@ class PartnerInput:
 
 def subscribable_events(workflow) -> dict:
     """Keys a partner may subscribe to: logged, any change of state, each trigger, reviews, alerts."""
-    from ..domain import SUBSCRIBABLE_EVENTS
-
-    events = dict(SUBSCRIBABLE_EVENTS)
+    events = {key: EVENT_KINDS[key] for key in SUBSCRIBABLE_EVENTS}
     for transition in workflow.definition.transitions:
         events.setdefault(f"transition:{transition.trigger}", transition.label)
     return events

@@ -1,6 +1,6 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
-from flask import Flask, current_app, redirect, render_template, request, url_for
-from flask_babel import format_date, format_number, get_locale, get_timezone, get_translations
+from flask import Flask, current_app, redirect, render_template, url_for
+from flask_babel import format_date, format_number
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -8,7 +8,7 @@ from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import access, accounts
 from ..services.errors import NotFound, PermissionDenied
-from . import admin, auth, cases, fragments, health, labels, overview, partners, reviews, security
+from . import admin, auth, cases, health, labels, overview, partners, reviews, security
 
 
 def init_app(app: Flask) -> None:
@@ -36,8 +36,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["datetime"] = labels.datetime_filter
     app.jinja_env.filters["number"] = format_number
-    app.jinja_env.add_extension(fragments.FragmentCache)
-    app.jinja_env.fragment_cache.maxsize = app.config["FRAGMENT_CACHE_SIZE"]
 
     @app.before_request
     def _start_dispatcher():
@@ -47,12 +45,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def vocabulary():
-        user = current_user._get_current_object()  # resolved once, not through the proxy per check
         return {
-            **labels.page_words(str(get_locale()), get_translations(), kokoma().workflow,
-                                tuple(current_app.config["LANGUAGES"])),
-            "request_zone": str(get_timezone()),
-            "can": lambda action: access.can(user, action),
+            **labels.template_words(kokoma().workflow, current_app.config["LANGUAGES"]),
+            "can": lambda action: access.can(current_user, action),
         }
 
 
@@ -68,6 +63,4 @@ def _home():
 
 
 def _load_user(session_id: str):
-    # Only a reading request may take the user from the process's copy; a change is checked
-    # against the user's row as it is now.
-    return accounts.user_for_session(session_id, reuse=request.method in ("GET", "HEAD"))
+    return accounts.user_for_session(session_id)

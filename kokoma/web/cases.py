@@ -1,7 +1,6 @@
 """Case pages: list, intake, detail with timeline and triggers, edit."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -10,8 +9,6 @@ from ..services import access, access_log, accounts, partners, reviews
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
-from . import labels
-from .fragments import LRU
 from .auth import require_login
 from .forms import (
     AssignForm,
@@ -31,55 +28,26 @@ PAGING = ("after", "before")  # query arguments of the list that page, not filte
 require_login(bp)
 
 
-@bp.record_once
-def _keep_parsed_filters(state):
-    state.app.extensions["kokoma_case_filters"] = LRU(state.app.config["FRAGMENT_CACHE_SIZE"])
-
-
 @bp.get("/")
 def index():
-    filters = {k: v for k, v in request.args.lists() if k not in PAGING}
-    filter_args = {k: v[0] for k, v in filters.items() if v[0]}
-    # The filter bar's HTML follows from the query without its paging (values, messages, reset link).
-    filter_key = tuple(sorted((k, tuple(v)) for k, v in filters.items()))
-    chosen, per_page = _chosen_filters(filter_key)
+    form = _filter_form()
     page = case_service.list_cases(
-        current_user, chosen, per_page=per_page,
+        current_user, form.chosen_filters(), per_page=form.chosen_page_size(current_app.config["CASES_PER_PAGE"]),
         after=request.args.get("after", type=int), before=request.args.get("before", type=int),
     )
-    return render_template("cases/list.html", page=page, filter_form=_filter_form, filter_args=filter_args,
-                           filter_key=filter_key)
+    # The filters to keep when paging or resetting: every query argument but the paging ones.
+    filter_args = {k: v for k, v in request.args.items() if k not in PAGING and v}
+    return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args)
 
 
 def _filter_form() -> CaseFilterForm:
-    """The filter bar's form on the request's query, checked: values and messages to show."""
+    """The filter bar's form on the request's query, checked: an invalid value filters nothing
+    and gets its message in the filter bar."""
     config = current_app.config
     form = CaseFilterForm(request.args)
-    locale = str(get_locale())
-    form.offer(labels.vocabulary(locale), labels.state_labels(kokoma().workflow, locale),
-               config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"])
+    form.offer(kokoma().workflow.state_labels(), config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"])
     form.validate()
     return form
-
-
-def _chosen_filters(filter_key: tuple) -> tuple[case_service.CaseFilters, int]:
-    """The filters and page size the query asks for, where valid (an invalid value filters
-    nothing and gets its message in the filter bar). The same query always asks for the same,
-    so the form checks each query once per process; the filter bar, cached by the same key,
-    builds the form again only when its HTML is not kept (templates/cases/list.html)."""
-    cache = current_app.extensions["kokoma_case_filters"]
-    chosen = cache.get(filter_key)
-    if chosen is None:
-        form = _filter_form()
-        clean = lambda field: field.data if field.data and not field.errors else None  # noqa: E731
-        chosen = (
-            case_service.CaseFilters(
-                clean(form.state), clean(form.category), clean(form.level), bool(form.mine.data), clean(form.q) or ""
-            ),
-            int(clean(form.per_page) or current_app.config["CASES_PER_PAGE"]),
-        )
-        cache.set(filter_key, chosen)
-    return chosen
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -26,7 +26,7 @@ from ..domain import CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_KINDS, PARTNER_KI
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
 from ..services.accounts import CODE_PATTERN
-from ..services.cases import CaseInput
+from ..services.cases import CaseFilters, CaseInput
 
 PLUGIN_FIELD_PREFIX = "extra_"
 
@@ -270,13 +270,23 @@ class CaseFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
                     render_kw={"type": "search", "placeholder": _l("Reference or words of the title")})
 
-    def offer(self, vocabulary: dict, state_labels: dict, page_sizes, default_page_size: int) -> None:
-        """Fill the options from labels already translated for the request's language (one
-        gettext per label and language, not one per option and request)."""
+    def offer(self, state_labels: dict, page_sizes, default_page_size: int) -> None:
+        """Fill the options: the workflow's states (labelled), the focus areas, levels and page sizes."""
         everything = _("all")
         self.state.choices = choices(state_labels.items(), empty=everything)
-        self.category.choices = choices(vocabulary["CATEGORIES"].items(), empty=everything)
-        self.level.choices = choices(vocabulary["LEVELS"].items(), empty=everything)
+        self.category.choices = choices(CATEGORIES.items(), empty=everything)
+        self.level.choices = choices(LEVELS.items(), empty=everything)
         self.per_page.choices = choices((n, str(n)) for n in page_sizes)
         if not self.per_page.data:
             self.per_page.data = str(default_page_size)
+
+    def _valid(self, field):
+        return field.data if field.data and not field.errors else None
+
+    def chosen_filters(self):
+        """What the valid filters ask for (an invalid one filters nothing)."""
+        return CaseFilters(self._valid(self.state), self._valid(self.category), self._valid(self.level),
+                           bool(self.mine.data), self._valid(self.q) or "")
+
+    def chosen_page_size(self, default: int) -> int:
+        return int(self._valid(self.per_page) or default)

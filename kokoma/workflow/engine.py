@@ -62,8 +62,13 @@ class WorkflowEngine:
         return self.definition.initial
 
     def state_label(self, state: str):
+        """The label of a state (translatable); a state no longer defined shows its name."""
         known = self.definition.states.get(state)
         return known.label if known else state
+
+    def state_labels(self) -> dict:
+        """Every state's label, in the workflow's order."""
+        return {name: state.label for name, state in self.definition.states.items()}
 
     def options(self, case, user) -> tuple[list[TriggerOption], list]:
         """Every trigger from the case's state, each with what blocks it now (a comment aside),

@@ -1,12 +1,11 @@
-"""Cached fragments (kokoma.web.fragments): a change shows at once, each language and each
-municipality gets its own HTML, unchanged parts are not rendered again, the cache is bounded."""
+"""The case list as people see it: a change shows at once, each language and each municipality
+gets its own rows, the navigation follows the role, filters apply or say what is wrong."""
 import re
 
 from flask import render_template_string
 from flask_babel import force_locale
 
 from kokoma.services import cases
-from kokoma.web.fragments import LRU
 
 
 def row_of(page: str, reference: str) -> str:
@@ -64,38 +63,19 @@ def test_the_navigation_follows_the_role(client, auth, world):
     assert "/partners/" not in facilitator and "/partners/" in coordinator
 
 
-def test_unchanged_parts_are_not_rendered_again(app, client, auth, world):
-    first, second = world.analysed_case(), world.analysed_case()
-    auth.login()
-    client.get("/cases/")
-    fragments = app.jinja_env.fragment_cache
-    misses = fragments.misses
-    client.get("/cases/")
-    assert fragments.misses == misses  # navigation, filter bar, table: all from the cache
-
-    cases.fire_trigger(world.facilitator, first.id, "start_processing", "", None)
-    page = client.get("/cases/").get_data(as_text=True)
-    assert fragments.misses == misses + 2  # the table (its rows changed) and the changed row only
-    assert "state-processing" in row_of(page, first.reference)
-    assert "state-analysis" in row_of(page, second.reference)
-
-
-def test_a_query_is_checked_once_and_its_filters_still_apply(app, client, auth, world):
+def test_filters_apply_and_paging_keeps_them(client, auth, world):
     analysed = world.analysed_case(title="In Analyse")
     moved = world.analysed_case(title="In Bearbeitung")
     cases.fire_trigger(world.facilitator, moved.id, "start_processing", "", None)
     auth.login()
-    checked = app.extensions["kokoma_case_filters"]
-    for paging in ("", "&after=999999"):  # paging is not part of what the filters ask for
-        misses = checked.misses
+    for paging in ("", f"&before={analysed.id}"):
         page = client.get(f"/cases/?state=processing&per_page=10{paging}").get_data(as_text=True)
         assert moved.reference in page and analysed.reference not in page
-    assert checked.misses == misses and checked.hits >= 1  # the second request reused the first's check
     wrong = client.get("/cases/?state=processing&per_page=7").get_data(as_text=True)
     assert 'id="per_page-error"' in wrong and analysed.reference not in wrong  # a wrong size alone is refused
 
 
-def test_filter_values_and_their_messages_are_cached_apart(client, auth, world):
+def test_each_filter_shows_its_value_or_its_message(client, auth, world):
     auth.login()
     for _ in range(2):
         wrong = client.get("/cases/?state=nonsense").get_data(as_text=True)
@@ -103,24 +83,6 @@ def test_filter_values_and_their_messages_are_cached_apart(client, auth, world):
         right = client.get("/cases/?state=analysis").get_data(as_text=True)
         assert 'id="state-error"' not in right
         assert re.search(r'<option selected value="analysis">|<option value="analysis" selected>', right)
-
-
-def test_nothing_is_cached_while_templates_reload(make_app, world):
-    app = make_app(TEMPLATES_AUTO_RELOAD=True)
-    client = app.test_client()
-    client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
-    assert client.get("/cases/").status_code == 200
-    assert len(app.jinja_env.fragment_cache) == 0
-
-
-def test_the_cache_forgets_the_least_recently_used_first():
-    cache = LRU(2)
-    cache.set("a", "A")
-    cache.set("b", "B")
-    assert cache.get("a") == "A"  # now "b" is the least recently used
-    cache.set("c", "C")
-    assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("A", None, "C")
-    assert len(cache) == 2
 
 
 def test_templates_translate_in_the_language_active_when_rendering(app):
