@@ -1,5 +1,5 @@
 """The vocabulary of the method: focus areas, Glasl stages, escalation levels, roles."""
-from flask_babel import lazy_gettext as _l
+from .i18n import Label as _l
 
 CATEGORIES = {
     "anti_democratic": _l("Anti-democratic attitudes"),

@@ -1,7 +1,7 @@
 """WTForms forms: they parse and check the shape of input; services check the rules."""
 from datetime import date
 
-from flask_babel import LazyString
+from flask_babel import LazyString, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.validators import ValidationError as WTFormsValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..i18n import Translated
 from ..domain import CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_KINDS, PARTNER_KINDS, RECOMMENDATIONS
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
@@ -271,11 +272,13 @@ class CaseFilterForm(FlaskForm):
                     render_kw={"type": "search", "placeholder": _l("Reference or words of the title")})
 
     def offer(self, state_labels: dict, page_sizes, default_page_size: int) -> None:
-        """Fill the options: the workflow's states (labelled), the focus areas, levels and page sizes."""
+        """Fill the options: the workflow's states (labelled), the focus areas, levels and page
+        sizes, translated through the request's catalogue (kokoma.i18n)."""
+        catalogue = get_translations()
         everything = _("all")
-        self.state.choices = choices(state_labels.items(), empty=everything)
-        self.category.choices = choices(CATEGORIES.items(), empty=everything)
-        self.level.choices = choices(LEVELS.items(), empty=everything)
+        self.state.choices = choices(Translated(state_labels, catalogue).items(), empty=everything)
+        self.category.choices = choices(Translated(CATEGORIES, catalogue).items(), empty=everything)
+        self.level.choices = choices(Translated(LEVELS, catalogue).items(), empty=everything)
         self.per_page.choices = choices((n, str(n)) for n in page_sizes)
         if not self.per_page.data:
             self.per_page.data = str(default_page_size)

@@ -1,11 +1,17 @@
-"""What every template gets: the method's vocabularies, the workflow's state labels, the
-languages to switch to, and the ``|datetime`` filter."""
+"""What every template gets, in the reader's language: ``gettext`` bound to the page's catalogue,
+the method's vocabularies, the workflow's state labels, the languages to switch to, and the
+``|datetime`` filter. Each rendering looks the catalogue, locale and time zone up once
+(:mod:`kokoma.i18n` says why)."""
+from zoneinfo import ZoneInfo
+
 from babel import Locale
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, get_timezone, get_translations
+from jinja2 import pass_context
 
 from .. import domain
+from ..i18n import Translated, bound_gettext
 
-# name in templates -> {key: translatable label}; rendered in the reader's language.
+# name in templates -> {key: label}
 VOCABULARIES = {
     name: getattr(domain, name)
     for name in (
@@ -16,13 +22,17 @@ VOCABULARIES = {
 
 
 def template_words(workflow, languages) -> dict:
-    locale = str(get_locale())
+    locale = get_locale()
+    catalogue = get_translations()
+    states = Translated(workflow.state_labels(), catalogue, show_unknown=True)
     return {
-        **VOCABULARIES,
-        "STATES": workflow.state_labels(),
-        "event_label": lambda event: domain.event_label(event, workflow.state_label),
-        "request_locale": locale,
-        "other_languages": [(code, language_name(code)) for code in languages if code != locale],
+        **bound_gettext(catalogue),
+        **{name: Translated(labels, catalogue) for name, labels in VOCABULARIES.items()},
+        "STATES": states,
+        "event_label": lambda event: domain.event_label(event, states.__getitem__),
+        "request_locale": str(locale),
+        "other_languages": [(code, language_name(code)) for code in languages if code != str(locale)],
+        "datetime_format": DateTimeFormat(locale, ZoneInfo(str(get_timezone()))),
     }
 
 
@@ -31,6 +41,29 @@ def language_name(code: str) -> str:
     return Locale.parse(code).get_display_name(code).capitalize()
 
 
-def datetime_filter(value, width: str = "short") -> str:
+class DateTimeFormat:
+    """Points in time as the reader writes them, in their time zone: what Babel's
+    ``format_datetime`` does, with the locale's patterns looked up once per page."""
+
+    def __init__(self, locale: Locale, zone, width: str = "short"):
+        self.locale, self.zone = locale, zone
+        self.joined = str(locale.datetime_formats[width]).replace("'", "")
+        self.date_pattern = locale.date_formats[width]
+        self.time_pattern = locale.time_formats[width]
+
+    def __call__(self, value) -> str:
+        local = value.astimezone(self.zone)
+        return self.joined.replace("{0}", self.time_pattern.apply(local, self.locale)).replace(
+            "{1}", self.date_pattern.apply(local, self.locale)
+        )
+
+
+@pass_context
+def datetime_filter(context, value, width: str = "short") -> str:
     """The ``|datetime`` filter: in the reader's language and time zone."""
-    return format_datetime(value, width) if value else ""
+    if not value:
+        return ""
+    page_format = context.get("datetime_format")
+    if width == "short" and page_format is not None:
+        return page_format(value)
+    return format_datetime(value, width)
