@@ -7,10 +7,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import webhook_targets
 from ..database import db, write_transaction
 from ..domain import CATEGORIES, LEVELS, PARTNER_KINDS
 from ..models import Case, Delivery, Partner
+from ..notifications import InternalAddress, check_webhook_address
 from . import access, notifications
 from .errors import NotFound, ValidationError
 
@@ -53,8 +53,8 @@ def _validate(data: PartnerInput, workflow) -> None:
             errors["webhook_url"] = _l("The webhook address starts with https:// (or http:// inside your network).")
         else:
             try:
-                webhook_targets.check(data.webhook_url, current_app.config["WEBHOOK_ALLOW_INTERNAL"])
-            except webhook_targets.InternalAddress:
+                check_webhook_address(data.webhook_url, current_app.config["WEBHOOK_ALLOW_INTERNAL"])
+            except InternalAddress:
                 errors["webhook_url"] = _l("This address leads into the network KoKoMa runs in; webhooks may only "
                                            "go to public addresses unless your administrator allows internal ones.")
             except (OSError, ValueError):
