@@ -1,10 +1,11 @@
 """What KoKoMa keeps per application: its plugin host and its workflow engine."""
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Flask, current_app
 
-from .dispatcher import BackgroundDispatcher
 from .models import Case
+from .notifications import BackgroundDispatcher, deliver_due
 from .plugin_host import PluginHost
 from .workflow import WorkflowDefinition, WorkflowEngine
 
@@ -24,7 +25,8 @@ def build_runtime(app: Flask) -> Kokoma:
     workflow = WorkflowEngine(definition, plugins, reserved_names=case_attribute_names())
     dispatcher = None
     if app.config["NOTIFY_BACKGROUND_WORKER"]:
-        dispatcher = BackgroundDispatcher(app, interval=app.config["NOTIFY_POLL_SECONDS"])
+        dispatcher = BackgroundDispatcher(app, interval=app.config["NOTIFY_POLL_SECONDS"],
+                                          work=partial(deliver_due, plugins))
     return Kokoma(plugins=plugins, workflow=workflow, dispatcher=dispatcher)
 
 
