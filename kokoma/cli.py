@@ -7,11 +7,12 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from . import notifications
 from .database import db
 from .domain import ROLES
 from .models import Municipality
 from .runtime import kokoma
-from .services import accounts, notifications
+from .services import accounts
 from .services.errors import ValidationError
 
 
@@ -127,7 +128,7 @@ def worker_command(once, interval):
 
     Any number of workers may run at once, on one machine or several sharing the database."""
     while True:
-        attempted = notifications.deliver_due()
+        attempted = notifications.deliver_due(kokoma().plugins)
         db.session.remove()
         if once:
             click.echo(f"{attempted} delivery attempt(s)")

@@ -1,19 +1,36 @@
-"""What KoKoMa keeps per application: its plugin host and its workflow engine."""
+"""What KoKoMa keeps per application: one :class:`Kokoma`, in ``app.extensions["kokoma"]``.
+
+Nothing else KoKoMa keeps per application lives in module globals: its per-process memories
+(kept users, case-list filters, CSRF tokens, page fragments) hang on the app as well
+(``app.extensions``, its Jinja environment). The only module globals that take part are the
+Flask extension objects of :mod:`kokoma.extensions`, attached to each app in ``create_app``.
+"""
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Flask, current_app
 
-from .dispatcher import BackgroundDispatcher
 from .models import Case
+from .notifications import BackgroundDispatcher, deliver_due
 from .plugin_host import PluginHost
 from .workflow import WorkflowDefinition, WorkflowEngine
 
 
 @dataclass
 class Kokoma:
+    """The parts of one application, built by :func:`build_runtime` in ``create_app`` and found
+    through :func:`kokoma` in a request, a command or the background thread."""
+
+    # The plugin host: one pluggy PluginManager with the default plugins, the entry-point plugins
+    # and those of the plugins folder; every hook is called through it.
     plugins: PluginHost
+    # The workflow engine: the states and transitions the plugins defined, as one `transitions`
+    # Machine for the whole app, holding no cases.
     workflow: WorkflowEngine
-    dispatcher: "BackgroundDispatcher | None" = None
+    # The background dispatcher: this process's notification thread (started by the first request,
+    # woken after a commit that queued deliveries), or None with NOTIFY_BACKGROUND_WORKER off,
+    # when only `flask --app kokoma worker` delivers.
+    dispatcher: BackgroundDispatcher | None = None
 
 
 def build_runtime(app: Flask) -> Kokoma:
@@ -24,7 +41,8 @@ def build_runtime(app: Flask) -> Kokoma:
     workflow = WorkflowEngine(definition, plugins, reserved_names=case_attribute_names())
     dispatcher = None
     if app.config["NOTIFY_BACKGROUND_WORKER"]:
-        dispatcher = BackgroundDispatcher(app, interval=app.config["NOTIFY_POLL_SECONDS"])
+        dispatcher = BackgroundDispatcher(app, interval=app.config["NOTIFY_POLL_SECONDS"],
+                                          work=partial(deliver_due, plugins))
     return Kokoma(plugins=plugins, workflow=workflow, dispatcher=dispatcher)
 
 

@@ -6,10 +6,12 @@ import sys
 import pytest
 from sqlalchemy import select, update
 
+from kokoma import notifications
 from kokoma.database import db, utcnow
 from kokoma.defaults.webhook import signature
 from kokoma.models import Delivery, Partner
-from kokoma.services import cases, notifications
+from kokoma.runtime import kokoma
+from kokoma.services import cases
 
 from .channels import MailSink, WebhookReceiver, free_port
 from .conftest import PASSWORD, World
@@ -64,7 +66,7 @@ def test_every_subscribed_partner_gets_exactly_one_message_per_event(channel_app
     case = world.analysed_case()
     cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
     cases.fire_trigger(world.facilitator, case.id, "close", "Beigelegt", None)
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
 
     assert sorted(m["To"] for m in sink.messages) == sorted(
         ["jugendamt@musterstadt.example", "buendnis@musterstadt.example"] * 3
@@ -87,7 +89,7 @@ def test_webhooks_are_signed_minimal_and_stable(channel_app, receiver):
     partner = add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
     detailed = add_partner(world.musterstadt, "Jugendamt", webhook_url=receiver.url + "?details", share_details=True)
     world.analysed_case(description="Nachts Plakate", parties="Initiative X")
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     by_partner = {b["partner"]["name"]: (h, raw, b) for (h, raw), b in zip(receiver.requests, receiver.bodies())}
 
     headers, raw, body = by_partner["Polizei"]
@@ -108,13 +110,13 @@ def test_a_webhook_answering_500_is_retried_and_then_succeeds(channel_app, recei
     add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
     receiver.answers = [500, 500]
     world.case()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
     assert delivery.status == "pending" and "500" in delivery.last_error
     make_due()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     make_due()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     db.session.expire_all()
     delivery = db.session.get(Delivery, delivery.id)
     assert (delivery.status, delivery.attempts) == ("sent", 3)
@@ -131,7 +133,7 @@ def test_with_the_mail_server_down_work_goes_on_and_nothing_is_lost(channel_app,
             trigger = "start_processing" if round_ % 2 == 0 else "reanalyse"
             moved = cases.fire_trigger(world.facilitator, case.id, trigger, "Neue Lage", None)
             assert moved.case.state in ("processing", "analysis")
-    notifications.deliver_due()  # the SMTP server is down: every attempt fails
+    notifications.deliver_due(kokoma().plugins)  # the SMTP server is down: every attempt fails
     email = select(Delivery).where(Delivery.channel == "kokoma.defaults.email")
     pending = db.session.scalars(email).all()
     assert len(pending) == 50 and all(d.status == "pending" and d.last_error for d in pending)
@@ -139,9 +141,9 @@ def test_with_the_mail_server_down_work_goes_on_and_nothing_is_lost(channel_app,
     sink = MailSink(mail_port).start()  # the server is back
     try:
         make_due()
-        notifications.deliver_due()
+        notifications.deliver_due(kokoma().plugins)
         make_due()
-        notifications.deliver_due()  # a second round finds nothing left to send
+        notifications.deliver_due(kokoma().plugins)  # a second round finds nothing left to send
     finally:
         sink.stop()
     db.session.expire_all()
@@ -177,7 +179,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, rec
     assert statuses.count("sent") == 2 and statuses.count("pending") == 4
     # Time passes; the dead worker's lease runs out; another worker takes over.
     make_due()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     db.session.expire_all()
     webhook_rows = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
     assert all(d.status == "sent" for d in webhook_rows)
@@ -219,7 +221,7 @@ def test_the_documented_signature_check_accepts_real_calls_only(channel_app, rec
     world = World()
     partner = add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
     world.case()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     (headers, body), = receiver.requests
     named = {"X-KoKoMa-Timestamp": headers["x-kokoma-timestamp"], "X-KoKoMa-Signature": headers["x-kokoma-signature"]}
     assert verify(partner.webhook_secret, named, body)
@@ -253,7 +255,7 @@ def test_a_webhook_that_now_leads_inside_fails_its_delivery_and_sends_nothing(gu
     world = World()
     add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)  # e.g. its name moved since it was saved
     world.case()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
     assert delivery.status == "pending" and "not a public address" in delivery.last_error
     assert receiver.requests == []
@@ -264,7 +266,7 @@ def test_a_webhook_redirect_is_not_followed(channel_app, receiver):
     add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
     receiver.answers = [(302, {"Location": receiver.url + "?umgeleitet"})]
     world.case()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
     assert delivery.status == "pending" and "302" in delivery.last_error
     assert len(receiver.requests) == 1  # the redirect's target was never called
@@ -303,7 +305,7 @@ def test_mail_goes_encrypted_with_credentials(make_app, mail_port, certificate, 
             world = World()
             add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
             world.case()
-            notifications.deliver_due()
+            notifications.deliver_due(kokoma().plugins)
             (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
             assert delivery.status == "sent", delivery.last_error
         assert [m["To"] for m in sink.messages] == ["jugendamt@musterstadt.example"]
@@ -320,7 +322,7 @@ def test_an_untrusted_mail_server_certificate_fails_the_delivery_and_sends_nothi
             world = World()
             add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
             case = world.case()
-            notifications.deliver_due()
+            notifications.deliver_due(kokoma().plugins)
             (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
             assert delivery.status == "pending" and "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
             assert db.session.get(type(case), case.id).state == "analysis"  # the case change stands

@@ -82,9 +82,10 @@ def test_the_documented_examples_work_together(make_app, tmp_path):
         assert cases.fire_trigger(world.coordinator, case.id, "close", "fertig", None).case.state == "closed"
         errors = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "plugin_error")).all()
         assert errors == []
-        from kokoma.services import notifications
+        from kokoma import notifications
+        from kokoma.runtime import kokoma
 
-        notifications.deliver_due()
+        notifications.deliver_due(kokoma().plugins)
         drop = sorted(Path(app.instance_path, "partner-drop").glob("*.json"))
         assert len(drop) == 6  # created, its escalation alert, four transitions; one partner
 

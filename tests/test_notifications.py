@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from kokoma import notifications
 from kokoma.database import db, utcnow
 from kokoma.models import Delivery, Partner
-from kokoma.services import cases, notifications
+from kokoma.runtime import kokoma
+from kokoma.services import cases
 
 from .conftest import World
 
@@ -65,10 +67,10 @@ def test_each_subscribed_partner_gets_each_event_once(notify_app):
     case = world.analysed_case()
     cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
     assert recorder().CALLS == []  # nothing is sent inside the transaction
-    assert notifications.deliver_due() > 0
+    assert notifications.deliver_due(kokoma().plugins) > 0
     calls = [(ref, kind, names) for ref, kind, _trigger, names, _key in recorder().CALLS]
     assert calls == [(case.reference, "created", ["Jugendamt"]), (case.reference, "transition", ["Jugendamt"])]
-    assert notifications.deliver_due() == 0
+    assert notifications.deliver_due(kokoma().plugins) == 0
     assert len(recorder().CALLS) == 2
 
 
@@ -78,7 +80,7 @@ def test_comments_and_measures_stay_inside_the_tandem(notify_app):
     case = world.case()
     cases.add_comment(world.facilitator, case.id, "intern")
     cases.record_measure(world.facilitator, case.id, "dialogue", "intern")
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     assert [c[1] for c in recorder().CALLS] == ["created"]
 
 
@@ -99,7 +101,7 @@ def test_subscriptions_filter_by_event_category_and_level(notify_app, subscripti
     case = world.analysed_case()  # public_space, Glasl 3: low
     cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
     cases.fire_trigger(world.facilitator, case.id, "close", "erledigt", None)
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     assert [c[1] for c in recorder().CALLS] == expected
 
 
@@ -120,7 +122,7 @@ def test_an_escalation_alert_once_per_crossing(notify_app):
     edit(6, violence=True)  # elevated -> high: alert
     edit(2)   # falls: none
     edit(9)   # low -> critical: one alert for the jump
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     assert [c[1] for c in recorder().CALLS] == ["escalation_raised"] * 3
 
 
@@ -131,15 +133,15 @@ def test_a_failing_delivery_is_retried_later_and_never_undoes_the_change(notify_
     case = world.analysed_case()
     moved = cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None).case
     assert moved.state == "processing"
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     pending = recorded()
     assert [d.status for d in pending] == ["pending", "pending"]
     assert "partner system unreachable" in pending[0].last_error
     assert timedelta(seconds=50) < pending[0].next_attempt_at - utcnow() <= timedelta(seconds=60)
-    assert notifications.deliver_due() == 0  # not due yet
+    assert notifications.deliver_due(kokoma().plugins) == 0  # not due yet
     db.session.execute(update(Delivery).values(next_attempt_at=utcnow()))
     db.session.commit()
-    assert notifications.deliver_due() == 2  # only the two waiting ones
+    assert notifications.deliver_due(kokoma().plugins) == 2  # only the two waiting ones
     db.session.expire_all()
     assert [d.status for d in recorded()] == ["sent", "sent"]
     keys = [c[4] for c in recorder().CALLS]
@@ -156,7 +158,7 @@ def test_the_retry_delay_doubles_and_gives_up_after_the_limit(notify_app):
     for _ in range(3):
         db.session.execute(update(Delivery).values(next_attempt_at=utcnow()))
         db.session.commit()
-        notifications.deliver_due()
+        notifications.deliver_due(kokoma().plugins)
         db.session.expire_all()
         (delivery,) = recorded()
         delays.append(round((delivery.next_attempt_at - utcnow()).total_seconds() / 60))
@@ -176,7 +178,7 @@ def test_two_workers_at_once_never_send_twice(notify_app):
     def worker():
         with app.app_context():
             barrier.wait(timeout=10)
-            notifications.deliver_due(limit=3)
+            notifications.deliver_due(kokoma().plugins, limit=3)
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -194,10 +196,10 @@ def test_an_expired_lease_is_taken_over(notify_app):
     partner(world.musterstadt, "Jugendamt")
     world.case()
     claimed = notifications.claim_due(10)  # ... and then the worker dies
-    assert len(claimed) == 3 and notifications.deliver_due() == 0  # e-mail, webhook, recorder
+    assert len(claimed) == 3 and notifications.deliver_due(kokoma().plugins) == 0  # e-mail, webhook, recorder
     db.session.execute(update(Delivery).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
-    assert notifications.deliver_due() == 3
+    assert notifications.deliver_due(kokoma().plugins) == 3
     assert len(recorder().CALLS) == 1
 
 
@@ -233,7 +235,7 @@ def test_a_failed_delivery_can_be_sent_again_from_the_page(notify_app):
     partner(world.musterstadt, "Jugendamt")
     recorder().FAIL_TIMES["n"] = 1
     world.case()
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     (failed,) = recorded()
     assert failed.status == "failed"
     client = notify_app.test_client()
@@ -241,7 +243,7 @@ def test_a_failed_delivery_can_be_sent_again_from_the_page(notify_app):
     page = client.get("/partners/deliveries").get_data(as_text=True)
     assert "partner system unreachable" in page and "Jugendamt" in page
     assert client.post(f"/partners/deliveries/{failed.id}/retry").status_code == 302
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     db.session.expire_all()
     assert recorded()[0].status == "sent"
 
@@ -254,5 +256,5 @@ def test_the_case_page_shows_its_queued_notifications(notify_app):
     client.post("/login", data={"email": world.facilitator.email, "password": "correct horse battery"})
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Benachrichtigungen an Partner" in page and "Jugendamt" in page and "wartet" in page
-    notifications.deliver_due()
+    notifications.deliver_due(kokoma().plugins)
     assert "zugestellt" in client.get(f"/cases/{case.id}").get_data(as_text=True)

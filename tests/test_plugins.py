@@ -225,9 +225,10 @@ def test_a_crashing_plugin_never_loses_the_change(crashing_app):
         # The event hook's own half-done writes were rolled back to its savepoint.
         assert db.session.scalar(select(func.count()).select_from(Partner)) == 1
         # A failing channel leaves its deliveries queued for a retry instead of undoing anything.
-        from kokoma.services import notifications
+        from kokoma import notifications
+        from kokoma.runtime import kokoma
 
-        notifications.deliver_due()
+        notifications.deliver_due(kokoma().plugins)
         db.session.expire_all()
         failing = db.session.scalars(
             select(Delivery).where(Delivery.case_id == case.id, Delivery.channel == "plugins/crashing")

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 
 from ..database import utcnow
 from ..domain import CATEGORIES, LEVELS
+from ..notifications import case_link, event_label
 from ..plugin_host import hookimpl
 from ..runtime import kokoma
-from .partner_message import case_link, event_label
 
 
 @hookimpl

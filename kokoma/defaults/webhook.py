@@ -7,9 +7,8 @@ import urllib.request
 
 from flask import current_app
 
-from .. import webhook_targets
+from ..notifications import check_webhook_address, payload
 from ..plugin_host import hookimpl
-from .partner_message import payload
 
 SIGNATURE_HEADER = "X-KoKoMa-Signature"
 TIMESTAMP_HEADER = "X-KoKoMa-Timestamp"
@@ -42,7 +41,7 @@ def kokoma_notify_partners(case, event, partners, delivery):
         return False
     allow_internal = current_app.config["WEBHOOK_ALLOW_INTERNAL"]
     for partner in targets:
-        webhook_targets.check(partner.webhook_url, allow_internal)  # raises: the delivery fails, with why
+        check_webhook_address(partner.webhook_url, allow_internal)  # raises: the delivery fails, with why
         body = json.dumps(payload(case, event, partner, delivery), ensure_ascii=False, sort_keys=True).encode()
         timestamp = str(int(time.time()))
         request = urllib.request.Request(partner.webhook_url, data=body, method="POST", headers={

@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import notifications
 from ..database import write_transaction
 from ..domain import level_rank
 from ..models import Case, CaseEvent
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
-from . import access, notifications
+from . import access
 from .errors import ConflictError, NotFound
 
 
@@ -35,7 +36,7 @@ class CaseChange:
         )
         self.plugin_failures.extend(failures)
         if notify:
-            self.deliveries += notifications.queue_for_event(self.session, self.case, event)
+            self.deliveries += notifications.queue_for_event(self.session, self.case, event, kokoma().plugins)
         return event
 
     def record_escalation_alert(self) -> None:
@@ -80,7 +81,7 @@ def changing_case(user, case_id: int, action: str, expected_version: int | None 
     except StaleDataError as exc:
         raise ConflictError() from exc
     if change.deliveries:
-        notifications.wake_worker()
+        notifications.wake(kokoma().dispatcher)
 
 
 @contextmanager
@@ -93,4 +94,4 @@ def creating_case(user, case: Case):
         change.record_escalation_alert()
         change.record_plugin_failures()
     if change.deliveries:
-        notifications.wake_worker()
+        notifications.wake(kokoma().dispatcher)

@@ -7,11 +7,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import webhook_targets
+from .. import notifications
 from ..database import db, write_transaction
 from ..domain import CATEGORIES, EVENT_KINDS, LEVELS, PARTNER_KINDS, SUBSCRIBABLE_EVENTS
 from ..models import Case, Delivery, Partner
-from . import access, notifications
+from ..runtime import kokoma
+from . import access
 from .errors import NotFound, ValidationError
 
 
@@ -51,8 +52,8 @@ def _validate(data: PartnerInput, workflow) -> None:
             errors["webhook_url"] = _l("The webhook address starts with https:// (or http:// inside your network).")
         else:
             try:
-                webhook_targets.check(data.webhook_url, current_app.config["WEBHOOK_ALLOW_INTERNAL"])
-            except webhook_targets.InternalAddress:
+                notifications.check_webhook_address(data.webhook_url, current_app.config["WEBHOOK_ALLOW_INTERNAL"])
+            except notifications.InternalAddress:
                 errors["webhook_url"] = _l("This address leads into the network KoKoMa runs in; webhooks may only "
                                            "go to public addresses unless your administrator allows internal ones.")
             except (OSError, ValueError):
@@ -131,7 +132,11 @@ def count_failed_deliveries(user) -> int:
 def retry_delivery(user, delivery_id: int) -> Delivery:
     if not access.can(user, "partners.manage"):
         raise NotFound()
-    return notifications.retry(delivery_id, access.municipality_scope(user, Delivery.municipality_id))
+    delivery = notifications.retry(delivery_id, access.municipality_scope(user, Delivery.municipality_id))
+    if delivery is None:
+        raise NotFound()
+    notifications.wake(kokoma().dispatcher)
+    return delivery
 
 
 def deliveries_of_case(user, case) -> list[tuple[Delivery, str]]:

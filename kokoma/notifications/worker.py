@@ -5,16 +5,23 @@ workers), woken after each commit that queued deliveries, and polling now and th
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from flask import Flask
+
+from ..database import db
 
 log = logging.getLogger(__name__)
 
 
 class BackgroundDispatcher:
-    def __init__(self, app: Flask, interval: float):
+    """A daemon thread that calls ``work`` (one round of delivering, e.g. ``deliver_due`` with the
+    app's plugin host) in an app context, when woken and at least every ``interval`` seconds."""
+
+    def __init__(self, app: Flask, interval: float, work: Callable[[], object]):
         self.app = app
         self.interval = interval
+        self.work = work
         self._wake = threading.Event()
         self._pid = None
         self._lock = threading.Lock()
@@ -39,9 +46,6 @@ class BackgroundDispatcher:
         self._wake.set()
 
     def _run(self) -> None:
-        from .database import db
-        from .services.notifications import deliver_due
-
         while not self._stopped:
             self._wake.wait(timeout=self.interval)
             self._wake.clear()
@@ -49,8 +53,14 @@ class BackgroundDispatcher:
                 return
             with self.app.app_context():
                 try:
-                    deliver_due()
+                    self.work()
                 except Exception:  # noqa: BLE001 - the loop must outlive a bad round
                     log.exception("delivering notifications failed; trying again later")
                 finally:
                     db.session.remove()
+
+
+def wake(dispatcher: BackgroundDispatcher | None) -> None:
+    """Tell this process's background worker that there is work (if it runs: None when not)."""
+    if dispatcher is not None:
+        dispatcher.wake()

@@ -12,7 +12,7 @@ class InternalAddress(ValueError):
     """The webhook's host is, or resolves to, an address that is not on the public internet."""
 
 
-def check(url: str, allow_internal: bool) -> None:
+def check_webhook_address(url: str, allow_internal: bool) -> None:
     """Raise :class:`InternalAddress` if ``url`` leads into a loopback, private, link-local or
     otherwise non-public network; ``OSError`` if its host cannot be resolved."""
     if allow_internal:

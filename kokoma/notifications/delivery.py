@@ -1,19 +1,16 @@
-"""Partner notifications through a transactional outbox.
-
-Inside the transaction of an event, :func:`queue_for_event` writes one :class:`Delivery` per
-subscribed partner and notify channel (each plugin implementing ``kokoma_notify_partners`` is a
-channel: e-mail and webhooks by default). After commit a worker claims due deliveries with a
-lease, calls the channel outside any transaction and writes the outcome back:
+"""Delivering, after commit: claim what is due, call its channel, write the outcome back.
 
 - at least once: a worker that dies leaves its lease to run out, and the delivery is made again,
   under the same idempotency key, so that receivers can drop the duplicate;
 - never twice at once: claiming is ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and runs
   under SQLite's write lock there, so two workers never hold the same delivery;
 - failures are retried with a doubling delay, and given up ("failed") after a limit; a person can
-  send a failed delivery on its way again.
+  send a failed delivery on its way again (:func:`retry`).
+
+``plugins`` is the application's plugin host: the channels are its plugins implementing
+``kokoma_notify_partners``.
 """
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,9 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow, write_transaction
-from ..domain import level_rank
-from ..models import Case, CaseEvent, Delivery, Partner
-from ..runtime import kokoma
+from ..models import Case, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -38,61 +33,12 @@ class DeliveryInfo:
     base_url: str
 
 
-# --- queueing, inside the event's transaction ----------------------------------------------
-
-
-def subscription_key(event: CaseEvent) -> str | None:
-    if event.kind == "transition":
-        return f"transition:{event.trigger}"
-    if event.kind in ("created", "review_given", "escalation_raised"):
-        return event.kind
-    return None  # comments, measures, edits and the like stay inside the tandem
-
-
-def subscribed(partner: Partner, case: Case, event: CaseEvent) -> bool:
-    key = subscription_key(event)
-    if key is None or not partner.active:
-        return False
-    if partner.events and key not in partner.events and not (
-        key.startswith("transition:") and "transition" in partner.events
-    ):
-        return False
-    if partner.categories and case.category not in partner.categories:
-        return False
-    return level_rank(case.escalation_level) >= level_rank(partner.min_level)
-
-
-def queue_for_event(session, case: Case, event: CaseEvent) -> int:
-    """Write the deliveries of an event; returns how many."""
-    if subscription_key(event) is None:
-        return 0
-    channels = [impl.plugin_name for impl in kokoma().plugins.implementations("kokoma_notify_partners")]
-    if not channels:
-        return 0
-    partners = session.scalars(
-        select(Partner).where(Partner.municipality_id == case.municipality_id, Partner.active.is_(True))
-    ).all()
-    count = 0
-    for partner in partners:
-        if subscribed(partner, case, event):
-            for channel in channels:
-                session.add(Delivery(
-                    event_id=event.id, case_id=case.id, municipality_id=case.municipality_id,
-                    partner_id=partner.id, channel=channel, idempotency_key=uuid.uuid4().hex,
-                ))
-                count += 1
-    return count
-
-
-# --- delivering, after commit ---------------------------------------------------------------
-
-
-def deliver_due(limit: int = 50) -> int:
+def deliver_due(plugins, limit: int = 50) -> int:
     """Claim and deliver what is due, in batches until nothing is left; returns the attempts."""
     attempted = 0
     while ids := claim_due(limit):
         for delivery_id in ids:
-            deliver_claimed(delivery_id)
+            deliver_claimed(plugins, delivery_id)
         attempted += len(ids)
     return attempted
 
@@ -117,7 +63,7 @@ def claim_due(limit: int) -> list[int]:
     return list(ids)
 
 
-def deliver_claimed(delivery_id: int) -> None:
+def deliver_claimed(plugins, delivery_id: int) -> None:
     delivery = db.session.scalars(
         select(Delivery)
         .options(joinedload(Delivery.partner), joinedload(Delivery.event))
@@ -130,7 +76,7 @@ def deliver_claimed(delivery_id: int) -> None:
     db.session.commit()  # no transaction stays open while a channel talks to the outside world
     info = DeliveryInfo(delivery.idempotency_key, delivery.attempts + 1, current_app.config["BASE_URL"])
     try:
-        outcome = kokoma().plugins.call_one(
+        outcome = plugins.call_one(
             "kokoma_notify_partners", delivery.channel,
             case=case, event=delivery.event, partners=[delivery.partner], delivery=info,
         )
@@ -157,24 +103,15 @@ def _settle(delivery_id: int, *, error: str = "", skipped: bool = False) -> None
             delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 
-def retry(delivery_id: int, scope_condition) -> Delivery:
-    """Send a failed (or waiting) delivery on its way again now."""
-    from .errors import NotFound
-
+def retry(delivery_id: int, scope_condition) -> Delivery | None:
+    """Make a failed (or waiting) delivery due now; None if there is no such delivery within
+    ``scope_condition``. The caller wakes the worker."""
     with write_transaction() as session:
         delivery = session.scalars(
             select(Delivery).where(Delivery.id == delivery_id, scope_condition).with_for_update()
         ).one_or_none()
         if delivery is None or delivery.status not in ("failed", "pending"):
-            raise NotFound()
+            return None
         delivery.status = "pending"
         delivery.next_attempt_at = utcnow()
-    wake_worker()
     return delivery
-
-
-def wake_worker() -> None:
-    """Tell this process's background worker that there is work (if it runs)."""
-    dispatcher = kokoma().dispatcher
-    if dispatcher is not None:
-        dispatcher.wake()
