@@ -1,5 +1,8 @@
 """No route can show or change another municipality's objects: the URL map is walked, and every
 route that takes an object id is tried with an object of another municipality."""
+import pathlib
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -41,7 +44,7 @@ def foreign_objects(world):
 
 def routes_with_ids(app):
     for rule in app.url_map.iter_rules():
-        ids = [arg for arg in rule.arguments if rule._converters[arg].__class__.__name__ == "IntegerConverter"]
+        ids = re.findall(r"<int:(\w+)>", rule.rule)
         if ids:
             yield rule, ids
 
@@ -101,17 +104,18 @@ def test_a_coordinator_manages_only_own_municipality(client, world):
     assert db.session.get(User, world.outsider.id).active is True
 
 
-def test_the_scope_query_is_the_only_way_to_cases(world):
-    """The service layer filters by municipality in one place: kokoma.services.access."""
-    import pathlib
-    import re
+KOKOMA = pathlib.Path(__file__).resolve().parent.parent / "kokoma"
+TEMPLATES = KOKOMA.parent / "templates"
 
-    root = pathlib.Path(__file__).resolve().parent.parent / "kokoma"
-    offenders = []
-    for path in root.rglob("*.py"):
-        if path.name == "access.py" and path.parent.name == "services":
-            continue
-        text = path.read_text()
-        if re.search(r"Case\.municipality_id\s*==", text):
-            offenders.append(str(path.relative_to(root)))
-    assert offenders == [], f"filter cases through access.case_scope, not by hand: {offenders}"
+
+def test_scope_and_roles_are_decided_in_one_place():
+    """Only kokoma/services/permissions.py limits data to a person's municipality or tests a role:
+    everything else asks it (visible, get, can)."""
+    by_hand = re.compile(r"municipality_id\s*==\s*\w*(user|manager|coordinator|admin|advisor)\.municipality_id"
+                         r"|\.role\s*(==|!=|in\b|not in\b)")
+    offenders = [
+        f"{path.relative_to(KOKOMA.parent)}:{n}"
+        for path in [*KOKOMA.rglob("*.py"), *TEMPLATES.rglob("*.html")] if path.name != "permissions.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1) if by_hand.search(line)
+    ]
+    assert offenders == [], f"ask kokoma.services.permissions instead: {offenders}"

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from kokoma.database import db
-from kokoma.models import Case, Review
+from kokoma.models import AdvisorAssignment, Case, Review
 from kokoma.services import cases, reviews
 
 from .conftest import PASSWORD
@@ -25,6 +25,9 @@ def scene(world):
     reviews.request_review(world.facilitator, case.id, "Bitte Einschätzung")
     world.review = db.session.scalars(select(Review).where(Review.case_id == case.id)).one()
     world.target = case
+    world.assignment_id = db.session.scalars(
+        select(AdvisorAssignment.id).where(AdvisorAssignment.municipality_id == world.musterstadt.id)
+    ).first()
     return world
 
 
@@ -49,6 +52,8 @@ def actions(world):
         "access trail": ("GET", "/admin/access-log", None),
         "municipalities": ("GET", "/admin/municipalities", None),
         "advisors' assignments": ("GET", "/admin/assignments", None),
+        "partners": ("GET", "/partners/", None),
+        "end an assignment": ("POST", f"/admin/assignments/{world.assignment_id}/delete", None),
     }
 
 
@@ -74,6 +79,8 @@ MATRIX = {
     "access trail":          (NO,        NO,      OK,         NO),
     "municipalities":        (NO,        NO,      NO,         OK),
     "advisors' assignments": (NO,        NO,      NO,         OK),
+    "partners":              (NO,        NO,      OK,         NO),
+    "end an assignment":     (HIDDEN,    HIDDEN,  HIDDEN,     OK),
 }
 
 
@@ -91,7 +98,7 @@ def test_the_role_matrix(client, scene, role_index, role, action):
 
 
 def test_the_matrix_covers_every_action_a_role_can_have():
-    from kokoma.services.access import PERMISSIONS
+    from kokoma.services.permissions import PERMISSIONS
 
     assert len(MATRIX) >= len(PERMISSIONS)
 

@@ -1,5 +1,6 @@
 """Data only: the rules that act on it live in kokoma.services."""
-from .access import AdvisorAssignment, CaseAccess
+from .access_trail import CaseAccess
+from .assignment import AdvisorAssignment
 from .case import Case
 from .event import CaseEvent
 from .municipality import Municipality

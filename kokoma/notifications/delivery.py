@@ -103,15 +103,11 @@ def _settle(delivery_id: int, *, error: str = "", skipped: bool = False) -> None
             delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 
-def retry(delivery_id: int, scope_condition) -> Delivery | None:
-    """Make a failed (or waiting) delivery due now; None if there is no such delivery within
-    ``scope_condition``. The caller wakes the worker."""
-    with write_transaction() as session:
-        delivery = session.scalars(
-            select(Delivery).where(Delivery.id == delivery_id, scope_condition).with_for_update()
-        ).one_or_none()
-        if delivery is None or delivery.status not in ("failed", "pending"):
-            return None
-        delivery.status = "pending"
-        delivery.next_attempt_at = utcnow()
-    return delivery
+def retry(delivery: Delivery) -> bool:
+    """Make a failed (or waiting) delivery due now, in the caller's transaction; False if it
+    was delivered or skipped already. The caller wakes the worker."""
+    if delivery.status not in ("failed", "pending"):
+        return False
+    delivery.status = "pending"
+    delivery.next_attempt_at = utcnow()
+    return True

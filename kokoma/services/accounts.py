@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 from ..database import db, utcnow, write_transaction
 from ..domain import ROLES
 from ..models import AdvisorAssignment, Municipality, User
-from . import access
+from . import permissions
 from .errors import NotFound, ValidationError
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
@@ -133,7 +133,7 @@ def _check_new_user(email: str, name: str, role: str, municipality: Municipality
         errors["name"] = _l("Please enter a name.")
     if role not in ROLES:
         errors["role"] = _l("Unknown role.")
-    elif role in access.CASE_WORKERS and municipality is None:
+    elif role in permissions.CASE_WORKERS and municipality is None:
         errors["municipality"] = _l("Facilitators and coordinators belong to a municipality.")
     return errors
 
@@ -150,7 +150,7 @@ def create_user(*, email: str, name: str, password: str, role: str, municipality
     with write_transaction() as session:
         user = User(
             email=email, name=name.strip(), password_hash=hash_password(password), role=role,
-            municipality_id=municipality.id if municipality and role != access.ADVISOR else None,
+            municipality_id=municipality.id if municipality and role in permissions.CASE_WORKERS else None,
         )
         session.add(user)
     return user
@@ -162,11 +162,10 @@ def invite_user(manager: User, *, email: str, name: str, role: str, municipality
     A coordinator invites facilitators and coordinators of their own municipality; an admin
     anyone. The person sets their password through the link within seven days.
     """
-    access.require(manager, "users.manage")
-    if role not in access.roles_assignable_by(manager):
+    permissions.require(manager, "users.manage")
+    if role not in permissions.roles_assignable_by(manager):
         raise ValidationError({"role": _l("You cannot give this role.")})
-    if manager.role == access.COORDINATOR:
-        municipality_id = manager.municipality_id
+    municipality_id = permissions.municipality_of_new_user(manager, municipality_id)
     municipality = db.session.get(Municipality, municipality_id) if municipality_id else None
     email = email.strip().lower()
     errors = _check_new_user(email, name, role, municipality)
@@ -176,7 +175,7 @@ def invite_user(manager: User, *, email: str, name: str, role: str, municipality
     with write_transaction() as session:
         user = User(
             email=email, name=name.strip(), password_hash="", role=role,
-            municipality_id=municipality.id if municipality and role in access.CASE_WORKERS else None,
+            municipality_id=municipality.id if municipality and role in permissions.CASE_WORKERS else None,
             invitation_hash=_token_hash(token), invitation_expires_at=utcnow() + INVITATION_VALIDITY,
         )
         session.add(user)
@@ -211,20 +210,16 @@ def accept_invitation(token: str, password: str) -> User:
 
 
 def managed_users(manager: User) -> list[User]:
-    access.require(manager, "users.manage")
-    return db.session.scalars(select(User).where(access.user_scope(manager)).order_by(User.name)).all()
+    permissions.require(manager, "users.manage")
+    return db.session.scalars(select(User).where(permissions.user_scope(manager)).order_by(User.name)).all()
 
 
 def get_managed_user(manager: User, user_id: int) -> User:
-    user = db.session.scalar(select(User).where(User.id == user_id, access.user_scope(manager)))
-    if user is None:
-        raise NotFound()
-    return user
+    return permissions.get(manager, "users.manage", User, user_id)
 
 
 def set_active(manager: User, user_id: int, active: bool) -> User:
     """(De)activate an account; deactivating ends all its sessions at once."""
-    access.require(manager, "users.manage")
     user = get_managed_user(manager, user_id)
     if user.id == manager.id:
         raise ValidationError({"user": _l("You cannot deactivate your own account.")})
@@ -236,13 +231,12 @@ def set_active(manager: User, user_id: int, active: bool) -> User:
 
 
 def change_role(manager: User, user_id: int, role: str) -> User:
-    access.require(manager, "users.manage")
     user = get_managed_user(manager, user_id)
-    if role not in access.roles_assignable_by(manager):
+    if role not in permissions.roles_assignable_by(manager):
         raise ValidationError({"role": _l("You cannot give this role.")})
     if user.id == manager.id:
         raise ValidationError({"role": _l("You cannot change your own role.")})
-    if role in access.CASE_WORKERS and user.municipality_id is None:
+    if role in permissions.CASE_WORKERS and user.municipality_id is None:
         raise ValidationError({"role": _l("Facilitators and coordinators belong to a municipality.")})
     with write_transaction():
         user.role = role
@@ -264,10 +258,10 @@ def assignments() -> list[tuple[AdvisorAssignment, User, Municipality]]:
 
 
 def assign_advisor(admin: User, advisor_id: int, municipality_id: int) -> AdvisorAssignment:
-    access.require(admin, "assignments.manage")
+    permissions.require(admin, "assignments.manage")
     advisor = db.session.get(User, advisor_id)
     errors = {}
-    if advisor is None or advisor.role not in (access.ADVISOR, access.ADMIN):
+    if advisor is None or not permissions.may_accompany(advisor):
         errors["advisor_id"] = _l("Please choose an advisor.")
     if db.session.get(Municipality, municipality_id) is None:
         errors["municipality_id"] = _l("Please choose a municipality.")
@@ -284,13 +278,8 @@ def assign_advisor(admin: User, advisor_id: int, municipality_id: int) -> Adviso
 
 
 def unassign_advisor(admin: User, assignment_id: int) -> None:
-    if not access.can(admin, "assignments.manage"):
-        raise NotFound()
     with write_transaction() as session:
-        assignment = session.get(AdvisorAssignment, assignment_id)
-        if assignment is None:
-            raise NotFound()
-        session.delete(assignment)
+        session.delete(permissions.get(admin, "assignments.manage", AdvisorAssignment, assignment_id, lock=True))
 
 
 def advisors_of(municipality_id: int) -> list[User]:
@@ -304,7 +293,7 @@ def advisors_of(municipality_id: int) -> list[User]:
 
 def all_advisors() -> list[User]:
     return db.session.scalars(
-        select(User).where(User.role.in_((access.ADVISOR, access.ADMIN)), User.active.is_(True)).order_by(User.name)
+        select(User).where(User.role.in_(permissions.ACCOMPANYING), User.active.is_(True)).order_by(User.name)
     ).all()
 
 

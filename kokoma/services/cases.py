@@ -12,7 +12,7 @@ from ..domain import CATEGORIES, LEVELS, MEASURE_KINDS
 from ..models import Case, CaseEvent, Municipality, User
 from ..runtime import kokoma
 from ..workflow import TransitionRequest
-from . import access, accounts
+from . import permissions, accounts
 from .changes import CaseChange, changing_case, creating_case
 from .errors import NotFound, ValidationError
 from .escalation import rescore
@@ -49,14 +49,7 @@ def _validate(data: CaseInput, municipality_id: int) -> None:
         errors["glasl_stage"] = _l("The Glasl stage lies between 1 and 9.")
     if data.observed_on and data.observed_on > utcnow().date():
         errors["observed_on"] = _l("The date lies in the future.")
-    if data.facilitator_id is not None and not db.session.scalar(
-        select(User.id).where(
-            User.id == data.facilitator_id,
-            User.municipality_id == municipality_id,
-            User.role.in_(access.CASE_WORKERS),
-            User.active.is_(True),
-        )
-    ):
+    if data.facilitator_id is not None and not is_case_worker_of(data.facilitator_id, municipality_id):
         errors["facilitator_id"] = _l("Please choose a facilitator of this municipality.")
     if errors:
         raise ValidationError(errors)
@@ -100,7 +93,7 @@ def next_reference(session, municipality_id: int, year: int) -> str:
 
 
 def create_case(user, data: CaseInput) -> CaseChange:
-    access.require(user, "case.create")
+    permissions.require(user, "case.create")
     data.facilitator_id = data.facilitator_id or user.id
     _validate(data, user.municipality_id)
     case = Case(municipality_id=user.municipality_id, state=kokoma().workflow.initial, extra={})
@@ -149,7 +142,7 @@ def assign_case(user, case_id: int, expected_version: int | None, facilitator_id
     with changing_case(user, case_id, "case.assign", expected_version) as change:
         case = change.case
         errors = {}
-        if facilitator_id is not None and facilitator_id not in {u.id for u in case_workers(case.municipality_id)}:
+        if facilitator_id is not None and not is_case_worker_of(facilitator_id, case.municipality_id):
             errors["facilitator_id"] = _l("Please choose a facilitator of this municipality.")
         if advisor_id is not None and advisor_id not in {u.id for u in accounts.advisors_of(case.municipality_id)}:
             errors["advisor_id"] = _l("Please choose an advisor who accompanies this municipality.")
@@ -195,15 +188,9 @@ def _score_payload(case: Case) -> dict:
 def get_case(user, case_id: int, action: str = "case.view") -> Case:
     """A case the user may see, for ``action``: out of scope is not found, a role without the
     right is refused."""
-    case = db.session.scalars(
-        select(Case)
-        .options(joinedload(Case.facilitator), joinedload(Case.advisor), joinedload(Case.municipality))
-        .where(Case.id == case_id, access.case_scope(user))
-    ).one_or_none()
-    if case is None:
-        raise NotFound()
-    access.require(user, action)
-    return case
+    return permissions.get(user, action, Case, case_id, options=(
+        joinedload(Case.facilitator), joinedload(Case.advisor), joinedload(Case.municipality),
+    ))
 
 
 def timeline(case: Case) -> list[CaseEvent]:
@@ -254,8 +241,8 @@ def list_cases(
     user, filters: CaseFilters, *, per_page: int, after: int | None = None, before: int | None = None
 ) -> CasePage:
     """Newest first, paged by id (keyset pagination): the cost stays flat however many cases."""
-    access.require(user, "case.view")
-    query = list_query(access.case_scope(user))
+    permissions.require(user, "case.view")
+    query = list_query(permissions.case_scope(user))
     if filters.state:
         query = query.where(Case.state == filters.state)
     if filters.category in CATEGORIES:
@@ -294,8 +281,10 @@ def _escape_like(text: str) -> str:
 
 def case_workers(municipality_id: int) -> list[User]:
     """Who can be made responsible for a case of this municipality."""
-    return db.session.scalars(
-        select(User)
-        .where(User.municipality_id == municipality_id, User.role.in_(access.CASE_WORKERS), User.active.is_(True))
-        .order_by(User.name)
-    ).all()
+    return db.session.scalars(select(User).where(permissions.case_workers_of(municipality_id)).order_by(User.name)).all()
+
+
+def is_case_worker_of(user_id, municipality_id: int) -> bool:
+    return isinstance(user_id, int) and bool(db.session.scalar(
+        select(User.id).where(User.id == user_id, permissions.case_workers_of(municipality_id))
+    ))

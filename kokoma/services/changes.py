@@ -2,7 +2,6 @@
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import notifications
@@ -11,8 +10,8 @@ from ..domain import level_rank
 from ..models import Case, CaseEvent
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
-from . import access
-from .errors import ConflictError, NotFound
+from . import permissions
+from .errors import ConflictError
 
 
 @dataclass
@@ -64,14 +63,9 @@ def changing_case(user, case_id: int, action: str, expected_version: int | None 
     ``expected_version`` is the version the person saw; if the case moved on since, the change is
     refused with :class:`ConflictError` instead of overwriting what someone else did.
     """
-    access.require(user, action)
     try:
         with write_transaction() as session:
-            case = session.scalars(
-                select(Case).where(Case.id == case_id, access.case_scope(user)).with_for_update()
-            ).one_or_none()
-            if case is None:
-                raise NotFound()
+            case = permissions.get(user, action, Case, case_id, lock=True)
             if expected_version is not None and case.version != expected_version:
                 raise ConflictError()
             change = CaseChange(session, case, user, level_before=case.escalation_level)
@@ -87,7 +81,7 @@ def changing_case(user, case_id: int, action: str, expected_version: int | None 
 @contextmanager
 def creating_case(user, case: Case):
     """Write transaction for a new case; the caller fills ``case`` before it is added."""
-    access.require(user, "case.create")
+    permissions.require(user, "case.create")
     with write_transaction() as session:
         change = CaseChange(session, case, user)
         yield change

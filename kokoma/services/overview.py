@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from ..database import db
 from ..models import Case
-from . import access, partners, reviews
+from . import permissions, partners, reviews
 from .cases import list_query, list_rows
 
 CLOSED = "closed"  # the default workflow's end: cases there need no attention
@@ -27,8 +27,8 @@ class Overview:
 
 
 def overview(user) -> Overview:
-    access.require(user, "case.view")
-    scope = access.case_scope(user)
+    permissions.require(user, "case.view")
+    scope = permissions.case_scope(user)
     counts = {
         (state, level): n
         for state, level, n in db.session.execute(
@@ -42,6 +42,6 @@ def overview(user) -> Overview:
         .order_by(Case.escalation_score.desc(), Case.id.desc())
         .limit(ATTENTION_ROWS + 1)
     )
-    failed = partners.count_failed_deliveries(user) if access.can(user, "partners.manage") else None
+    failed = partners.count_failed_deliveries(user) if permissions.can(user, "partners.manage") else None
     return Overview(counts, tuple(attention[:ATTENTION_ROWS]), len(attention) > ATTENTION_ROWS,
                     reviews.count_waiting(user), failed)

@@ -12,7 +12,7 @@ from ..database import db, write_transaction
 from ..domain import CATEGORIES, EVENT_KINDS, LEVELS, PARTNER_KINDS, SUBSCRIBABLE_EVENTS
 from ..models import Case, Delivery, Partner
 from ..runtime import kokoma
-from . import access
+from . import permissions
 from .errors import NotFound, ValidationError
 
 
@@ -71,35 +71,23 @@ def _validate(data: PartnerInput, workflow) -> None:
 
 
 def partners_of(user) -> list[Partner]:
-    access.require(user, "partners.manage")
-    return db.session.scalars(
-        select(Partner).where(access.municipality_scope(user, Partner.municipality_id)).order_by(Partner.name)
-    ).all()
+    permissions.require(user, "partners.manage")
+    return db.session.scalars(select(Partner).where(permissions.visible(user, Partner)).order_by(Partner.name)).all()
 
 
 def get_partner(user, partner_id: int) -> Partner:
-    partner = db.session.scalar(
-        select(Partner).where(Partner.id == partner_id, access.municipality_scope(user, Partner.municipality_id))
-    )
-    if partner is None:
-        raise NotFound()
-    access.require(user, "partners.manage")
-    return partner
+    return permissions.get(user, "partners.manage", Partner, partner_id)
 
 
 def save_partner(user, partner_id: int | None, data: PartnerInput, workflow) -> Partner:
-    access.require(user, "partners.manage")
+    permissions.require(user, "partners.manage")
     _validate(data, workflow)
     with write_transaction() as session:
         if partner_id is None:
             partner = Partner(municipality_id=user.municipality_id)
             session.add(partner)
         else:
-            partner = session.scalars(
-                select(Partner).where(Partner.id == partner_id, access.municipality_scope(user, Partner.municipality_id))
-            ).one_or_none()
-            if partner is None:
-                raise NotFound()
+            partner = permissions.get(user, "partners.manage", Partner, partner_id, lock=True)
         for name, value in vars(data).items():
             setattr(partner, name, value.strip() if isinstance(value, str) else value)
     return partner
@@ -107,13 +95,13 @@ def save_partner(user, partner_id: int | None, data: PartnerInput, workflow) -> 
 
 def deliveries_of(user, *, limit: int = 200) -> list[tuple[Delivery, str, str]]:
     """Deliveries of the user's municipality that did not (yet) arrive: failed, waiting, skipped."""
-    access.require(user, "partners.manage")
+    permissions.require(user, "partners.manage")
     return db.session.execute(
         select(Delivery, Case.reference, Partner.name)
         .join(Case, Case.id == Delivery.case_id)
         .join(Partner, Partner.id == Delivery.partner_id)
         .options(joinedload(Delivery.event))
-        .where(access.municipality_scope(user, Delivery.municipality_id), Delivery.status != "sent")
+        .where(permissions.visible(user, Delivery), Delivery.status != "sent")
         .order_by(Delivery.id.desc())
         .limit(limit)
     ).all()
@@ -121,32 +109,29 @@ def deliveries_of(user, *, limit: int = 200) -> list[tuple[Delivery, str, str]]:
 
 def count_failed_deliveries(user) -> int:
     """Deliveries of the user's municipality that were given up on (status "failed")."""
-    access.require(user, "partners.manage")
+    permissions.require(user, "partners.manage")
     return db.session.scalar(
-        select(func.count()).select_from(Delivery).where(
-            access.municipality_scope(user, Delivery.municipality_id), Delivery.status == "failed"
-        )
+        select(func.count()).select_from(Delivery).where(permissions.visible(user, Delivery), Delivery.status == "failed")
     )
 
 
 def retry_delivery(user, delivery_id: int) -> Delivery:
-    if not access.can(user, "partners.manage"):
-        raise NotFound()
-    delivery = notifications.retry(delivery_id, access.municipality_scope(user, Delivery.municipality_id))
-    if delivery is None:
-        raise NotFound()
+    """Send a failed (or waiting) delivery on its way again now."""
+    with write_transaction():
+        delivery = permissions.get(user, "partners.manage", Delivery, delivery_id, lock=True)
+        if not notifications.retry(delivery):
+            raise NotFound()  # delivered or skipped already: nothing to send again
     notifications.wake(kokoma().dispatcher)
     return delivery
 
 
 def deliveries_of_case(user, case) -> list[tuple[Delivery, str]]:
     """The notifications of one case and their state, for the case workers of its municipality."""
-    if not access.can(user, "case.edit"):
-        return []
+    permissions.require(user, "case.deliveries")
     return db.session.execute(
         select(Delivery, Partner.name)
         .join(Partner, Partner.id == Delivery.partner_id)
         .options(joinedload(Delivery.event))
-        .where(Delivery.case_id == case.id, access.municipality_scope(user, Delivery.municipality_id))
+        .where(Delivery.case_id == case.id, permissions.visible(user, Delivery))
         .order_by(Delivery.id)
     ).all()

@@ -6,9 +6,9 @@ from sqlalchemy.orm import joinedload
 from ..database import db, utcnow
 from ..domain import RECOMMENDATIONS
 from ..models import Case, Review
-from . import access
+from . import permissions
 from .changes import CaseChange, changing_case
-from .errors import NotFound, ValidationError
+from .errors import PermissionDenied, ValidationError
 
 
 def request_review(user, case_id: int, question: str) -> CaseChange:
@@ -31,7 +31,9 @@ def request_review(user, case_id: int, question: str) -> CaseChange:
 
 
 def give_review(advisor, review_id: int, recommendation: str, text: str) -> CaseChange:
-    review = get_review(advisor, review_id)
+    """Answer a review request: the advisor it was asked of, or any advisor of the municipality
+    when it named nobody (permissions.may_answer)."""
+    review = get_review(advisor, review_id, "review.give")
     errors = {}
     if recommendation not in RECOMMENDATIONS:
         errors["recommendation"] = _l("Please choose a recommendation.")
@@ -39,6 +41,8 @@ def give_review(advisor, review_id: int, recommendation: str, text: str) -> Case
         errors["text"] = _l("Please write your review.")
     if review.status != "requested":
         errors["text"] = _l("This review request was answered or replaced meanwhile.")
+    elif not permissions.may_answer(advisor, review):
+        raise PermissionDenied("review.give")
     if errors:
         raise ValidationError(errors)
     with changing_case(advisor, review.case_id, "review.give") as change:
@@ -59,14 +63,9 @@ def give_review(advisor, review_id: int, recommendation: str, text: str) -> Case
     return change
 
 
-def get_review(user, review_id: int) -> Review:
-    """A review of a case the user may see; anything else is not found."""
-    review = db.session.scalar(
-        select(Review).join(Case, Case.id == Review.case_id).where(Review.id == review_id, access.case_scope(user))
-    )
-    if review is None:
-        raise NotFound()
-    return review
+def get_review(user, review_id: int, action: str = "case.view") -> Review:
+    """A review of a case the user may see, for ``action``."""
+    return permissions.get(user, action, Review, review_id)
 
 
 def reviews_of(case) -> list[Review]:
@@ -78,16 +77,15 @@ def reviews_of(case) -> list[Review]:
 
 def _waiting(user):
     """Review requests not yet answered among the cases ``user`` sees; for an advisor, only those
-    meant for them or for any advisor."""
-    condition = (Review.status == "requested") & access.case_scope(user)
-    if user.role == access.ADVISOR:
-        condition &= Review.advisor_id.is_(None) | (Review.advisor_id == user.id)
-    return condition
+    they may answer."""
+    if permissions.can(user, "review.give"):
+        return permissions.reviews_to_answer(user) & permissions.case_scope(user)
+    return (Review.status == "requested") & permissions.case_scope(user)
 
 
 def queue(advisor) -> list[tuple[Review, Case]]:
     """Open review requests across the advisor's municipalities, oldest first."""
-    access.require(advisor, "review.queue")
+    permissions.require(advisor, "review.queue")
     return db.session.execute(
         select(Review, Case)
         .join(Case, Case.id == Review.case_id)
@@ -100,7 +98,7 @@ def queue(advisor) -> list[tuple[Review, Case]]:
 def count_waiting(user) -> int:
     """How many review requests wait for an answer: what :func:`queue` lists for an advisor,
     the whole municipality's for its case workers."""
-    access.require(user, "case.view")
+    permissions.require(user, "case.view")
     return db.session.scalar(
         select(func.count()).select_from(Review).join(Case, Case.id == Review.case_id).where(_waiting(user))
     )

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..runtime import kokoma
-from ..services import access, accounts
+from ..services import permissions, accounts
 from ..services.errors import NotFound, PermissionDenied
 from . import admin, auth, cases, health, labels, overview, partners, reviews, security
 
@@ -47,7 +47,7 @@ def init_app(app: Flask) -> None:
     def vocabulary():
         return {
             **labels.template_words(kokoma().workflow, current_app.config["LANGUAGES"]),
-            "can": lambda action: access.can(current_user, action),
+            "can": lambda action: permissions.can(current_user, action),
         }
 
 
@@ -55,11 +55,11 @@ def _home():
     """Each role starts where its work is."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    if access.can(current_user, "review.queue"):
+    if permissions.can(current_user, "review.queue"):
         return redirect(url_for("reviews.queue"))
-    if current_user.role == access.ADMIN:
-        return redirect(url_for("admin.users"))
-    return redirect(url_for("overview.index"))
+    if permissions.can(current_user, "case.create"):
+        return redirect(url_for("overview.index"))
+    return redirect(url_for("admin.users"))
 
 
 def _load_user(session_id: str):

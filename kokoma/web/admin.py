@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain import ROLES
-from ..services import access, access_log, accounts
+from ..services import permissions, access_trail, accounts
 from ..services.errors import ValidationError
 from .auth import require_login
 from .forms import AssignmentForm, InviteForm, MunicipalityForm, RoleForm, attach_errors, choices
@@ -16,7 +16,7 @@ require_login(bp)
 
 def _invite_form(formdata=None):
     form = InviteForm(formdata=formdata) if formdata is not None else InviteForm()
-    form.role.choices = choices((r, ROLES[r]) for r in access.roles_assignable_by(current_user))
+    form.role.choices = choices((r, ROLES[r]) for r in permissions.roles_assignable_by(current_user))
     form.municipality_id.choices = choices((m.id, m.name) for m in accounts.municipalities())
     return form
 
@@ -40,7 +40,7 @@ def users():
             people = accounts.managed_users(current_user)
             form = _invite_form(formdata={})
     role_form = RoleForm(formdata=None)
-    role_form.role.choices = choices((r, ROLES[r]) for r in access.roles_assignable_by(current_user))
+    role_form.role.choices = choices((r, ROLES[r]) for r in permissions.roles_assignable_by(current_user))
     return render_template(
         "admin/users.html", people=people, form=form, role_form=role_form, invitation_link=invitation_link,
     ), 422 if form.errors else 200
@@ -48,7 +48,6 @@ def users():
 
 @bp.post("/users/<int:user_id>/active")
 def set_active(user_id: int):
-    accounts.get_managed_user(current_user, user_id)  # out of scope: 404 before anything else
     activate = request.form.get("active") == "1"
     try:
         user = accounts.set_active(current_user, user_id, activate)
@@ -62,9 +61,8 @@ def set_active(user_id: int):
 
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id: int):
-    accounts.get_managed_user(current_user, user_id)
     form = RoleForm()
-    form.role.choices = choices((r, ROLES[r]) for r in access.roles_assignable_by(current_user))
+    form.role.choices = choices((r, ROLES[r]) for r in permissions.roles_assignable_by(current_user))
     try:
         user = accounts.change_role(current_user, user_id, form.role.data or "")
     except ValidationError as exc:
@@ -76,7 +74,7 @@ def change_role(user_id: int):
 
 @bp.route("/municipalities", methods=["GET", "POST"])
 def municipalities():
-    access.require(current_user, "municipalities.manage")
+    permissions.require(current_user, "municipalities.manage")
     form = MunicipalityForm()
     if form.validate_on_submit():
         try:
@@ -93,7 +91,7 @@ def municipalities():
 
 @bp.route("/assignments", methods=["GET", "POST"])
 def assignments():
-    access.require(current_user, "assignments.manage")
+    permissions.require(current_user, "assignments.manage")
     form = AssignmentForm()
     form.advisor_id.choices = choices(((u.id, u.name) for u in accounts.all_advisors()), empty=_("– please choose –"))
     form.municipality_id.choices = choices(((m.id, m.name) for m in accounts.municipalities()), empty=_("– please choose –"))
@@ -116,8 +114,8 @@ def unassign(assignment_id: int):
 
 
 @bp.get("/access-log")
-def access_trail():
-    page = access_log.trail(current_user, after=request.args.get("after", type=int))
+def access_log():
+    page = access_trail.trail(current_user, after=request.args.get("after", type=int))
     return render_template("admin/access_log.html", page=page)
 
 

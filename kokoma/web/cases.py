@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..runtime import kokoma
-from ..services import access, access_log, accounts, partners, reviews
+from ..services import permissions, access_trail, accounts, partners, reviews
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
@@ -52,7 +52,7 @@ def _filter_form() -> CaseFilterForm:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    access.require(current_user, "case.create")
+    permissions.require(current_user, "case.create")
     form, failures = _case_form(current_user.municipality)
     if form.validate_on_submit():
         try:
@@ -89,7 +89,7 @@ def edit(case_id: int):
 @bp.get("/<int:case_id>")
 def detail(case_id: int):
     case = case_service.get_case(current_user, case_id)
-    access_log.record_view(current_user, case)
+    access_trail.record_view(current_user, case)
     return _render_detail(case)
 
 
@@ -213,7 +213,7 @@ def _render_detail(case, *, status=200, **forms):
         case=case,
         events=case_service.timeline(case),
         reviews=reviews.reviews_of(case),
-        deliveries=partners.deliveries_of_case(current_user, case),
+        deliveries=partners.deliveries_of_case(current_user, case) if permissions.can(current_user, "case.deliveries") else [],
         plugin_fields=plugin_fields,
         options=options,
         transition_form=forms.get("transition_form") or TransitionForm(formdata=None),

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from ..database import db, write_transaction
 from ..models import Case, CaseAccess
-from . import access
+from . import permissions
 
 
 def record_view(user, case: Case) -> None:
@@ -22,12 +22,12 @@ class AccessPage:
 
 def trail(coordinator, *, after: int | None = None, per_page: int = 50) -> AccessPage:
     """The trail of the coordinator's municipality, newest first, paged by id."""
-    access.require(coordinator, "access_log.view")
+    permissions.require(coordinator, "access_log.view")
     query = (
         select(CaseAccess, Case.reference)
         .join(Case, Case.id == CaseAccess.case_id)
         .options(joinedload(CaseAccess.user))
-        .where(CaseAccess.municipality_id == coordinator.municipality_id, access.case_scope(coordinator))
+        .where(permissions.visible(coordinator, CaseAccess))
         .order_by(CaseAccess.id.desc())
         .limit(per_page + 1)
     )

@@ -1,22 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, db, utcnow
 from .user import User
-
-
-class AdvisorAssignment(db.Model):
-    """An external advisor accompanies a municipality: they see its cases, and only those."""
-
-    __tablename__ = "advisor_assignments"
-    __table_args__ = (UniqueConstraint("advisor_id", "municipality_id", name="uq_advisor_assignments_pair"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    advisor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CaseAccess(db.Model):

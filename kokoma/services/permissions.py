@@ -1,0 +1,156 @@
+"""Who may see and do what: the one checkpoint for scope and permission.
+
+Every query for data a municipality owns is limited by :func:`visible` (cases, reviews,
+partners, deliveries, the access trail, user accounts); every action is checked against
+:data:`PERMISSIONS`. One object is fetched through :func:`get`, which answers the same way
+everywhere: out of the user's scope it does not exist (:class:`NotFound`, 404, whatever the
+action), in scope but without the right the action is refused (:class:`PermissionDenied`, 403).
+Views and other services neither filter by municipality nor test roles themselves.
+"""
+from sqlalchemy import false, select, true
+
+from ..database import db
+from ..models import AdvisorAssignment, Case, CaseAccess, Delivery, Partner, Review, User
+from .errors import NotFound, PermissionDenied
+
+FACILITATOR, ADVISOR, COORDINATOR, ADMIN = "facilitator", "advisor", "coordinator", "admin"
+# Roles that work on the cases of their own municipality.
+CASE_WORKERS = frozenset({FACILITATOR, COORDINATOR})
+# Roles that accompany municipalities assigned to them and see those municipalities' cases.
+ACCOMPANYING = frozenset({ADVISOR, ADMIN})
+
+# action -> roles that may do it (within the user's scope). Least privilege where unsaid.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "case.view": frozenset({FACILITATOR, COORDINATOR, ADVISOR, ADMIN}),
+    "case.create": CASE_WORKERS,
+    "case.edit": CASE_WORKERS,
+    "case.transition": CASE_WORKERS,
+    "case.measure": CASE_WORKERS,
+    "case.assign": CASE_WORKERS,
+    "case.comment": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
+    "case.deliveries": CASE_WORKERS,  # see the partner notifications of a case
+    "review.request": CASE_WORKERS,
+    "review.give": frozenset({ADVISOR}),
+    "review.queue": frozenset({ADVISOR}),
+    "access_log.view": frozenset({COORDINATOR}),
+    "users.manage": frozenset({COORDINATOR, ADMIN}),
+    "users.any_municipality": frozenset({ADMIN}),  # invite into any municipality, not only one's own
+    "municipalities.manage": frozenset({ADMIN}),
+    "assignments.manage": frozenset({ADMIN}),
+    "partners.manage": frozenset({COORDINATOR}),
+}
+
+# Roles each managing role may give.
+ASSIGNABLE_ROLES = {
+    ADMIN: (FACILITATOR, COORDINATOR, ADVISOR, ADMIN),
+    COORDINATOR: (FACILITATOR, COORDINATOR),
+}
+
+
+def can(user, action: str) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.active and user.role in PERMISSIONS[action]
+
+
+def require(user, action: str) -> None:
+    """Refuse (403) unless ``user``'s role may do ``action``."""
+    if not can(user, action):
+        raise PermissionDenied(action)
+
+
+def get(user, action: str, model, object_id, *, options=(), lock: bool = False):
+    """The object of ``model`` with ``object_id`` that ``user`` may do ``action`` with.
+
+    Not found (404) when it does not exist or lies outside the user's scope, refused (403) when
+    the user sees it but their role may not do ``action``. ``lock`` takes a row lock for a change.
+    """
+    if not _is_id(object_id):
+        raise NotFound()
+    query = select(model).options(*options).where(model.id == object_id, visible(user, model))
+    found = db.session.scalars(query.with_for_update(of=model) if lock else query).one_or_none()
+    if found is None:
+        raise NotFound()
+    require(user, action)
+    return found
+
+
+def visible(user, model):
+    """SQL condition for the rows of ``model`` that ``user`` may see at all."""
+    return _SCOPES[model](user)
+
+
+def case_scope(user):
+    """SQL condition for the cases ``user`` may see: case workers their municipality's, advisors
+    (and admins, where assigned like an advisor) those of the municipalities assigned to them."""
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return false()
+    if user.role in CASE_WORKERS and user.municipality_id is not None:
+        return Case.municipality_id == user.municipality_id
+    if user.role in ACCOMPANYING:
+        return Case.municipality_id.in_(
+            select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id)
+        )
+    return false()
+
+
+def own_municipality(user, column):
+    """SQL condition: ``column`` (a municipality id) is the user's own municipality."""
+    if getattr(user, "is_authenticated", False) and user.role in CASE_WORKERS and user.municipality_id is not None:
+        return column == user.municipality_id
+    return false()
+
+
+def user_scope(manager):
+    """SQL condition for the accounts ``manager`` may see and change: an admin's all, a
+    coordinator's the case workers of their municipality."""
+    if not can(manager, "users.manage"):
+        return false()
+    if can(manager, "users.any_municipality"):
+        return true()
+    return own_municipality(manager, User.municipality_id) & User.role.in_(CASE_WORKERS)
+
+
+def case_workers_of(municipality_id: int):
+    """SQL condition for the people who can be made responsible for a case of a municipality."""
+    return (User.municipality_id == municipality_id) & User.role.in_(CASE_WORKERS) & User.active.is_(True)
+
+
+def reviews_to_answer(user):
+    """SQL condition for the review requests ``user`` may answer: those asked of them, and those
+    asked of any advisor of the municipality (nobody named)."""
+    if not can(user, "review.give"):
+        return false()
+    return (Review.status == "requested") & (Review.advisor_id.is_(None) | (Review.advisor_id == user.id))
+
+
+def may_answer(user, review) -> bool:
+    return can(user, "review.give") and review.status == "requested" and review.advisor_id in (None, user.id)
+
+
+def may_accompany(user) -> bool:
+    """Whether ``user`` can be assigned to accompany a municipality (advisors, admins)."""
+    return user.role in ACCOMPANYING
+
+
+def roles_assignable_by(manager) -> tuple[str, ...]:
+    return ASSIGNABLE_ROLES.get(manager.role, ()) if can(manager, "users.manage") else ()
+
+
+def municipality_of_new_user(manager, requested_id):
+    """Where a person that ``manager`` invites belongs: anywhere for an admin, else the
+    manager's own municipality whatever was asked."""
+    return requested_id if can(manager, "users.any_municipality") else manager.municipality_id
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+_SCOPES = {
+    Case: case_scope,
+    Review: lambda user: Review.case_id.in_(select(Case.id).where(case_scope(user))),
+    CaseAccess: lambda user: own_municipality(user, CaseAccess.municipality_id),
+    Partner: lambda user: own_municipality(user, Partner.municipality_id),
+    Delivery: lambda user: own_municipality(user, Delivery.municipality_id),
+    User: user_scope,
+    AdvisorAssignment: lambda user: true() if can(user, "assignments.manage") else false(),
+}
