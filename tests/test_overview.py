@@ -79,3 +79,36 @@ def case_event_id(case):
     from kokoma.models import CaseEvent
 
     return db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id).limit(1))
+
+
+ARCHIVE_PLUGIN = '''
+from kokoma import hookimpl
+
+
+@hookimpl
+def kokoma_workflow(workflow):
+    workflow.add_state("archived", "Archiviert", final=True)
+    workflow.add_transition("archive", "processing", "archived", "Archivieren")
+'''
+
+
+def test_a_plugins_end_state_counts_as_done_in_the_overview(make_app, tmp_path):
+    """The overview asks the workflow which states are final, so a plugin's end state needs no
+    attention, like the default "closed"."""
+    from .conftest import World
+    from .test_plugins import write_plugin
+
+    write_plugin(tmp_path / "plugins", "archive", ARCHIVE_PLUGIN)
+    app = make_app(PLUGINS_DIR=str(tmp_path / "plugins"))
+    with app.test_request_context():
+        world = World()
+        archived = world.analysed_case(title="Abgelegt", glasl_stage=8, violence_reported=True)
+        cases.fire_trigger(world.facilitator, archived.id, "start_processing", "", None)
+        cases.fire_trigger(world.facilitator, archived.id, "archive", "", None)
+        world.analysed_case(title="Noch offen", glasl_stage=8, violence_reported=True)
+    client = app.test_client()
+    client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
+    page = client.get("/overview/").get_data(as_text=True)
+    attention = page.split('id="attention-heading"')[1]
+    assert "Noch offen" in attention and "Abgelegt" not in attention
+    assert cell(page, "Archiviert", 4) == "1"

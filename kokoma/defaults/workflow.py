@@ -36,7 +36,7 @@ def kokoma_workflow(workflow):
     workflow.add_state("analysis", _l("Analysis"), initial=True)
     workflow.add_state("processing", _l("Processing"))
     workflow.add_state("prevention", _l("Prevention"))
-    workflow.add_state("closed", _l("Closed"))
+    workflow.add_state("closed", _l("Closed"), final=True)
 
     workflow.add_transition(
         "start_processing", "analysis", "processing", _l("Start processing"), guards=[analysis_complete]

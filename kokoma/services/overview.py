@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 
 from ..database import db
 from ..models import Case
+from ..runtime import kokoma
 from . import permissions, partners, reviews
 from .cases import list_query, list_rows
 
-CLOSED = "closed"  # the default workflow's end: cases there need no attention
 ATTENTION_LEVELS = ("high", "critical")
 ATTENTION_ROWS = 10
 
@@ -38,7 +38,7 @@ def overview(user) -> Overview:
     }
     attention = list_rows(
         list_query(scope)
-        .where(Case.state != CLOSED, Case.escalation_level.in_(ATTENTION_LEVELS))
+        .where(Case.state.not_in(kokoma().workflow.definition.final_states), Case.escalation_level.in_(ATTENTION_LEVELS))
         .order_by(Case.escalation_score.desc(), Case.id.desc())
         .limit(ATTENTION_ROWS + 1)
     )

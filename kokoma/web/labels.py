@@ -29,6 +29,7 @@ def template_words(workflow, languages) -> dict:
         **bound_gettext(catalogue),
         **{name: Translated(labels, catalogue) for name, labels in VOCABULARIES.items()},
         "STATES": states,
+        "final_states": workflow.definition.final_states,
         "event_label": lambda event: domain.event_label(event, states.__getitem__),
         "request_locale": str(locale),
         "other_languages": [(code, language_name(code)) for code in languages if code != str(locale)],

@@ -33,6 +33,8 @@ Guard = Callable[[TransitionRequest], "str | None"]
 class StateDef:
     name: str
     label: Any  # a (lazy) translatable string
+    # The case's work is done here (closed, say): no attention needed, not counted as open.
+    final: bool = False
 
 
 @dataclass
@@ -53,11 +55,12 @@ class WorkflowDefinition:
         self.states: dict[str, StateDef] = {}
         self.transitions: list[TransitionDef] = []
 
-    def add_state(self, name: str, label, *, initial: bool = False) -> StateDef:
+    def add_state(self, name: str, label, *, initial: bool = False, final: bool = False) -> StateDef:
+        """A state cases can be in; ``final`` where a case's work is done (it may still be reopened)."""
         _check_name(name, "state")
         if name in self.states:
             raise WorkflowError(f"state {name!r} is defined twice")
-        state = self.states[name] = StateDef(name, label)
+        state = self.states[name] = StateDef(name, label, final)
         if initial:
             self.initial = name
         return state
@@ -86,6 +89,10 @@ class WorkflowDefinition:
             raise WorkflowError(f"cannot guard unknown trigger {trigger!r}")
         for transition in matching:
             transition.guards.append(guard)
+
+    @property
+    def final_states(self) -> tuple[str, ...]:
+        return tuple(name for name, state in self.states.items() if state.final)
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.sources]
