@@ -3,7 +3,7 @@
 Flask-Babel's ``gettext`` finds the request's catalogue anew on every call, through several
 context lookups (about 15 µs); a list of 50 cases shows some 200 labels, and those lookups were
 most of what rendering it cost. So a page looks its catalogue up once and translates through it
-(under 1 µs a string): :func:`bound_gettext` for the strings of templates and :class:`Translated`
+(under 1 µs a string): :func:`bound_gettext` for the strings of templates and :func:`translated`
 for vocabularies. Anything else may still turn a label into text the usual way.
 """
 from collections.abc import Mapping
@@ -29,32 +29,16 @@ def translate(label, catalogue) -> str:
     return catalogue.gettext(label.msgid) if isinstance(label, Label) else str(label)
 
 
-class Translated(Mapping):
-    """A vocabulary (key → label) in the language of one catalogue, each label translated when
-    first shown. Made for one rendering; with ``show_unknown`` a key that has no label (a state
-    no longer defined, say) shows as itself."""
+def translated(labels: Mapping, catalogue) -> dict:
+    """A vocabulary (key → label) in the language of ``catalogue``, as a plain dict."""
+    return {key: translate(label, catalogue) for key, label in labels.items()}
 
-    def __init__(self, labels: Mapping, catalogue, *, show_unknown: bool = False):
-        self._labels = labels
-        self._catalogue = catalogue
-        self._show_unknown = show_unknown
-        self._texts: dict = {}
 
-    def __getitem__(self, key) -> str:
-        text = self._texts.get(key)
-        if text is None:
-            if key not in self._labels:
-                if self._show_unknown:
-                    return key
-                raise KeyError(key)
-            text = self._texts[key] = translate(self._labels[key], self._catalogue)
-        return text
+class ShownAsKey(dict):
+    """Labels by key, where a key without a label (a state no longer defined, say) shows as itself."""
 
-    def __iter__(self):
-        return iter(self._labels)
-
-    def __len__(self) -> int:
-        return len(self._labels)
+    def __missing__(self, key):
+        return key
 
 
 def bound_gettext(catalogue) -> dict:

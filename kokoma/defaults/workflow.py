@@ -1,9 +1,9 @@
 """The default workflow of the KoKoMa method: analysis, processing, prevention, closed."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from ..database import db
+from ..i18n import Label as _l
 from ..models import CaseEvent
 from ..plugin_host import hookimpl
 

@@ -1,4 +1,5 @@
 """Logging, editing, moving and reading cases."""
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -219,14 +220,18 @@ LIST_COLUMNS = (
 )
 
 
+ListRow = namedtuple("ListRow", [column.key for column in LIST_COLUMNS])
+
+
 def list_query(scope):
-    """SELECT of list rows for the cases matching ``scope`` (a condition from services.access)."""
+    """SELECT of list rows for the cases matching ``scope`` (a condition from services.permissions)."""
     return select(*LIST_COLUMNS).select_from(Case).outerjoin(User, User.id == Case.facilitator_id).where(scope)
 
 
-def list_rows(query) -> list:
-    """The rows of a list query, as plain rows with the attributes named in LIST_COLUMNS."""
-    return db.session.execute(query).all()
+def list_rows(query) -> list[ListRow]:
+    """The rows of a list query as named tuples: a template reads their attributes in C, where
+    SQLAlchemy's rows resolve each one in Python (a tenth of a millisecond on a page of 50)."""
+    return [ListRow._make(row) for row in db.session.execute(query)]
 
 
 @dataclass

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.validators import ValidationError as WTFormsValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..i18n import Translated
+from ..i18n import translated
 from ..domain import CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_KINDS, PARTNER_KINDS, RECOMMENDATIONS
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
@@ -276,9 +276,9 @@ class CaseFilterForm(FlaskForm):
         sizes, translated through the request's catalogue (kokoma.i18n)."""
         catalogue = get_translations()
         everything = _("all")
-        self.state.choices = choices(Translated(state_labels, catalogue).items(), empty=everything)
-        self.category.choices = choices(Translated(CATEGORIES, catalogue).items(), empty=everything)
-        self.level.choices = choices(Translated(LEVELS, catalogue).items(), empty=everything)
+        self.state.choices = choices(translated(state_labels, catalogue).items(), empty=everything)
+        self.category.choices = choices(translated(CATEGORIES, catalogue).items(), empty=everything)
+        self.level.choices = choices(translated(LEVELS, catalogue).items(), empty=everything)
         self.per_page.choices = choices((n, str(n)) for n in page_sizes)
         if not self.per_page.data:
             self.per_page.data = str(default_page_size)

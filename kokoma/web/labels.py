@@ -9,7 +9,7 @@ from flask_babel import format_datetime, get_locale, get_timezone, get_translati
 from jinja2 import pass_context
 
 from .. import domain
-from ..i18n import Translated, bound_gettext
+from ..i18n import ShownAsKey, bound_gettext, translated
 
 # name in templates -> {key: label}
 VOCABULARIES = {
@@ -24,10 +24,10 @@ VOCABULARIES = {
 def template_words(workflow, languages) -> dict:
     locale = get_locale()
     catalogue = get_translations()
-    states = Translated(workflow.state_labels(), catalogue, show_unknown=True)
+    states = ShownAsKey(translated(workflow.state_labels(), catalogue))
     return {
         **bound_gettext(catalogue),
-        **{name: Translated(labels, catalogue) for name, labels in VOCABULARIES.items()},
+        **{name: translated(labels, catalogue) for name, labels in VOCABULARIES.items()},
         "STATES": states,
         "final_states": workflow.definition.final_states,
         "event_label": lambda event: domain.event_label(event, states.__getitem__),
