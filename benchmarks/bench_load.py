@@ -38,8 +38,9 @@ kokoma_100k, and leaves everything else alone. Steps:
 5. at 100,000 cases: a mix of list 50 %, detail 25 %, search 15 %, transitions 10 % (60 s).
 It prints throughput, p50/p95/p99 latency, 5xx responses and lost writes (transitions answered
 as done whose event is missing), the two ratios of the issue, and with --before the list
-page's ratio to the baseline before and after (each run's median round, and round by round),
-and the workers' memory before -> after N requests.
+page's ratio to the baseline before and after, and after to before: of the runs' median rounds,
+and the median of the ratios within each round (and each round's), and the workers' memory
+before -> after N requests.
 """
 import argparse
 import math
@@ -268,8 +269,9 @@ class Site:
 
 
 def cpu_ticks(port):
-    """CPU time (clock ticks) used so far by the server on ``port`` and by PostgreSQL."""
-    used = {"server": 0, "postgres": 0}
+    """CPU time (clock ticks) used so far by each process of the server on ``port`` and of
+    PostgreSQL: {pid: (kind, ticks)}."""
+    used = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -278,7 +280,18 @@ def cpu_ticks(port):
             continue
         kind = "postgres" if command.startswith("postgres") else "server" if f":{port}" in command else None
         if kind:
-            used[kind] += int(fields[11]) + int(fields[12])  # utime + stime
+            used[pid] = kind, int(fields[11]) + int(fields[12])  # utime + stime
+    return used
+
+
+def cpu_used(before, after):
+    """Ticks per kind between two readings of cpu_ticks, process by process: a process that
+    ended in between (a backend, an autovacuum worker) counts nothing rather than minus all it
+    had used, and one that started counts from zero."""
+    used = {"server": 0, "postgres": 0}
+    for pid, (kind, ticks) in after.items():
+        was = before.get(pid)
+        used[kind] += ticks - (was[1] if was and was[0] == kind else 0)
     return used
 
 
@@ -302,8 +315,9 @@ def wrk_with_cpu(base, users_file, mix, seconds):
     values = wrk(base, users_file, mix, seconds)
     after = cpu_ticks(port)
     per_ms = 1000 / os.sysconf("SC_CLK_TCK") / max(values["requests"], 1)
-    values["cpu_server"] = (after["server"] - before["server"]) * per_ms
-    values["cpu_postgres"] = (after["postgres"] - before["postgres"]) * per_ms
+    used = cpu_used(before, after)
+    values["cpu_server"] = used["server"] * per_ms
+    values["cpu_postgres"] = used["postgres"] * per_ms
     return values
 
 
@@ -483,13 +497,17 @@ def main():
           f"({unseen} more done whose answer wrk cut off at the end)")
     print(f"list page vs baseline (100k): {results['list 100k']['rps'] / results['baseline 100k']['rps']:.2f} of the baseline's throughput")
     if old:
-        def ratios(name):
-            per_round = " ".join(f"{r['rps'] / b['rps']:.2f}" for r, b in zip(rounds[name], rounds["baseline 100k"]))
-            return f"{results[name]['rps'] / results['baseline 100k']['rps']:.2f} (round by round: {per_round})"
+        # Two readings of each ratio: of the two runs' median rounds (as above), and the median of
+        # the ratios within each round, whose two runs were only seconds apart (steadier when a
+        # neighbour loads the machine now and then).
+        def ratios(name, to):
+            per_round = [r["rps"] / b["rps"] for r, b in zip(rounds[name], rounds[to])]
+            return (f"{results[name]['rps'] / results[to]['rps']:.2f} (median of the rounds' ratios "
+                    f"{sorted(per_round)[len(per_round) // 2]:.2f}; rounds: {' '.join(f'{x:.2f}' for x in per_round)})")
 
-        print(f"list page vs baseline (100k), median rounds: before {ratios('list 100k (before)')}; "
-              f"after {ratios('list 100k')}; after / before "
-              f"{results['list 100k']['rps'] / results['list 100k (before)']['rps']:.2f}")
+        print(f"list page vs baseline (100k), before: {ratios('list 100k (before)', 'baseline 100k')}")
+        print(f"list page vs baseline (100k), after:  {ratios('list 100k', 'baseline 100k')}")
+        print(f"list page after / before (100k):      {ratios('list 100k', 'list 100k (before)')}")
     # Under a closed-loop load that saturates both CPUs, the cost of a request is best read from
     # the throughput (CPU time per request); p50 also carries the queueing in front of the workers.
     print(f"cost at 100k vs 1k, by throughput: list {results['list 1k']['rps'] / results['list 100k']['rps']:.2f}x, "
