@@ -1,6 +1,7 @@
 """Load on loopback: gunicorn + PostgreSQL, logged-in users, 1k and 100k cases in 20 municipalities.
 
     .venv/bin/python benchmarks/bench_load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/<db>
+        [--before PATH] [--memory-requests 50000]
 
 Needs `wrk` (Debian package). In that database it (re)creates two schemas, kokoma_1k and
 kokoma_100k, and leaves everything else alone. Steps:
@@ -9,16 +10,40 @@ kokoma_100k, and leaves everything else alone. Steps:
 2. serve each with `flask --app kokoma serve` (gunicorn), side by side, and the baseline: a
    minimal Flask + SQLAlchemy app (benchmarks/baseline_app.py) reading the same 50 rows of the
    100k schema with one query, under the same gunicorn settings; log in one facilitator per
-   municipality; wrk replays their sessions (cookie and CSRF token) against 127.0.0.1 only;
-3. in rounds, interleaved so that all three see the same machine (its neighbours make single
-   runs noisy): the list page (50 rows) at 1k, at 100k, and the baseline; then transitions at
-   1k and at 100k. Transitions move each wrk thread's own cases back and forth, so that every
-   transition is one the case allows. The median round of each is shown;
-4. at 100,000 cases: a mix of list 50 %, detail 25 %, search 15 %, transitions 10 % (60 s).
+   municipality; wrk replays their sessions (cookie and CSRF token) against 127.0.0.1 only.
+   With `--before PATH` (another checkout of KoKoMa, e.g. `git worktree add /tmp/kokoma-before
+   <commit>`), a fourth server serves the same 100k schema with that checkout's code: the same
+   command and gunicorn flags, started in PATH with PYTHONPATH=PATH, so that PATH's `kokoma`
+   package, templates and migrations are the ones imported (flask's `--app kokoma` puts the
+   working directory in front of the import path, so the directory matters as much as
+   PYTHONPATH). The script checks which files that command line imports and stops if they are
+   not PATH's. The schema is the one the current code migrated: the old code runs on it and never
+   migrates it (it need not know the newest revision; triggers its own migrations created and
+   later ones dropped are simply missing). It gets KOKOMA_USER_CACHE_SECONDS=30, its own default,
+   spelled out because the setting is gone from the current code. The same facilitators log in
+   there. SERVE, BASELINE, SETTINGS and BEFORE_SETTINGS below spell out every server's flags and
+   settings, and the run prints each server's command line;
+3. memory (`--memory-requests N`, default 50,000; 0 skips it), right after the warm-up, while
+   every KoKoMa server at 100k has the same history: for each of them in turn (the current one,
+   then the before one) the resident set (VmRSS in /proc/<pid>/status) of each gunicorn worker,
+   i.e. each child of the master, after the logins, before and after N requests of the list page
+   at 100k, driven by wrk (16 connections) in runs of a few seconds until N are answered,
+   at most `--memory-max-seconds` per server. A worker that was replaced meanwhile is named;
+4. in rounds, interleaved so that all servers see the same machine (its neighbours make single
+   runs noisy): the list page (50 rows) at 1k, at 100k, at 100k with the before code (when
+   given; it and the current 100k swap places every other round, so that neither always goes
+   first), and the baseline; then transitions at 1k and at 100k. Transitions move each wrk
+   thread's own cases back and forth, so that every transition is one the case allows. The
+   median round of each is shown;
+5. at 100,000 cases: a mix of list 50 %, detail 25 %, search 15 %, transitions 10 % (60 s).
 It prints throughput, p50/p95/p99 latency, 5xx responses and lost writes (transitions answered
-as done whose event is missing), and the two ratios of the issue.
+as done whose event is missing), the two ratios of the issue, and with --before the list
+page's ratio to the baseline before and after, and after to before: of the runs' median rounds,
+and the median of the ratios within each round (and each round's), and the workers' memory
+before -> after N requests.
 """
 import argparse
+import math
 import os
 import platform
 import random
@@ -50,6 +75,26 @@ WORKERS, THREADS = 4, 2
 WRK_THREADS = 2
 CASES_PER_USER = 30
 USER_AGENT = "KoKoMa-Lastlauf/1"  # logins and wrk send the same, as one browser would
+TIMEOUT = 60  # gunicorn's worker timeout, `kokoma serve`'s default, given explicitly to all servers
+
+# Every server's command line and settings, explicitly. Each runs with PYTHONPATH and the working
+# directory set to the checkout it serves (the current one, or --before's); the KOKOMA_* settings
+# are the same for all (database URL and instance folder aside), plus each one's own below.
+SERVE = ["-m", "flask", "--app", "kokoma", "serve", "--bind", "127.0.0.1:{port}",
+         "--workers", str(WORKERS), "--threads", str(THREADS), "--timeout", str(TIMEOUT)]
+# The baseline: the same gunicorn settings as `kokoma serve`, its access log included.
+BASELINE = ["-m", "gunicorn", "--workers", str(WORKERS), "--threads", str(THREADS), "--timeout", str(TIMEOUT),
+            "--access-logfile", "-", "--bind", "127.0.0.1:{port}", "benchmarks.baseline_app:app"]
+SETTINGS = {"KOKOMA_PLUGINS_DIR": "", "KOKOMA_SECRET_KEY": "load-test-only",
+            "KOKOMA_SESSION_COOKIE_SECURE": "false", "KOKOMA_LOGIN_RATE_LIMIT": "100000 per minute"}
+# The code before the issue, as it ran by default: its per-process user cache keeps users 30 s.
+# (Its NOTIFY triggers may be missing from a schema the current code migrated; then kept users
+# only expire, which changes nothing here: no user changes during the run.)
+BEFORE_SETTINGS = {"KOKOMA_USER_CACHE_SECONDS": "30"}
+PORTS = {"1k": 18731, "100k": 18732, "baseline": 18733, "100k-before": 18734}
+# Prints where the command line of a server imports `kokoma`, its templates and its migrations from.
+IMPORT_PROBE = ('import kokoma\nprint("IMPORTED", kokoma.__file__, app.template_folder, '
+                'app.extensions["migrate"].directory)\n')
 
 
 def schema_url(url, schema):
@@ -137,21 +182,29 @@ def write_users(path, sessions):
 
 
 class Site:
-    """One KoKoMa on its own schema, served by gunicorn, with logged-in facilitators."""
+    """One KoKoMa on its own schema, served by gunicorn, with logged-in facilitators.
 
-    def __init__(self, name, url, port, workdir):
-        self.name, self.url, self.port = name, url, port
+    ``code`` is the checkout whose code serves it (this one by default); ``like`` another Site on
+    the same schema whose users, seeding and harness app it shares (it is not populated again)."""
+
+    def __init__(self, name, url, port, workdir, code=ROOT, settings=None, like=None):
+        self.name, self.url, self.port, self.code = name, url, port, Path(code)
         self.base = f"http://127.0.0.1:{port}"
         self.instance = workdir / name
         self.instance.mkdir()
         self.users_file = self.instance / "users.lua"
-        self.app = create_app({"INSTANCE_PATH": str(self.instance), "SQLALCHEMY_DATABASE_URI": url,
-                               "PLUGINS_DIR": None, "NOTIFY_BACKGROUND_WORKER": False})
-        self.env = {**os.environ, "KOKOMA_DATABASE_URL": url, "KOKOMA_INSTANCE_PATH": str(self.instance),
-                    "KOKOMA_PLUGINS_DIR": "", "KOKOMA_SECRET_KEY": "load-test-only",
-                    "KOKOMA_SESSION_COOKIE_SECURE": "false", "KOKOMA_LOGIN_RATE_LIMIT": "100000 per minute",
-                    "PYTHONPATH": str(ROOT)}
+        if like is None:
+            self.app = create_app({"INSTANCE_PATH": str(self.instance), "SQLALCHEMY_DATABASE_URI": url,
+                                   "PLUGINS_DIR": None, "NOTIFY_BACKGROUND_WORKER": False})
+        else:  # the harness reads the shared schema with the current code's models
+            self.app, self.people = like.app, like.people
+        self.settings = {"KOKOMA_DATABASE_URL": url, "KOKOMA_INSTANCE_PATH": str(self.instance),
+                         **SETTINGS, **(settings or {})}
+        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("KOKOMA_")},
+                    **self.settings, "PYTHONPATH": str(self.code)}
+        self.command = [sys.executable] + [arg.format(port=port) for arg in SERVE]
         self.server = None
+        self.rss_at_start = {}
 
     def populate(self, per_municipality):
         """Migrate, add 20 municipalities with a facilitator each, seed; returns the seconds seeding took."""
@@ -168,11 +221,30 @@ class Site:
                 self.people.append((m, f))
             return seed([m for m, _ in self.people], [f for _, f in self.people], per_municipality, 0)
 
+    def imported_from(self):
+        """Where this server's command line (same interpreter, environment and directory) imports
+        `kokoma`, its templates and its migrations from: `flask --app kokoma shell` tells."""
+        out = subprocess.run(self.command[:5] + ["shell"], input=IMPORT_PROBE, env=self.env, cwd=self.code,
+                             capture_output=True, text=True, timeout=120)
+        found = re.search(r"IMPORTED (\S+) (\S+) (\S+)", out.stdout)
+        if not found:
+            raise RuntimeError(f"{self.name}: cannot tell where kokoma is imported from:\n{out.stdout}{out.stderr}")
+        paths = [Path(p) for p in found.groups()]
+        if not all(p.is_relative_to(self.code) for p in paths):
+            raise RuntimeError(f"{self.name}: imports {', '.join(map(str, paths))}, not from {self.code}")
+        return paths
+
+    def describe(self):
+        own = {k: v for k, v in self.settings.items() if k not in SETTINGS}
+        return (f"{self.name} (port {self.port}): cd {self.code} && PYTHONPATH={self.code} "
+                + " ".join(f"{k}={v!r}" if " " in v or not v else f"{k}={v}" for k, v in own.items())
+                + " " + " ".join(self.command[1:]))
+
     def start(self):
-        self.server = serve([sys.executable, "-m", "flask", "--app", "kokoma", "serve", "--bind",
-                             f"127.0.0.1:{self.port}", "--workers", str(WORKERS), "--threads", str(THREADS)],
-                            self.env, self.port)
+        self.imports = self.imported_from()
+        self.server = serve(self.command, self.env, self.port, cwd=self.code)
         self.sessions = [(*login(self.base, f.email), m.id) for m, f in self.people]
+        self.rss_at_start = worker_rss(self.server.pid)
         self.write_users()
 
     def write_users(self):
@@ -197,8 +269,9 @@ class Site:
 
 
 def cpu_ticks(port):
-    """CPU time (clock ticks) used so far by the server on ``port`` and by PostgreSQL."""
-    used = {"server": 0, "postgres": 0}
+    """CPU time (clock ticks) used so far by each process of the server on ``port`` and of
+    PostgreSQL: {pid: (kind, ticks)}."""
+    used = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -207,7 +280,18 @@ def cpu_ticks(port):
             continue
         kind = "postgres" if command.startswith("postgres") else "server" if f":{port}" in command else None
         if kind:
-            used[kind] += int(fields[11]) + int(fields[12])  # utime + stime
+            used[pid] = kind, int(fields[11]) + int(fields[12])  # utime + stime
+    return used
+
+
+def cpu_used(before, after):
+    """Ticks per kind between two readings of cpu_ticks, process by process: a process that
+    ended in between (a backend, an autovacuum worker) counts nothing rather than minus all it
+    had used, and one that started counts from zero."""
+    used = {"server": 0, "postgres": 0}
+    for pid, (kind, ticks) in after.items():
+        was = before.get(pid)
+        used[kind] += ticks - (was[1] if was and was[0] == kind else 0)
     return used
 
 
@@ -231,16 +315,59 @@ def wrk_with_cpu(base, users_file, mix, seconds):
     values = wrk(base, users_file, mix, seconds)
     after = cpu_ticks(port)
     per_ms = 1000 / os.sysconf("SC_CLK_TCK") / max(values["requests"], 1)
-    values["cpu_server"] = (after["server"] - before["server"]) * per_ms
-    values["cpu_postgres"] = (after["postgres"] - before["postgres"]) * per_ms
+    used = cpu_used(before, after)
+    values["cpu_server"] = used["server"] * per_ms
+    values["cpu_postgres"] = used["postgres"] * per_ms
     return values
 
 
-def serve(command, env, port):
+def serve(command, env, port, cwd=ROOT):
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=ROOT, start_new_session=True)
+                               cwd=cwd, start_new_session=True)
     wait_until_up(f"http://127.0.0.1:{port}/healthz" if "kokoma" in " ".join(command) else f"http://127.0.0.1:{port}/cases/1", process)
     return process
+
+
+def worker_rss(master):
+    """{pid: VmRSS in MB} of the gunicorn master's children, its workers."""
+    rss = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) != master:
+                continue
+            status = Path(f"/proc/{pid}/status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        if found:
+            rss[int(pid)] = int(found.group(1)) / 1024
+    return rss
+
+
+def drive(base, users_file, count, max_seconds, chunk=5):
+    """About ``count`` requests of the list page, in wrk runs of ``chunk`` seconds and then as
+    many as the rate so far says are still needed, for at most ``max_seconds`` in all."""
+    done = {"requests": 0, "seconds": 0.0, "s5xx": 0, "s4xx": 0, "errors": 0}
+    while done["requests"] < count and done["seconds"] < max_seconds:
+        if done["requests"]:
+            rate = done["requests"] / done["seconds"]
+            seconds = max(1, min(chunk, math.ceil((count - done["requests"]) / rate)))
+        else:
+            seconds = chunk
+        seconds = max(1, min(seconds, math.ceil(max_seconds - done["seconds"])))
+        r = wrk(base, users_file, "list", seconds)
+        for key in done:
+            done[key] += r[key]
+    return done
+
+
+def measure_memory(site, count, max_seconds):
+    """The workers' RSS after the logins, before and after ``count`` list requests."""
+    before = worker_rss(site.server.pid)
+    done = drive(site.base, site.users_file, count, max_seconds)
+    time.sleep(1)  # requests in flight when wrk stopped
+    after = worker_rss(site.server.pid)
+    return {"start": site.rss_at_start, "before": before, "after": after, "done": done}
 
 
 def stop(process):
@@ -265,33 +392,64 @@ def main():
     parser.add_argument("--seconds", type=int, default=60, help="length of the mixed run")
     parser.add_argument("--round-seconds", type=int, default=10, help="length of each round of a single-page run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per single-page run (the median is shown)")
+    parser.add_argument("--before", type=Path, metavar="PATH",
+                        help="another checkout of KoKoMa (the code before a change): also serve the 100k schema with it")
+    parser.add_argument("--memory-requests", type=int, default=50_000,
+                        help="list requests at 100k between the two readings of each worker's memory (0: no memory step)")
+    parser.add_argument("--memory-max-seconds", type=int, default=600,
+                        help="at most this long per server for those requests")
     args = parser.parse_args()
+    started = time.monotonic()
+    if args.before is not None:
+        args.before = args.before.resolve()
+        if not (args.before / "kokoma" / "__init__.py").is_file():
+            parser.error(f"--before {args.before}: no kokoma package there")
+        if args.before == ROOT:
+            parser.error("--before is this checkout")
     workdir = Path(tempfile.mkdtemp(prefix="kokoma-load-"))
     reset(args.database_url, ("kokoma_1k", "kokoma_100k"))
-    small = Site("1k", schema_url(args.database_url, "kokoma_1k"), 18731, workdir)
-    large = Site("100k", schema_url(args.database_url, "kokoma_100k"), 18732, workdir)
-    baseline_port = 18733
+    small = Site("1k", schema_url(args.database_url, "kokoma_1k"), PORTS["1k"], workdir)
+    large = Site("100k", schema_url(args.database_url, "kokoma_100k"), PORTS["100k"], workdir)
+    baseline_port = PORTS["baseline"]
     baseline_base = f"http://127.0.0.1:{baseline_port}"
     small.populate(50)
-    seconds_100k = large.populate(5000)
+    seconds_100k = large.populate(5000)  # migrated with the current code only
+    # The before code on the schema the current code migrated, with the same users.
+    old = (Site("100k-before", large.url, PORTS["100k-before"], workdir, code=args.before,
+                settings=BEFORE_SETTINGS, like=large) if args.before else None)
+    kokomas = [small, large] + ([old] if old else [])
+    baseline_command = [sys.executable] + [arg.format(port=baseline_port) for arg in BASELINE]
+    print("servers:")
+    for site in kokomas:
+        print("  " + site.describe())
+    print(f"  baseline (port {baseline_port}): cd {ROOT} && PYTHONPATH={ROOT} {' '.join(baseline_command[1:])}")
+    print(f"  all KoKoMa servers: {' '.join(f'{k}={v!r}' for k, v in SETTINGS.items())}", flush=True)
     rounds = {}
+    memory = {}
 
     def measure(name, target, users_file, mix):
         rounds.setdefault(name, []).append(wrk_with_cpu(target, users_file, mix, args.round_seconds))
 
     baseline = None
     try:
-        small.start()
-        large.start()
-        # The same gunicorn settings as `kokoma serve`, its access log included.
-        baseline = serve([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS),
-                          "--access-logfile", "-", "-b", f"127.0.0.1:{baseline_port}", "benchmarks.baseline_app:app"],
-                         large.env, baseline_port)
+        for site in kokomas:
+            site.start()
+            print(f"  {site.name} imports {site.imports[0]}, templates {site.imports[1]}, "
+                  f"migrations {site.imports[2]}", flush=True)
+        baseline = serve(baseline_command, large.env, baseline_port)
         small.settle()
         large.settle()
-        for _ in range(args.rounds):
+        if old:
+            old.settle()
+        if args.memory_requests > 0:
+            for site in [large] + ([old] if old else []):
+                print(f"memory: {args.memory_requests} list requests at {site.name} ...", flush=True)
+                memory[site.name] = measure_memory(site, args.memory_requests, args.memory_max_seconds)
+        for n in range(args.rounds):
             measure("list 1k", small.base, small.users_file, "list")
-            measure("list 100k", large.base, large.users_file, "list")
+            pair = [("list 100k", large), ("list 100k (before)", old)] if old else [("list 100k", large)]
+            for name, site in (pair if n % 2 == 0 else pair[::-1]):
+                measure(name, site.base, site.users_file, "list")
             measure("baseline 100k", baseline_base, large.users_file, "baseline")
         for _ in range(args.rounds):
             for site in (small, large):
@@ -308,8 +466,8 @@ def main():
         lost = max(0, int(mixed["s302"]) - written)
         unseen = max(0, written - int(mixed["s302"]))
     finally:
-        small.stop()
-        large.stop()
+        for site in kokomas:
+            site.stop()
         if baseline is not None:
             stop(baseline)
     with large.app.app_context():
@@ -326,7 +484,9 @@ def main():
           f"mixed run: {args.seconds} s")
     print("\n| run | requests/s | p50 ms | p95 ms | p99 ms | 5xx | 4xx | socket errors | CPU ms/request: server / PostgreSQL |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name in ("list 1k", "list 100k", "baseline 100k", "transition 1k", "transition 100k", "mixed 100k"):
+    names = ["list 1k", "list 100k"] + (["list 100k (before)"] if old else []) + [
+        "baseline 100k", "transition 1k", "transition 100k", "mixed 100k"]
+    for name in names:
         r = results[name]
         cpu = f" {r['cpu_server']:.2f} / {r['cpu_postgres']:.2f} |" if "cpu_server" in r else " – |"
         print(row(name, r) + cpu)
@@ -336,12 +496,42 @@ def main():
           f"{int(mixed['s4xx'])} refused (4xx), lost writes: {lost} "
           f"({unseen} more done whose answer wrk cut off at the end)")
     print(f"list page vs baseline (100k): {results['list 100k']['rps'] / results['baseline 100k']['rps']:.2f} of the baseline's throughput")
+    if old:
+        # Two readings of each ratio: of the two runs' median rounds (as above), and the median of
+        # the ratios within each round, whose two runs were only seconds apart (steadier when a
+        # neighbour loads the machine now and then).
+        def ratios(name, to):
+            per_round = [r["rps"] / b["rps"] for r, b in zip(rounds[name], rounds[to])]
+            return (f"{results[name]['rps'] / results[to]['rps']:.2f} (median of the rounds' ratios "
+                    f"{sorted(per_round)[len(per_round) // 2]:.2f}; rounds: {' '.join(f'{x:.2f}' for x in per_round)})")
+
+        print(f"list page vs baseline (100k), before: {ratios('list 100k (before)', 'baseline 100k')}")
+        print(f"list page vs baseline (100k), after:  {ratios('list 100k', 'baseline 100k')}")
+        print(f"list page after / before (100k):      {ratios('list 100k', 'list 100k (before)')}")
     # Under a closed-loop load that saturates both CPUs, the cost of a request is best read from
     # the throughput (CPU time per request); p50 also carries the queueing in front of the workers.
     print(f"cost at 100k vs 1k, by throughput: list {results['list 1k']['rps'] / results['list 100k']['rps']:.2f}x, "
           f"transition {results['transition 1k']['rps'] / results['transition 100k']['rps']:.2f}x; "
           f"by p50 latency: list {results['list 100k']['p50'] / results['list 1k']['p50']:.2f}x, "
           f"transition {results['transition 100k']['p50'] / results['transition 1k']['p50']:.2f}x")
+    for name, m in memory.items():
+        d = m["done"]
+        print(f"\nmemory of {name}'s gunicorn workers (VmRSS MB), {int(d['requests'])} list requests at 100k "
+              f"in {d['seconds']:.0f} s ({int(d['s5xx'])} 5xx, {int(d['s4xx'])} 4xx, {int(d['errors'])} socket errors), "
+              f"after the warm-up:")
+        print("| worker | after logins | before | after | growth |")
+        print("|---|---|---|---|---|")
+        for pid in sorted(set(m["before"]) | set(m["after"])):
+            start, before, after = (m[k].get(pid) for k in ("start", "before", "after"))
+            cells = [f"{v:.1f}" if v is not None else "–" for v in (start, before, after)]
+            growth = f"{after - before:+.1f}" if before is not None and after is not None else "replaced"
+            print(f"| {pid} | {' | '.join(cells)} | {growth} |")
+        both = [pid for pid in m["before"] if pid in m["after"]]
+        if both:
+            pairs = ", ".join(f"{m['before'][p]:.1f} -> {m['after'][p]:.1f}" for p in both)
+            growth = sum(m["after"][p] - m["before"][p] for p in both) / len(both)
+            print(f"{name}: {pairs} MB; mean growth {growth:+.1f} MB per worker")
+    print(f"\nthe whole run took {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":
