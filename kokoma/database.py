@@ -70,9 +70,18 @@ def configure_engine(app, engine: Engine) -> None:
     def _serving_starts() -> None:
         _serving.set(True)
 
+    def _serving_ends(exc) -> None:
+        _serving.set(False)
+        session = db.session()
+        if exc is None and session.in_transaction() and not (session.new or session.dirty or session.deleted):
+            # What the request read ends with COMMIT, not the ROLLBACK of closing the session:
+            # psycopg forgets the statements it prepared on a connection at every ROLLBACK, and
+            # PostgreSQL would parse and plan every page's queries anew (docs/performance.md).
+            session.commit()
+
     # First of the before-request hooks: a request is served from its first hook on.
     app.before_request_funcs.setdefault(None, []).insert(0, _serving_starts)
-    app.teardown_request(lambda _exc: _serving.set(False))
+    app.teardown_request(_serving_ends)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _refuse_stray_writes(_connection, _cursor, statement, _parameters, _context, _executemany):

@@ -41,3 +41,18 @@ def test_changes_left_unwritten_in_the_session_are_dropped(app, client, auth, wo
     assert client.get("/_test/unwritten-change").status_code == 200
     db.session.expire_all()
     assert db.session.get(Case, case.id).title == "Unverändert"
+
+
+def test_a_page_that_read_keeps_its_prepared_statements(client, auth, world):
+    """A request that only read ends with COMMIT: psycopg keeps what it prepared on the
+    connection (a ROLLBACK would drop it), so PostgreSQL plans the list's query once, not on
+    every request."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    world.analysed_case()
+    auth.login()
+    db.engine.dispose()  # one fresh connection, which every request below takes from the pool
+    for _ in range(8):
+        assert client.get("/cases/").status_code == 200
+    prepared = db.session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert any("FROM cases" in statement and "ORDER BY cases.id DESC" in statement for statement in prepared), prepared
