@@ -56,3 +56,20 @@ def test_a_page_that_read_keeps_its_prepared_statements(client, auth, world):
         assert client.get("/cases/").status_code == 200
     prepared = db.session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
     assert any("FROM cases" in statement and "ORDER BY cases.id DESC" in statement for statement in prepared), prepared
+
+
+def test_postgresql_plans_the_list_once_per_connection(client, auth, world):
+    """The list's LIMIT is written into its SQL, so the prepared statement gets one generic plan
+    instead of a new plan on every request."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    from .test_query_plans import seed
+
+    seed(world, 6000)  # enough rows that a plan for an unknown LIMIT would look costly
+    auth.login()
+    db.engine.dispose()
+    for _ in range(12):
+        assert client.get("/cases/").status_code == 200
+    prepared = db.session.execute(text("SELECT statement, generic_plans FROM pg_prepared_statements")).all()
+    listing = [plans for statement, plans in prepared if "FROM cases" in statement and "ORDER BY cases.id DESC" in statement]
+    assert listing and listing[0] > 0, prepared

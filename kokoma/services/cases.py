@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import select, update
+from sqlalchemy import Integer, literal, select, update
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -262,14 +262,17 @@ def list_cases(
             Case.reference.like(_escape_like(words.upper()) + "%", escape="\\")
             | Case.title.ilike(f"%{_escape_like(words)}%", escape="\\")
         )
+    # The LIMIT is written into the SQL: as a parameter, PostgreSQL cannot tell how few rows a
+    # prepared statement's generic plan needs, and plans every request anew (docs/performance.md).
+    limit = literal(per_page + 1, Integer, literal_execute=True)
     if before is not None:  # the page before (newer cases): read upwards, show newest first
-        rows = list_rows(query.where(Case.id > before).order_by(Case.id.asc()).limit(per_page + 1))
+        rows = list_rows(query.where(Case.id > before).order_by(Case.id.asc()).limit(limit))
         has_newer = len(rows) > per_page
         cases = list(reversed(rows[:per_page]))
         return CasePage(cases, per_page, cases[-1].id if cases else None, cases[0].id if has_newer else None)
     if after is not None:
         query = query.where(Case.id < after)
-    rows = list_rows(query.order_by(Case.id.desc()).limit(per_page + 1))
+    rows = list_rows(query.order_by(Case.id.desc()).limit(limit))
     cases = rows[:per_page]
     has_older = len(rows) > per_page
     return CasePage(
