@@ -3,7 +3,7 @@ import time
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
@@ -116,7 +116,7 @@ def demo_command(host, port):
     # The demo speaks plain HTTP on loopback, so its cookies cannot be HTTPS-only.
     current_app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     # Flask refuses app.run() inside its own CLI; Werkzeug's server is what `flask run` uses.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    run_simple(host, port, click.get_current_context().find_object(ScriptInfo).load_app(), threaded=True)
 
 
 @click.command("worker")
