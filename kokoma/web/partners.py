@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..runtime import kokoma
-from ..services import partners
+from ..services import partners, permissions
 from ..services.errors import ValidationError
 from .auth import require_login
 from .forms import PartnerForm, attach_errors, choices
@@ -20,7 +20,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    partners.partners_of(current_user)  # the permission check, before any form
+    permissions.require(current_user, "partners.manage")  # before any form is shown
     return _edit(None)
 
 
