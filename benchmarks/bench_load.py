@@ -1,7 +1,8 @@
 """Load on loopback: gunicorn + PostgreSQL, logged-in users, 1k and 100k cases in 20 municipalities.
 
     .venv/bin/python benchmarks/bench_load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/<db>
-        [--before PATH] [--memory-requests 50000]
+        [--before PATH] [--rounds 3] [--memory-requests 50000] [--memory-max-seconds 600]
+        [--memory-paths 20000]
 
 Needs `wrk` (Debian package). In that database it (re)creates two schemas, kokoma_1k and
 kokoma_100k, and leaves everything else alone. Steps:
@@ -24,23 +25,41 @@ kokoma_100k, and leaves everything else alone. Steps:
    there. SERVE, BASELINE, SETTINGS and BEFORE_SETTINGS below spell out every server's flags and
    settings, and the run prints each server's command line;
 3. memory (`--memory-requests N`, default 50,000; 0 skips it), right after the warm-up, while
-   every KoKoMa server at 100k has the same history: for each of them in turn (the current one,
+   every KoKoMa server at 100k has the same history (its warm-up: 5 s of the list page, 3 s of
+   case pages of the users' newest cases): for each of them in turn (the current one,
    then the before one) the resident set (VmRSS in /proc/<pid>/status) of each gunicorn worker,
-   i.e. each child of the master, after the logins, before and after N requests of the list page
-   at 100k, driven by wrk (16 connections) in runs of a few seconds until N are answered,
-   at most `--memory-max-seconds` per server. A worker that was replaced meanwhile is named;
+   i.e. each child of the master, after the logins, before and after N varied requests at 100k.
+   A server that keeps what it rendered per process (the before code's caches of rendered rows,
+   filter bars and pages) only grows when it sees many different ones, so the requests vary:
+   `--memory-paths` (default 20,000) different requests, the same list for every server
+   (memory_paths, a fixed seed), the 20 logged-in facilitators in turn: 60 % list pages with
+   varied filters (state, category, level, per_page, "only mine", search words: title numbers,
+   reference starts) and paging (after, now and then before, a random case of the user's
+   municipality), 40 % case pages of random cases of the user's municipality (each writes an
+   access-trail row). The list is written to a file in the server's instance folder, one
+   "<user number> <path>" a line, and load.lua (mix "memory") reads it in each thread's init and
+   picks lines at random; wrk (16 connections) runs a few seconds at a time, each run with its
+   own random seed, until N are answered or `--memory-max-seconds` (default 600) of wall time
+   have passed for that server. The run prints, for each server, the requests answered, the
+   list and case pages sent and how many distinct paths were sent, and then the workers of the
+   servers side by side: after logins, before, after, growth, and each server's before -> after
+   per worker and mean growth. A worker that was replaced meanwhile is named;
 4. in rounds, interleaved so that all servers see the same machine (its neighbours make single
    runs noisy): the list page (50 rows) at 1k, at 100k, at 100k with the before code (when
    given; it and the current 100k swap places every other round, so that neither always goes
-   first), and the baseline; then transitions at 1k and at 100k. Transitions move each wrk
-   thread's own cases back and forth, so that every transition is one the case allows. The
-   median round of each is shown;
+   first), the baseline, and the case page at 1k and at 100k (they too swap places every other
+   round; the before code gets no case page rounds): GET /cases/<id> of the logged-in
+   facilitator's own municipality, each request the next of a random user's 30 newest cases, so
+   that every request shows another case and writes its access-trail row; then transitions at
+   1k and at 100k. Transitions move each wrk thread's own cases back and forth, so that every
+   transition is one the case allows. The median round of each is shown;
 5. at 100,000 cases: a mix of list 50 %, detail 25 %, search 15 %, transitions 10 % (60 s).
 It prints throughput, p50/p95/p99 latency, 5xx responses and lost writes (transitions answered
-as done whose event is missing), the two ratios of the issue, and with --before the list
-page's ratio to the baseline before and after, and after to before: of the runs' median rounds,
-and the median of the ratios within each round (and each round's), and the workers' memory
-before -> after N requests.
+as done whose event is missing), the cost at 100k vs 1k of the list, the transition and the
+case page (the issue: at most 1.2x each), by throughput and by p50 latency, and with --before
+the list page's ratio to the baseline before and after, and after to before: of the runs'
+median rounds, and the median of the ratios within each round (and each round's), and the
+workers' memory before -> after N requests of both servers.
 """
 import argparse
 import math
@@ -65,7 +84,7 @@ sys.path.insert(0, str(ROOT))
 from kokoma import create_app  # noqa: E402
 from kokoma.database import db, utcnow  # noqa: E402
 from kokoma.defaults.escalation import GLASL_POINTS  # noqa: E402
-from kokoma.domain import CATEGORIES, level_for  # noqa: E402
+from kokoma.domain import CATEGORIES, LEVELS, level_for  # noqa: E402
 from kokoma.models import Case, CaseEvent, Municipality  # noqa: E402
 from kokoma.services import accounts  # noqa: E402
 
@@ -74,6 +93,7 @@ MUNICIPALITIES = 20
 WORKERS, THREADS = 4, 2
 WRK_THREADS = 2
 CASES_PER_USER = 30
+LIST_SHARE = 0.6  # of the memory step's requests list pages, the others case pages
 USER_AGENT = "KoKoMa-Lastlauf/1"  # logins and wrk send the same, as one browser would
 TIMEOUT = 60  # gunicorn's worker timeout, `kokoma serve`'s default, given explicitly to all servers
 
@@ -252,11 +272,14 @@ class Site:
             write_users(self.users_file, self.sessions)
 
     def settle(self):
-        """After seeding: dirty pages written, caches and workers warm."""
+        """After seeding: dirty pages written, caches and workers warm (the list page, and the
+        case page of the users' 30 newest cases, whose template and queries are then compiled
+        before the memory step's first reading)."""
         with self.app.app_context(), db.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("CHECKPOINT"))
         time.sleep(2)
         wrk(self.base, self.users_file, "list", 5)
+        wrk(self.base, self.users_file, "case", 3)
 
     def transition_events(self):
         with self.app.app_context():
@@ -295,9 +318,11 @@ def cpu_used(before, after):
     return used
 
 
-def wrk(base, users_file, mix, seconds, connections=16):
+def wrk(base, users_file, mix, seconds, connections=16, **extra_env):
+    """One wrk run of load.lua's ``mix``; ``extra_env``: more KOKOMA_LOAD_* settings for it."""
     env = {**os.environ, "KOKOMA_LOAD_USERS": str(users_file), "KOKOMA_LOAD_MIX": mix,
-           "KOKOMA_LOAD_THREADS": str(WRK_THREADS), "KOKOMA_LOAD_AGENT": USER_AGENT}
+           "KOKOMA_LOAD_THREADS": str(WRK_THREADS), "KOKOMA_LOAD_AGENT": USER_AGENT,
+           **{f"KOKOMA_LOAD_{k.upper()}": str(v) for k, v in extra_env.items()}}
     out = subprocess.run(
         ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(ROOT / "benchmarks" / "load.lua"), base],
         env=env, capture_output=True, text=True, timeout=seconds + 60,
@@ -344,30 +369,131 @@ def worker_rss(master):
     return rss
 
 
-def drive(base, users_file, count, max_seconds, chunk=5):
-    """About ``count`` requests of the list page, in wrk runs of ``chunk`` seconds and then as
-    many as the rate so far says are still needed, for at most ``max_seconds`` in all."""
-    done = {"requests": 0, "seconds": 0.0, "s5xx": 0, "s4xx": 0, "errors": 0}
-    while done["requests"] < count and done["seconds"] < max_seconds:
+def memory_paths(site, count, seed=2026):
+    """``count`` varied requests of the memory step, as (user number from 1, path): the users
+    in turn, each with list pages (share LIST_SHARE) under varied filters (state, category,
+    level, per_page, "only mine", search words) and paging (after or before a random case of
+    the user's municipality), and case pages of random cases of the user's municipality, so
+    that a server renders many different rows, filter bars and pages. The same seed gives the
+    same list, so that every server of the step gets the same requests."""
+    rng = random.Random(seed)
+    with site.app.app_context():
+        ids = {}
+        for case_id, municipality_id in db.session.execute(select(Case.id, Case.municipality_id)):
+            ids.setdefault(municipality_id, []).append(case_id)
+    states = ["", "", "", "analysis", "processing", "prevention", "closed"]  # "" (all) most often
+    categories = [""] * 7 + list(CATEGORIES)
+    levels = [""] * 4 + list(LEVELS)
+    sizes = [str(n) for n in site.app.config["CASES_PER_PAGE_CHOICES"]]
+    lines = []
+    for n in range(count):
+        user = n % len(site.people)
+        municipality, _ = site.people[user]
+        own = ids[municipality.id]
+        if rng.random() >= LIST_SHARE:
+            lines.append((user + 1, f"/cases/{rng.choice(own)}"))
+            continue
+        query = {"state": rng.choice(states), "category": rng.choice(categories), "level": rng.choice(levels),
+                 "per_page": rng.choice(sizes), "mine": "y" if rng.random() < 0.1 else ""}
+        words = rng.random()
+        if words < 0.1:
+            query["q"] = f"Nr. {rng.randrange(len(own))}"  # a title's words: many numbers match
+        elif words < 0.2:
+            query["q"] = f"{municipality.code}-2026-{rng.randrange(len(own)) // 10:05d}"  # a reference's start
+        elif words < 0.25:
+            query["q"] = "Stadtteiltreff"
+        paging = rng.random()
+        if paging < 0.8:
+            query["after"] = rng.choice(own) + 1  # the page that starts at that case
+        elif paging < 0.85:
+            query["before"] = rng.choice(own) - 1
+        query = {k: v for k, v in query.items() if v != ""}  # an unset filter is left out, as a link leaves it
+        lines.append((user + 1, "/cases/?" + urllib.parse.urlencode(query)))
+    return lines
+
+
+def write_paths(path, lines):
+    path.write_text("".join(f"{user} {request}\n" for user, request in lines))
+
+
+def drive(base, users_file, count, max_seconds, mix="list", chunk=5, **extra_env):
+    """About ``count`` requests of ``mix``, in wrk runs of ``chunk`` seconds and then as many as
+    the rate so far says are still needed, for at most ``max_seconds`` of wall time in all (wrk's
+    own start and end included; a last run may end up to a second later). Each run gets its own
+    seed, so that the random choices of a mix differ from run to run."""
+    done = {"requests": 0, "seconds": 0.0, "s2xx": 0, "s5xx": 0, "s4xx": 0, "other": 0, "errors": 0,
+            "sent_list": 0, "sent_case": 0, "runs": 0}
+    started = time.monotonic()
+    while done["requests"] < count and (left := max_seconds - (time.monotonic() - started)) >= 1:
         if done["requests"]:
             rate = done["requests"] / done["seconds"]
             seconds = max(1, min(chunk, math.ceil((count - done["requests"]) / rate)))
         else:
             seconds = chunk
-        seconds = max(1, min(seconds, math.ceil(max_seconds - done["seconds"])))
-        r = wrk(base, users_file, "list", seconds)
+        seconds = max(1, min(seconds, int(left)))
+        r = wrk(base, users_file, mix, seconds, seed=done["runs"] + 1, **extra_env)
+        r["runs"] = 1
         for key in done:
             done[key] += r[key]
+    done["wall"] = time.monotonic() - started
     return done
 
 
-def measure_memory(site, count, max_seconds):
-    """The workers' RSS after the logins, before and after ``count`` list requests."""
+def measure_memory(site, count, max_seconds, paths):
+    """The workers' RSS after the logins, before and after ``count`` requests of the memory mix:
+    paths (memory_paths) picked at random by load.lua from a file written for this server."""
+    paths_file, sent_file = site.instance / "memory-paths.txt", site.instance / "memory-sent.txt"
+    write_paths(paths_file, paths)
+    sent_file.write_text("")
     before = worker_rss(site.server.pid)
-    done = drive(site.base, site.users_file, count, max_seconds)
+    done = drive(site.base, site.users_file, count, max_seconds, mix="memory", paths=paths_file, sent=sent_file)
     time.sleep(1)  # requests in flight when wrk stopped
     after = worker_rss(site.server.pid)
+    sent = {int(n) - 1 for n in sent_file.read_text().split()}  # line numbers from 1
+    done["distinct"] = len(sent)
+    done["distinct_list"] = sum(1 for n in sent if paths[n][1].startswith("/cases/?"))
+    done["distinct_case"] = done["distinct"] - done["distinct_list"]
     return {"start": site.rss_at_start, "before": before, "after": after, "done": done}
+
+
+def print_memory(memory, path_count):
+    """The memory step: each server's workers (VmRSS MB) after the logins, before and after its
+    requests, the servers side by side (their workers in the order of their pids)."""
+    if not memory:
+        return
+    print(f"\nmemory of the gunicorn workers (VmRSS MB) at 100k, after the warm-up, before and after "
+          f"varied requests (list pages {LIST_SHARE:.0%}, case pages {1 - LIST_SHARE:.0%}, picked at random "
+          f"from {path_count} different ones):")
+    for name, m in memory.items():
+        d = m["done"]
+        print(f"  {name}: {int(d['requests'])} requests in {d['seconds']:.0f} s of wrk, {d['wall']:.0f} s in all "
+              f"({int(d['runs'])} wrk runs; "
+              f"{int(d['sent_list'])} list, {int(d['sent_case'])} case pages sent; {int(d['distinct'])} distinct "
+              f"paths sent: {int(d['distinct_list'])} list, {int(d['distinct_case'])} case pages); "
+              f"{int(d['s2xx'])} 2xx, {int(d['s4xx'])} 4xx, {int(d['s5xx'])} 5xx, {int(d['errors'])} socket errors")
+    columns = {name: sorted(set(m["before"]) | set(m["after"])) for name, m in memory.items()}
+    print("| worker | " + " | ".join(f"{name}: pid | after logins | before | after | growth" for name in memory) + " |")
+    print("|---|" + "---|---|---|---|---|" * len(memory))
+    for n in range(max(len(pids) for pids in columns.values())):
+        cells = []
+        for name, m in memory.items():
+            if n >= len(columns[name]):
+                cells += ["", "", "", "", ""]
+                continue
+            pid = columns[name][n]
+            start, before, after = (m[k].get(pid) for k in ("start", "before", "after"))
+            growth = (f"{after - before:+.1f}" if before is not None and after is not None
+                      else "replaced" if before is not None else "new")
+            cells += [str(pid)] + [f"{v:.1f}" if v is not None else "–" for v in (start, before, after)] + [growth]
+        print(f"| {n + 1} | " + " | ".join(cells) + " |")
+    for name, m in memory.items():
+        both = [pid for pid in sorted(m["before"]) if pid in m["after"]]
+        gone = [pid for pid in m["before"] if pid not in m["after"]]
+        if both:
+            pairs = ", ".join(f"{m['before'][p]:.1f} -> {m['after'][p]:.1f}" for p in both)
+            growth = sum(m["after"][p] - m["before"][p] for p in both) / len(both)
+            print(f"{name}: {pairs} MB; mean growth {growth:+.1f} MB per worker"
+                  + (f" (replaced meanwhile: {', '.join(map(str, gone))})" if gone else ""))
 
 
 def stop(process):
@@ -395,10 +521,15 @@ def main():
     parser.add_argument("--before", type=Path, metavar="PATH",
                         help="another checkout of KoKoMa (the code before a change): also serve the 100k schema with it")
     parser.add_argument("--memory-requests", type=int, default=50_000,
-                        help="list requests at 100k between the two readings of each worker's memory (0: no memory step)")
+                        help="requests (varied list and case pages) at 100k between the two readings of each "
+                             "worker's memory (0: no memory step)")
     parser.add_argument("--memory-max-seconds", type=int, default=600,
                         help="at most this long per server for those requests")
+    parser.add_argument("--memory-paths", type=int, default=20_000,
+                        help="different requests the memory step picks from at random (at most 100,000)")
     args = parser.parse_args()
+    if not 1 <= args.memory_paths <= 100_000:
+        parser.error("--memory-paths: from 1 to 100,000")
     started = time.monotonic()
     if args.before is not None:
         args.before = args.before.resolve()
@@ -442,15 +573,20 @@ def main():
         if old:
             old.settle()
         if args.memory_requests > 0:
+            paths = memory_paths(large, args.memory_paths)  # the same requests for every server
             for site in [large] + ([old] if old else []):
-                print(f"memory: {args.memory_requests} list requests at {site.name} ...", flush=True)
-                memory[site.name] = measure_memory(site, args.memory_requests, args.memory_max_seconds)
+                print(f"memory: {args.memory_requests} requests at {site.name}, picked from {len(paths)} "
+                      f"(at most {args.memory_max_seconds} s) ...", flush=True)
+                memory[site.name] = measure_memory(site, args.memory_requests, args.memory_max_seconds, paths)
         for n in range(args.rounds):
             measure("list 1k", small.base, small.users_file, "list")
             pair = [("list 100k", large), ("list 100k (before)", old)] if old else [("list 100k", large)]
             for name, site in (pair if n % 2 == 0 else pair[::-1]):
                 measure(name, site.base, site.users_file, "list")
             measure("baseline 100k", baseline_base, large.users_file, "baseline")
+            cases = [("case page 1k", small), ("case page 100k", large)]  # which goes first alternates
+            for name, site in (cases if n % 2 == 0 else cases[::-1]):
+                measure(name, site.base, site.users_file, "case")
         for _ in range(args.rounds):
             for site in (small, large):
                 site.write_users()  # the cases' states as the last round left them
@@ -485,7 +621,7 @@ def main():
     print("\n| run | requests/s | p50 ms | p95 ms | p99 ms | 5xx | 4xx | socket errors | CPU ms/request: server / PostgreSQL |")
     print("|---|---|---|---|---|---|---|---|---|")
     names = ["list 1k", "list 100k"] + (["list 100k (before)"] if old else []) + [
-        "baseline 100k", "transition 1k", "transition 100k", "mixed 100k"]
+        "baseline 100k", "case page 1k", "case page 100k", "transition 1k", "transition 100k", "mixed 100k"]
     for name in names:
         r = results[name]
         cpu = f" {r['cpu_server']:.2f} / {r['cpu_postgres']:.2f} |" if "cpu_server" in r else " – |"
@@ -510,27 +646,12 @@ def main():
         print(f"list page after / before (100k):      {ratios('list 100k', 'list 100k (before)')}")
     # Under a closed-loop load that saturates both CPUs, the cost of a request is best read from
     # the throughput (CPU time per request); p50 also carries the queueing in front of the workers.
-    print(f"cost at 100k vs 1k, by throughput: list {results['list 1k']['rps'] / results['list 100k']['rps']:.2f}x, "
-          f"transition {results['transition 1k']['rps'] / results['transition 100k']['rps']:.2f}x; "
-          f"by p50 latency: list {results['list 100k']['p50'] / results['list 1k']['p50']:.2f}x, "
-          f"transition {results['transition 100k']['p50'] / results['transition 1k']['p50']:.2f}x")
-    for name, m in memory.items():
-        d = m["done"]
-        print(f"\nmemory of {name}'s gunicorn workers (VmRSS MB), {int(d['requests'])} list requests at 100k "
-              f"in {d['seconds']:.0f} s ({int(d['s5xx'])} 5xx, {int(d['s4xx'])} 4xx, {int(d['errors'])} socket errors), "
-              f"after the warm-up:")
-        print("| worker | after logins | before | after | growth |")
-        print("|---|---|---|---|---|")
-        for pid in sorted(set(m["before"]) | set(m["after"])):
-            start, before, after = (m[k].get(pid) for k in ("start", "before", "after"))
-            cells = [f"{v:.1f}" if v is not None else "–" for v in (start, before, after)]
-            growth = f"{after - before:+.1f}" if before is not None and after is not None else "replaced"
-            print(f"| {pid} | {' | '.join(cells)} | {growth} |")
-        both = [pid for pid in m["before"] if pid in m["after"]]
-        if both:
-            pairs = ", ".join(f"{m['before'][p]:.1f} -> {m['after'][p]:.1f}" for p in both)
-            growth = sum(m["after"][p] - m["before"][p] for p in both) / len(both)
-            print(f"{name}: {pairs} MB; mean growth {growth:+.1f} MB per worker")
+    kinds = [("list", "list"), ("transition", "transition"), ("case page", "case page")]
+    print("cost at 100k vs 1k (the issue: at most 1.2x), by throughput: " + ", ".join(
+        f"{label} {results[f'{kind} 1k']['rps'] / results[f'{kind} 100k']['rps']:.2f}x" for kind, label in kinds)
+        + "; by p50 latency: " + ", ".join(
+        f"{label} {results[f'{kind} 100k']['p50'] / results[f'{kind} 1k']['p50']:.2f}x" for kind, label in kinds))
+    print_memory(memory, args.memory_paths)
     print(f"\nthe whole run took {time.monotonic() - started:.0f} s")
 
 
