@@ -21,6 +21,10 @@ class Defaults:
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "kokoma_session"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # A login session (a row in login_sessions) ends at logout, after this many seconds without
+    # a request, and this many seconds after the login in any case.
+    LOGIN_SESSION_IDLE_TIMEOUT = 8 * 3600
+    LOGIN_SESSION_MAX_AGE = 24 * 3600
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = True
     # Failed logins allowed per client address and per e-mail address.

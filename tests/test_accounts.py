@@ -2,11 +2,11 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from kokoma.database import db
-from kokoma.models import CaseAccess, User
+from kokoma.models import CaseAccess, LoginSession, User
 from kokoma.services import accounts
 from kokoma.services.errors import ValidationError
 
@@ -152,6 +152,95 @@ def test_deactivating_a_user_ends_their_sessions(client, world):
     accounts.set_active(world.coordinator, world.facilitator.id, False)
     assert client.get("/cases/").status_code == 302
     assert client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD}).status_code == 422
+
+
+def _copied_cookie(client) -> str:
+    return client.get_cookie("kokoma_session").value
+
+
+def _client_with_cookie(app, value):
+    other = app.test_client()
+    other.set_cookie("kokoma_session", value)
+    return other
+
+
+def _comments(case_id) -> int:
+    from kokoma.models import CaseEvent
+
+    return db.session.scalar(select(func.count()).select_from(CaseEvent).where(
+        CaseEvent.case_id == case_id, CaseEvent.kind == "comment"))
+
+
+def test_a_cookie_copied_before_logout_is_useless_after_it(app, make_app, client, world):
+    """Logging out ends the session itself, not only the browser's copy of the cookie."""
+    case = world.case()
+    assert client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD}).status_code == 302
+    copy = _copied_cookie(client)
+    thief = _client_with_cookie(app, copy)
+    assert thief.get(f"/cases/{case.id}").status_code == 200  # the copy works while the session lasts
+    assert client.post("/logout").status_code == 302
+    another_worker = make_app()  # a second app on the same database: another worker process
+    for other_worker in (thief, _client_with_cookie(another_worker, copy)):
+        assert other_worker.get(f"/cases/{case.id}").status_code == 302
+        response = other_worker.post(f"/cases/{case.id}/comment", data={"text": "nach dem Abmelden"})
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert _comments(case.id) == 0
+
+
+def test_logging_out_on_one_device_keeps_the_others(app, world):
+    laptop, phone = app.test_client(), app.test_client()
+    for device in (laptop, phone):
+        assert device.post("/login", data={"email": world.facilitator.email, "password": PASSWORD}).status_code == 302
+    assert laptop.post("/logout").status_code == 302
+    assert laptop.get("/cases/").status_code == 302
+    assert phone.get("/cases/").status_code == 200
+
+
+def test_deactivation_ends_every_session_of_the_account(app, world):
+    devices = [app.test_client() for _ in range(3)]
+    for device in devices:
+        device.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    copies = [_copied_cookie(device) for device in devices]
+    accounts.set_active(world.coordinator, world.facilitator.id, False)
+    accounts.set_active(world.coordinator, world.facilitator.id, True)  # back, but the old sessions stay ended
+    assert [_client_with_cookie(app, copy).get("/cases/").status_code for copy in copies] == [302, 302, 302]
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
+
+
+def test_an_idle_or_old_session_runs_out(app, client, world):
+    from datetime import timedelta
+
+    from kokoma.database import utcnow
+
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    login = db.session.scalars(select(LoginSession)).one()
+    login.last_seen_at = utcnow() - timedelta(seconds=app.config["LOGIN_SESSION_IDLE_TIMEOUT"] + 1)
+    db.session.commit()
+    assert client.get("/cases/").status_code == 302
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1  # the idle one was cleared away
+    login = db.session.scalars(select(LoginSession)).one()
+    login.created_at = utcnow() - timedelta(seconds=app.config["LOGIN_SESSION_MAX_AGE"] + 1)
+    db.session.commit()
+    assert client.get("/cases/").status_code == 302
+
+
+def test_a_session_is_seen_now_and_then_not_on_every_request(client, world):
+    from datetime import timedelta
+
+    from kokoma.database import utcnow
+
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    login = db.session.scalars(select(LoginSession)).one()
+    seen = login.last_seen_at
+    client.get("/cases/")
+    db.session.refresh(login)
+    assert login.last_seen_at == seen
+    login.last_seen_at = utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    client.get("/cases/")
+    db.session.refresh(login)
+    assert login.last_seen_at > utcnow() - timedelta(minutes=1)
 
 
 def test_a_role_change_ends_the_sessions_too(client, world):

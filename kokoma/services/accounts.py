@@ -8,18 +8,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash
 
 from ..database import db, utcnow, write_transaction
 from ..domain import ROLES
-from ..models import AdvisorAssignment, Municipality, User
+from ..models import AdvisorAssignment, LoginSession, Municipality, User
 from . import permissions
 from .errors import NotFound, ValidationError
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
 MIN_PASSWORD_LENGTH = 12
 INVITATION_VALIDITY = timedelta(days=7)
+# How often a login session's last_seen_at is written: not on every request.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 # Hashes written by Werkzeug (scrypt, pbkdf2) before KoKoMa used argon2id; upgraded at login.
 LEGACY_HASH_PREFIXES = ("scrypt:", "pbkdf2:")
 COMMON_PASSWORDS = frozenset({
@@ -81,15 +83,60 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def user_for_session(session_id: str) -> User | None:
-    """The user behind a Flask-Login session id ``"<id>:<token>"``, if still valid."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
-        return None
+# --- login sessions ------------------------------------------------------------------------
+
+
+def start_session(user: User) -> User:
+    """Open a login session for ``user`` (after :func:`authenticate`): a row in
+    ``login_sessions`` whose random token the session cookie carries (``user.get_id()``).
+    Sessions that ran out, anyone's, are cleared away at the same time."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        session.execute(delete(LoginSession).where(_expired()).execution_options(synchronize_session=False))
+        session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id))
+    user.login_token = token
     return user
+
+
+def user_for_session(token: str) -> User | None:
+    """The active user of the login session with this token, if it has not ended or run out
+    (``LOGIN_SESSION_IDLE_TIMEOUT`` without a request, ``LOGIN_SESSION_MAX_AGE`` in all)."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.execute(
+        select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == _token_hash(token), ~_expired())
+    ).one_or_none()
+    if row is None or not row.User.active:
+        return None
+    login, user = row
+    if login.last_seen_at < utcnow() - SESSION_TOUCH_INTERVAL:
+        with write_transaction() as session:
+            session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=utcnow()))
+    user.login_token = token
+    return user
+
+
+def end_session(user: User) -> None:
+    """Log out: the login session ``user`` was loaded for ends, on every worker at once; the
+    person's other sessions (another browser, another device) go on."""
+    if user.login_token:
+        with write_transaction() as session:
+            session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(user.login_token)))
+        user.login_token = None
+
+
+def _end_all_sessions(session, user: User) -> None:
+    """Within the caller's write transaction: every login session of ``user`` ends."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def _expired():
+    config = current_app.config
+    now = utcnow()
+    return (LoginSession.last_seen_at < now - timedelta(seconds=config["LOGIN_SESSION_IDLE_TIMEOUT"])) | (
+        LoginSession.created_at < now - timedelta(seconds=config["LOGIN_SESSION_MAX_AGE"])
+    )
 
 
 # --- municipalities ------------------------------------------------------------------------
@@ -200,12 +247,12 @@ def accept_invitation(token: str, password: str) -> User:
     problems = password_problems(password, email=user.email, name=user.name)
     if problems:
         raise ValidationError({"password": " ".join(str(p) for p in problems)})
-    with write_transaction():
+    with write_transaction() as session:
         user.password_hash = hash_password(password)
         user.invitation_hash = None
         user.invitation_expires_at = None
-        user.session_token = secrets.token_hex(16)
-        db.session.add(user)
+        session.add(user)
+        _end_all_sessions(session, user)
     return user
 
 
@@ -223,10 +270,10 @@ def set_active(manager: User, user_id: int, active: bool) -> User:
     user = get_managed_user(manager, user_id)
     if user.id == manager.id:
         raise ValidationError({"user": _l("You cannot deactivate your own account.")})
-    with write_transaction():
+    with write_transaction() as session:
         user.active = active
-        user.session_token = secrets.token_hex(16)
-        db.session.add(user)
+        session.add(user)
+        _end_all_sessions(session, user)
     return user
 
 
@@ -238,10 +285,10 @@ def change_role(manager: User, user_id: int, role: str) -> User:
         raise ValidationError({"role": _l("You cannot change your own role.")})
     if role in permissions.CASE_WORKERS and user.municipality_id is None:
         raise ValidationError({"role": _l("Facilitators and coordinators belong to a municipality.")})
-    with write_transaction():
+    with write_transaction() as session:
         user.role = role
-        user.session_token = secrets.token_hex(16)  # new rights take effect with a new login
-        db.session.add(user)
+        session.add(user)
+        _end_all_sessions(session, user)  # new rights take effect with a new login
     return user
 
 

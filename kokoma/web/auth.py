@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter
 from ..services import accounts
@@ -46,7 +46,7 @@ def login():
             session.clear()  # a fresh session at login: no fixation ...
             if locale:
                 session["locale"] = locale  # ... but the language chosen on the login page stays
-            login_user(user)
+            login_user(accounts.start_session(user))
             return redirect(_safe_next(request.args.get("next")) or url_for("index"))
         form.password.errors.append(_("E-mail address or password is wrong."))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
@@ -55,6 +55,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    accounts.end_session(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
