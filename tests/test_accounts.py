@@ -49,7 +49,10 @@ def test_failed_logins_are_rate_limited(client, world):
         assert client.post("/login", data={"email": world.facilitator.email, "password": "falsch falsch"}).status_code == 422
     blocked = client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
     assert blocked.status_code == 429
-    assert "Retry-After" in blocked.headers
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 60  # the minute window's end
+    page = blocked.get_data(as_text=True)
+    assert f'value="{world.facilitator.email}"' in page  # what was typed stays
+    assert "Zu viele fehlgeschlagene Anmeldungen" in page and 'id="password-error"' in page
 
 
 def test_configured_default_limits_apply_to_every_page(make_app):
@@ -71,24 +74,155 @@ def test_successful_logins_do_not_count_against_the_limit(client, world):
         client.post("/logout")
 
 
-def test_the_limit_is_shared_through_redis_when_configured(make_app):
+WRONG = "falsch falsch"
+
+
+def test_two_worker_processes_share_one_count_without_redis(make_app):
+    """Two apps on one database are two gunicorn workers: the count is the database's."""
+    first = make_app(LOGIN_RATE_LIMIT="3 per minute")
+    second = make_app(LOGIN_RATE_LIMIT="3 per minute")
+    assert first.config["RATELIMIT_STORAGE_URI"] == "memory://"  # the default set-up
+    with first.test_request_context():
+        World()
+    data = {"email": "fac@mst.example", "password": WRONG}
+    assert [first.test_client().post("/login", data=data).status_code for _ in range(2)] == [422, 422]
+    assert second.test_client().post("/login", data=data).status_code == 422
+    assert first.test_client().post("/login", data=data).status_code == 429
+    assert second.test_client().post("/login", data=data).status_code == 429
+
+
+SECOND_WORKER = """
+import json, sys
+from kokoma import create_app
+config = json.loads(sys.argv[1])
+client = create_app(config).test_client()
+data = {"email": "fac@mst.example", "password": "falsch falsch"}
+print(json.dumps([client.post("/login", data=data).status_code for _ in range(int(sys.argv[2]))]))
+"""
+
+
+def test_a_worker_in_another_process_sees_the_same_count(make_app):
+    """A real second process (as a gunicorn worker is): nothing is shared but the database."""
+    import json
+    import subprocess
+    import sys
+
+    app = make_app(LOGIN_RATE_LIMIT="3 per minute")
+    with app.test_request_context():
+        World()
+    assert [app.test_client().post("/login", data={"email": "fac@mst.example", "password": WRONG}).status_code
+            for _ in range(2)] == [422, 422]
+    config = {key: app.config[key] for key in (
+        "TESTING", "INSTANCE_PATH", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PLUGINS_DIR", "LOAD_ENTRYPOINT_PLUGINS",
+        "WTF_CSRF_ENABLED", "NOTIFY_BACKGROUND_WORKER", "PASSWORD_HASH_PARAMS", "LOGIN_RATE_LIMIT")}
+    other = subprocess.run([sys.executable, "-c", SECOND_WORKER, json.dumps(config), "2"],
+                           capture_output=True, text=True, timeout=120)
+    assert other.returncode == 0, other.stderr
+    assert json.loads(other.stdout.strip().splitlines()[-1]) == [422, 429]
+
+
+def test_parallel_wrong_logins_get_no_further_than_the_limit(make_app):
+    """20 threads send a wrong password at the same moment to a served app: at most the limit
+    reach the password check, the others are answered 429 with Retry-After."""
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from werkzeug.serving import make_server
+
+    app = make_app(LOGIN_RATE_LIMIT="5 per minute")
+    with app.test_request_context():
+        World()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/login"
+    body = urllib.parse.urlencode({"email": "fac@mst.example", "password": WRONG}).encode()
+    start = threading.Barrier(20)
+    answers = []
+
+    def attempt():
+        start.wait()
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=60)
+        except urllib.error.HTTPError as answer:
+            answers.append((answer.code, answer.headers.get("Retry-After")))
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(answers) == 20
+    assert sorted(code for code, _ in answers) == [422] * 5 + [429] * 15
+    assert all(retry_after and int(retry_after) > 0 for code, retry_after in answers if code == 429)
+
+
+def test_the_owner_logs_in_from_another_address_while_an_attacker_is_limited(make_app):
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_RATE_LIMIT="3 per minute")
+    with app.test_request_context():
+        World()
+    attacker, owner = app.test_client(), app.test_client()
+
+    def login(client, address, password):
+        return client.post("/login", data={"email": "fac@mst.example", "password": password},
+                           headers={"X-Forwarded-For": address}).status_code
+
+    assert [login(attacker, "203.0.113.5", WRONG) for _ in range(4)] == [422, 422, 422, 429]
+    assert login(attacker, "203.0.113.5", PASSWORD) == 429  # limited there, even with the password
+    assert login(owner, "198.51.100.7", PASSWORD) == 302
+    assert owner.get("/cases/").status_code == 200
+
+
+def test_many_addresses_against_one_account_meet_the_account_limit(make_app):
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_RATE_LIMIT="3 per minute", LOGIN_ACCOUNT_RATE_LIMIT="5 per hour")
+    with app.test_request_context():
+        World()
+    client = app.test_client()
+
+    def login(address, password=WRONG):
+        return client.post("/login", data={"email": "fac@mst.example", "password": password},
+                           headers={"X-Forwarded-For": address}).status_code
+
+    assert [login(f"203.0.113.{n}") for n in range(1, 7)] == [422] * 5 + [429]
+    blocked = client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD},
+                          headers={"X-Forwarded-For": "198.51.100.7"})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) <= 3600
+    # Another account is not touched.
+    assert client.post("/login", data={"email": "coord@mst.example", "password": PASSWORD},
+                       headers={"X-Forwarded-For": "203.0.113.1"}).status_code == 302
+
+
+def test_no_address_or_e_mail_is_stored_in_the_clear(client, world):
+    client.post("/login", data={"email": world.facilitator.email, "password": WRONG})
+    from kokoma.models import LoginCount
+
+    keys = db.session.scalars(select(LoginCount.key_hash)).all()
+    assert len(keys) == 5 and all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)  # 2 + 2 + 1 windows
+
+
+def test_page_limits_are_shared_through_redis_when_configured(make_app):
+    """Redis is only needed for limits on every page (RATELIMIT_DEFAULT), if an operator sets them."""
     import redis
+
+    from kokoma.extensions import limiter
 
     try:
         redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis server on 127.0.0.1:6379")
     redis.Redis(host="127.0.0.1", port=6379).flushdb()
-    first = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", LOGIN_RATE_LIMIT="3 per minute")
-    second = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", LOGIN_RATE_LIMIT="3 per minute")
-    with first.test_request_context():
-        World()
-    data = {"email": "fac@mst.example", "password": "falsch falsch"}
-    for _ in range(3):
-        first.test_client().post("/login", data=data)
-    # Another app process, the same Redis: the limit holds there too.
-    assert second.test_client().post("/login", data=data).status_code == 429
-    redis.Redis(host="127.0.0.1", port=6379).flushdb()
+    try:
+        first = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", RATELIMIT_DEFAULT="3 per minute")
+        second = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", RATELIMIT_DEFAULT="3 per minute")
+        assert [first.test_client().get("/healthz").status_code for _ in range(3)] == [200] * 3
+        assert second.test_client().get("/healthz").status_code == 429
+    finally:
+        limiter.limit_manager.set_default_limits([])
+        redis.Redis(host="127.0.0.1", port=6379).flushdb()
 
 
 def test_session_cookie_flags(client, world, app):
@@ -333,6 +467,7 @@ def test_the_access_trail_shows_only_the_own_municipality(client, world):
 
 
 def test_with_redis_down_the_login_limit_still_holds(make_app):
+    """The login limit is counted in the database; the page limits' storage does not matter."""
     app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1", LOGIN_RATE_LIMIT="2 per minute")
     with app.test_request_context():
         World()
@@ -343,7 +478,7 @@ def test_with_redis_down_the_login_limit_still_holds(make_app):
 
 
 def test_behind_a_trusted_proxy_limits_count_per_client(make_app):
-    app = make_app(TRUSTED_PROXIES=1, LOGIN_RATE_LIMIT="2 per minute")
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_ADDRESS_RATE_LIMIT="2 per minute")
     with app.test_request_context():
         World()
     client = app.test_client()

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 from ..database import db, utcnow, write_transaction
 from ..domain import ROLES
 from ..models import AdvisorAssignment, LoginSession, Municipality, User
-from . import permissions
+from . import login_limits, permissions
 from .errors import NotFound, ValidationError
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
@@ -81,6 +81,18 @@ def authenticate(email: str, password: str) -> User | None:
             user.password_hash = hash_password(password)
             db.session.add(user)
     return user
+
+
+def log_in(email: str, password: str, address: str | None) -> User | None:
+    """Check a login from the client ``address`` within the limits of failed logins
+    (:mod:`.login_limits`; raises :class:`~.login_limits.LoginLimited`) and open a login session;
+    None when the address or password is wrong (counted against the limits)."""
+    place = login_limits.take_place(address, email)
+    user = authenticate(email, password)
+    if user is None:
+        return None
+    login_limits.give_back(place)
+    return start_session(user)
 
 
 # --- login sessions ------------------------------------------------------------------------
