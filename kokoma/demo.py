@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from .services import accounts, cases, partners, reviews
 
-DEMO_PASSWORD = "kokoma-demo-2026"
+DEMO_PASSWORD = "Marktbrunnen im Nieselregen 7"
 
 MUNICIPALITIES = (
     ("MST", "Stadt Musterstadt"),

@@ -16,7 +16,7 @@ from kokoma import create_app
 from kokoma.database import db
 from kokoma.services import accounts, cases
 
-PASSWORD = "correct horse battery"
+PASSWORD = "Wolkenkratzer summt leise 47"
 TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
 
 

@@ -13,7 +13,7 @@ from kokoma.models import Delivery, Partner
 from kokoma.runtime import kokoma
 from kokoma.services import cases
 
-from .conftest import World
+from .conftest import PASSWORD, World
 
 RECORDING_PLUGIN = '''
 import threading
@@ -239,7 +239,7 @@ def test_a_failed_delivery_can_be_sent_again_from_the_page(notify_app):
     (failed,) = recorded()
     assert failed.status == "failed"
     client = notify_app.test_client()
-    client.post("/login", data={"email": world.coordinator.email, "password": "correct horse battery"})
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
     page = client.get("/partners/deliveries").get_data(as_text=True)
     assert "partner system unreachable" in page and "Jugendamt" in page
     assert client.post(f"/partners/deliveries/{failed.id}/retry").status_code == 302
@@ -253,7 +253,7 @@ def test_the_case_page_shows_its_queued_notifications(notify_app):
     partner(world.musterstadt, "Jugendamt")
     case = world.case()
     client = notify_app.test_client()
-    client.post("/login", data={"email": world.facilitator.email, "password": "correct horse battery"})
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Benachrichtigungen an Partner" in page and "Jugendamt" in page and "wartet" in page
     notifications.deliver_due(kokoma().plugins)
