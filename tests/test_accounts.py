@@ -474,6 +474,37 @@ def test_invitation_flow(client, world):
     assert client.post("/login", data={"email": "neu@mst.example", "password": "ein sicherer Satz 42"}).status_code == 302
 
 
+def test_inviting_an_address_of_another_municipality_reveals_nothing(client, world):
+    """A coordinator learns neither that the account exists nor where: the same neutral answer
+    for another municipality's facilitator and for an advisor, and nothing changes."""
+    before = db.session.execute(select(User.id, User.email, User.name, User.role, User.municipality_id,
+                                       User.password_hash).order_by(User.id)).all()
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    answers = []
+    for email in (world.outsider.email, world.other_advisor.email.upper()):
+        response = client.post("/admin/users", data={"name": "Neue Kollegin", "email": email, "role": "facilitator"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "bereits ein Konto" not in page and world.other.name not in page and "invitation-link" not in page
+        assert f'value="{email}"' in page  # what was typed stays
+        answers.append(re.search(r'id="email-error"[^>]*>(.*?)</', page, re.S).group(1).strip())
+    assert answers[0] == answers[1] == "Diese E-Mail-Adresse kann hier nicht eingeladen werden. " \
+        "Bitte prüfen Sie sie oder wenden Sie sich an die Administration."
+    db.session.expire_all()
+    assert db.session.execute(select(User.id, User.email, User.name, User.role, User.municipality_id,
+                                     User.password_hash).order_by(User.id)).all() == before
+    # Within their own municipality, the coordinator sees the account anyway and is told so.
+    own = client.post("/admin/users", data={"name": "X", "email": world.facilitator.email, "role": "facilitator"})
+    assert "bereits ein Konto" in own.get_data(as_text=True)
+
+
+def test_an_admin_is_told_that_the_address_is_in_use(client, world):
+    client.post("/login", data={"email": world.admin.email, "password": PASSWORD})
+    response = client.post("/admin/users", data={"name": "X", "email": world.outsider.email, "role": "facilitator",
+                                                 "municipality_id": world.musterstadt.id})
+    assert response.status_code == 422 and "bereits ein Konto" in response.get_data(as_text=True)
+
+
 def test_a_coordinator_cannot_create_advisors_or_admins(client, world):
     client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
     response = client.post("/admin/users", data={"name": "X", "email": "x@mst.example", "role": "admin"})

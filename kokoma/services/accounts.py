@@ -170,12 +170,20 @@ def municipalities() -> list[Municipality]:
 # --- users ---------------------------------------------------------------------------------
 
 
-def _check_new_user(email: str, name: str, role: str, municipality: Municipality | None) -> dict:
+def _check_new_user(email: str, name: str, role: str, municipality: Municipality | None, manager: User | None = None) -> dict:
+    """What is wrong with a new account. For a ``manager`` inviting someone, an address in use
+    by an account they cannot see (another municipality's, an advisor's) gets a neutral answer
+    that says nothing of the account: which municipality, which role, not even that it is one."""
     errors = {}
     if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email) or len(email) > 254:
         errors["email"] = _l("Please enter a valid e-mail address.")
-    elif db.session.scalar(select(User.id).where(User.email == email)):
-        errors["email"] = _l("A user with this e-mail address exists already.")
+    elif existing := db.session.scalar(select(User.id).where(User.email == email)):
+        if manager is None or db.session.scalar(
+            select(User.id).where(User.id == existing, permissions.visible(manager, User))
+        ):
+            errors["email"] = _l("A user with this e-mail address exists already.")
+        else:
+            errors["email"] = _l("This e-mail address cannot be invited here. Please check it, or ask an admin.")
     if not name.strip():
         errors["name"] = _l("Please enter a name.")
     if role not in ROLES:
@@ -215,7 +223,7 @@ def invite_user(manager: User, *, email: str, name: str, role: str, municipality
     municipality_id = permissions.municipality_of_new_user(manager, municipality_id)
     municipality = db.session.get(Municipality, municipality_id) if municipality_id else None
     email = email.strip().lower()
-    errors = _check_new_user(email, name, role, municipality)
+    errors = _check_new_user(email, name, role, municipality, manager)
     if errors:
         raise ValidationError(errors)
     token = secrets.token_urlsafe(32)
