@@ -187,6 +187,65 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, rec
     assert set(received) == expected  # at least once each; the interrupted one twice, same key
 
 
+def test_two_live_workers_never_send_one_delivery_twice_to_a_slow_partner(make_app, receiver):
+    """Each call takes three times the lease: a live worker keeps its lease while it waits, so the
+    other worker never takes the same delivery over."""
+    import threading
+    import time
+
+    app = make_app(NOTIFY_LEASE_SECONDS=0.5, BASE_URL="https://kokoma.musterstadt.example")
+    with app.test_request_context():
+        world = World()
+        add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
+        for n in range(4):
+            world.case(title=f"Fall {n}")
+        expected = {d.idempotency_key for d in db.session.scalars(
+            select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook"))}
+    assert len(expected) == 4
+    receiver.delay = 1.5
+    start = threading.Barrier(2)
+
+    def worker():  # polls as the background thread does, until nothing is pending
+        with app.app_context():
+            start.wait(timeout=10)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                notifications.deliver_due(kokoma().plugins)
+                db.session.remove()
+                if not db.session.scalar(select(Delivery.id).where(Delivery.status == "pending").limit(1)):
+                    break
+                time.sleep(0.1)
+            db.session.remove()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=60)
+    received = [h["x-kokoma-idempotency-key"] for h, _b in receiver.requests]
+    assert sorted(received) == sorted(expected)  # each once
+    with app.app_context():
+        assert {d.status for d in db.session.scalars(
+            select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook"))} == {"sent"}
+
+
+def test_an_e_mail_keeps_its_message_id_on_every_attempt(channel_app, sink):
+    """A worker that sent an e-mail but died before writing it down: the delivery is made again,
+    and the mail system sees the same Message-ID twice."""
+    world = World()
+    add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
+    world.case()
+    notifications.deliver_due(kokoma().plugins)
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
+    db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(status="pending", next_attempt_at=utcnow()))
+    db.session.commit()  # as if the outcome had never been written
+    notifications.deliver_due(kokoma().plugins)
+    assert len(sink.messages) == 2
+    first, second = sink.messages
+    assert first["Message-ID"] == second["Message-ID"] == f"<{delivery.idempotency_key}.{delivery.partner_id}@musterstadt.example>"
+    assert first["X-KoKoMa-Idempotency-Key"] == second["X-KoKoMa-Idempotency-Key"] == delivery.idempotency_key
+
+
 def test_coordinators_manage_partners_with_clear_messages(channel_app, receiver):
     world = World()
     client = channel_app.test_client()

@@ -178,7 +178,7 @@ def test_two_workers_at_once_never_send_twice(notify_app):
     def worker():
         with app.app_context():
             barrier.wait(timeout=10)
-            notifications.deliver_due(kokoma().plugins, limit=3)
+            notifications.deliver_due(kokoma().plugins)
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
