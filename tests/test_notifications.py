@@ -1,7 +1,6 @@
 """The outbox: deliveries written with their event, claimed by workers, retried, never lost."""
 import sys
 import textwrap
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from kokoma.models import Delivery, Partner
 from kokoma.runtime import kokoma
 from kokoma.services import cases
 
-from .conftest import PASSWORD, World
+from .conftest import PASSWORD, World, at_once
 
 RECORDING_PLUGIN = '''
 import threading
@@ -172,20 +171,7 @@ def test_two_workers_at_once_never_send_twice(notify_app):
         partner(world.musterstadt, f"Partner {n}")
     for n in range(10):
         world.case(title=f"Fall {n}")
-    app = notify_app
-    barrier = threading.Barrier(2)
-
-    def worker():
-        with app.app_context():
-            barrier.wait(timeout=10)
-            notifications.deliver_due(kokoma().plugins)
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    at_once(notify_app, lambda: notifications.deliver_due(kokoma().plugins))
     keys = [c[4] for c in recorder().CALLS]
     assert len(keys) == 30 and len(set(keys)) == 30
 
