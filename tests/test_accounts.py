@@ -573,3 +573,23 @@ def test_behind_a_trusted_proxy_limits_count_per_client(make_app):
 
     assert [attempt("203.0.113.5", f"a{n}@x.example") for n in range(3)] == [422, 422, 429]
     assert attempt("203.0.113.6", "other@x.example") == 422  # another client is not blocked
+
+
+def test_a_session_first_loaded_inside_a_change_is_not_touched_there(ctx, world):
+    """Writing last_seen_at there would end the change's transaction half-way: it waits."""
+    from datetime import timedelta
+
+    from kokoma.database import utcnow, write_transaction
+
+    token = accounts.start_session(world.facilitator).login_token
+    login = db.session.scalars(select(LoginSession)).one()
+    login.last_seen_at = old = utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    with write_transaction() as session:
+        assert accounts.user_for_session(token).id == world.facilitator.id
+        session.add(login)  # the change goes on in its transaction
+    db.session.refresh(login)
+    assert login.last_seen_at == old
+    assert accounts.user_for_session(token).id == world.facilitator.id
+    db.session.refresh(login)
+    assert login.last_seen_at > old

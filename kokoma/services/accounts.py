@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash
 
-from ..database import db, utcnow, write_transaction
+from ..database import db, utcnow, write_transaction, writing
 from ..domain import ROLES
 from ..models import AdvisorAssignment, LoginSession, Municipality, User
 from . import login_limits, password_strength, permissions
@@ -110,7 +110,8 @@ def user_for_session(token: str) -> User | None:
     if row is None or not row.User.active:
         return None
     login, user = row
-    if login.last_seen_at < utcnow() - SESSION_TOUCH_INTERVAL:
+    # Not from inside another change's transaction (a user first loaded there): next time, then.
+    if login.last_seen_at < utcnow() - SESSION_TOUCH_INTERVAL and not writing():
         with write_transaction() as session:
             session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=utcnow()))
     user.login_token = token
