@@ -141,13 +141,19 @@ def worker_command(once, interval):
 @click.option("--workers", type=int, default=None, help="Worker processes [default: 2 × CPUs + 1].")
 @click.option("--threads", type=int, default=2, show_default=True)
 @click.option("--timeout", type=int, default=60, show_default=True)
+@with_appcontext
 def serve_command(bind, workers, threads, timeout):
     """Serve KoKoMa for production with gunicorn (migrate first with `db upgrade`)."""
-    from .serve import KokomaServer, default_workers
+    from .serve import KokomaServer, default_workers, per_process_limit_problem
 
+    workers = workers or default_workers()
+    problem = per_process_limit_problem(current_app.config, workers)
+    if problem:
+        raise click.UsageError(problem)
+    db.engine.dispose()  # no connection of this process is inherited by the workers
     KokomaServer({
         "bind": bind,
-        "workers": workers or default_workers(),
+        "workers": workers,
         "threads": threads,
         "timeout": timeout,
         "accesslog": "-",

@@ -21,10 +21,19 @@ class Defaults:
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "kokoma_session"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # A login session (a row in login_sessions) ends at logout, after this many seconds without
+    # a request, and this many seconds after the login in any case.
+    LOGIN_SESSION_IDLE_TIMEOUT = 8 * 3600
+    LOGIN_SESSION_MAX_AGE = 24 * 3600
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = True
-    # Failed logins allowed per client address and per e-mail address.
+    # Failed logins allowed, counted in the database (kokoma/services/login_limits.py): per client
+    # address and account, per client address (any accounts), per account (all addresses).
     LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+    LOGIN_ADDRESS_RATE_LIMIT = "30 per minute; 300 per hour"
+    LOGIN_ACCOUNT_RATE_LIMIT = "100 per hour"
+    # Only for limits on every page (RATELIMIT_DEFAULT, off unless set): where Flask-Limiter counts
+    # them. memory:// is per process; with several workers use redis://…, or `serve` refuses.
     RATELIMIT_STORAGE_URI = "memory://"
     # With Redis down, count in this process's memory until it is back (limits still hold).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

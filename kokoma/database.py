@@ -107,6 +107,11 @@ def configure_engine(app, engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
 
+def writing() -> bool:
+    """Whether the caller runs inside :func:`write_transaction`."""
+    return _writing.get()
+
+
 @contextmanager
 def write_transaction():
     """One database transaction for a change, committed at the end or rolled back on error.

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from .services import accounts, cases, partners, reviews
 
-DEMO_PASSWORD = "kokoma-demo-2026"
+DEMO_PASSWORD = "Marktbrunnen im Nieselregen 7"
 
 MUNICIPALITIES = (
     ("MST", "Stadt Musterstadt"),
@@ -195,7 +195,7 @@ def load_demo_data() -> list:
             if case.escalation_score >= 60 or target == "prevention":
                 reviews.request_review(actor, case.id, "Bitte um Einschätzung der Eskalation und der nächsten Schritte.")
     # One request answered, so the advisor's queue and a given review both show.
-    (first_review, _case), *_rest = reviews.queue(advisor)
+    first_review = reviews.queue(advisor)[0].Review
     reviews.give_review(advisor, first_review.id, "adjust",
                         "Die Betroffenen stärker einbeziehen; Polizei (Prävention) zum nächsten Runden Tisch einladen.")
     return users

@@ -24,5 +24,20 @@ class KokomaServer(BaseApplication):
         return create_app(self.config_overrides)
 
 
+def per_process_limit_problem(config, workers: int) -> str | None:
+    """Why several workers would each keep their own count of a limit, or None. Login limits are
+    counted in the database; only limits on every page (``RATELIMIT_DEFAULT``,
+    ``RATELIMIT_APPLICATION``) live where ``RATELIMIT_STORAGE_URI`` says, and ``memory://`` is
+    one count per process: with five workers a limit would let five times as much through."""
+    page_limits = config.get("RATELIMIT_DEFAULT") or config.get("RATELIMIT_APPLICATION")
+    if workers > 1 and page_limits and str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        return (
+            f"RATELIMIT_DEFAULT/RATELIMIT_APPLICATION ({page_limits}) would be counted in each of the {workers} "
+            "worker processes on its own (RATELIMIT_STORAGE_URI is memory://): set "
+            "KOKOMA_RATELIMIT_STORAGE_URI=redis://… for a shared count, or serve with --workers 1"
+        )
+    return None
+
+
 def default_workers() -> int:
     return multiprocessing.cpu_count() * 2 + 1

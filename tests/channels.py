@@ -2,6 +2,7 @@
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
@@ -67,6 +68,7 @@ class WebhookReceiver:
         self.requests = []
         self.answers = []  # status codes (or (status, headers)) to give, in order; then 200
         self.hang_on = None  # the n-th request (1-based) is held open until released
+        self.delay = 0.0  # seconds each POST takes before it is answered: a slow partner system
         self.release = threading.Event()
         self.arrived = threading.Event()
         receiver = self
@@ -80,6 +82,8 @@ class WebhookReceiver:
                 if receiver.hang_on == number:
                     receiver.arrived.set()
                     receiver.release.wait(timeout=30)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 status, extra_headers = status if isinstance(status, tuple) else (status, {})
                 self.send_response(status)

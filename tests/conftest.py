@@ -5,6 +5,7 @@ one (``.ci/run`` does both). The schema is built once per run by the Alembic mig
 test starts from empty tables.
 """
 import os
+import threading
 
 import pytest
 from flask import has_app_context
@@ -16,7 +17,7 @@ from kokoma import create_app
 from kokoma.database import db
 from kokoma.services import accounts, cases
 
-PASSWORD = "correct horse battery"
+PASSWORD = "Wolkenkratzer summt leise 47"
 TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
 
 
@@ -157,6 +158,26 @@ class World:
 @pytest.fixture
 def world(ctx):
     return World()
+
+
+def at_once(app, work, threads: int = 2) -> None:
+    """Run ``work`` in several threads at the same moment, each in an app context of its own (as
+    separate workers would), and wait for all of them."""
+    start = threading.Barrier(threads)
+
+    def run():
+        with app.app_context():
+            start.wait(timeout=10)
+            try:
+                work()
+            finally:
+                db.session.remove()
+
+    running = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join(timeout=90)
 
 
 class AuthActions:

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from kokoma.database import db
 from kokoma.models import Case, Partner, Review
 
+from kokoma.services import accounts, cases, login_limits, reviews
+
 from .browser_support import ARTIFACTS, LiveServer, axe_violations, describe, missing, start_chromium
 from .conftest import PASSWORD, World
 
@@ -230,6 +232,12 @@ PAGES = ["/login", "/overview/", "/cases/", "/cases/new", "/cases/{case}", "/cas
 def test_every_main_page_passes_axe_at_wcag_21_aa(site, language):
     with site.app.test_request_context():
         case = site.world.analysed_case(title="Konflikt am Bahnhof", glasl_stage=6, violence_reported=True)
+        other = site.world.analysed_case(title="Plakate am Rathaus")
+        cases.assign_case(site.world.facilitator, case.id, None, site.world.facilitator.id, site.world.advisor.id)
+        reviews.request_review(site.world.facilitator, case.id, "Runder Tisch?")  # asked of the advisor
+        reviews.request_review(site.world.facilitator, other.id, "Wer lädt ein?")  # of any advisor
+        _invited, token = accounts.invite_user(site.world.coordinator, email="neu@mst.example", name="Neue Kollegin",
+                                               role="facilitator", municipality_id=None)
     site.login(site.world.coordinator)
     if language == "en":
         site.click_and_wait("form.language button[value=en]")
@@ -254,6 +262,31 @@ def test_every_main_page_passes_axe_at_wcag_21_aa(site, language):
             violations = axe_violations(site.driver)
             if violations:
                 problems[f"{path} ({who.role})"] = describe(violations)
+    # Logged out: a weak password refused on the invitation page, a login over the limit (429).
+    site.logout()
+    site.driver.delete_all_cookies()
+    site.open("/login")
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    site.open(f"/invitation/{token}")
+    site.type("#password", "Passwort2026!")
+    site.type("#confirm", "Passwort2026!")
+    site.submit("main form")
+    assert site.find("#password-error").text
+    for state in ("/invitation (weak password)", "/login (too many attempts)"):
+        if state.startswith("/login"):
+            with site.app.test_request_context():
+                for _ in range(10):
+                    login_limits.take_place("127.0.0.1", site.world.outsider.email)
+            site.open("/login")
+            site.type("#email", site.world.outsider.email)
+            site.type("#password", "falsch falsch")
+            site.submit("main form")
+            assert site.find("#password-error").text
+        assert site.find("html").get_attribute("lang") == language
+        violations = axe_violations(site.driver)
+        if violations:
+            problems[state] = describe(violations)
     assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
 
 

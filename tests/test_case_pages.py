@@ -8,6 +8,8 @@ from kokoma.database import db
 from kokoma.models import Case, CaseEvent
 from kokoma.services import cases
 
+from .conftest import PASSWORD
+
 VALID = {
     "title": "Plakate gegen die Unterkunft",
     "category": "integration_migration",
@@ -34,7 +36,7 @@ def test_wrong_password_is_refused_with_a_message(client, world):
 
 
 def test_login_ignores_foreign_next_urls(client, world):
-    response = client.post("/login?next=https://evil.example/", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    response = client.post("/login?next=https://evil.example/", data={"email": "fac@mst.example", "password": PASSWORD})
     assert response.headers["Location"] == "/"
 
 
@@ -226,7 +228,7 @@ def test_forms_are_protected_against_csrf(make_app):
         from tests.conftest import World
         World()
     client = app.test_client()
-    response = client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    response = client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     assert response.status_code in (400, 422)
     assert client.get("/cases/").status_code == 302
 

@@ -14,7 +14,7 @@ from kokoma.runtime import kokoma
 from kokoma.services import cases
 
 from .channels import MailSink, WebhookReceiver, free_port
-from .conftest import PASSWORD, World
+from .conftest import PASSWORD, World, at_once
 
 
 @pytest.fixture
@@ -152,14 +152,23 @@ def test_with_the_mail_server_down_work_goes_on_and_nothing_is_lost(channel_app,
     assert len(keys) == 50 and set(keys) == {d.idempotency_key for d in pending}
 
 
-def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, receiver, database_url, tmp_path):
+def webhook_cases(receiver, number: int) -> set[str]:
+    """A partner with a webhook and ``number`` new cases: the keys of the webhook deliveries."""
     world = World()
     add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)
-    for n in range(6):
+    for n in range(number):
         world.case(title=f"Fall {n}")
-    expected = {d.idempotency_key for d in db.session.scalars(
-        select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook"))}
-    assert len(expected) == 6
+    keys = {d.idempotency_key for d in webhook_deliveries()}
+    assert len(keys) == number
+    return keys
+
+
+def webhook_deliveries():
+    return db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, receiver, database_url, tmp_path):
+    expected = webhook_cases(receiver, 6)
     receiver.hang_on = 3  # the worker hangs on its third call ...
     env = {**os.environ, "KOKOMA_DATABASE_URL": database_url, "KOKOMA_INSTANCE_PATH": str(tmp_path),
            "KOKOMA_PLUGINS_DIR": "", "KOKOMA_SECRET_KEY": "test", "KOKOMA_WEBHOOK_ALLOW_INTERNAL": "true"}
@@ -175,16 +184,58 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, rec
     receiver.hang_on = None
     receiver.release.set()
     db.session.rollback()  # see what the worker wrote
-    statuses = [d.status for d in db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook"))]
+    statuses = [d.status for d in webhook_deliveries()]
     assert statuses.count("sent") == 2 and statuses.count("pending") == 4
     # Time passes; the dead worker's lease runs out; another worker takes over.
     make_due()
     notifications.deliver_due(kokoma().plugins)
     db.session.expire_all()
-    webhook_rows = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
-    assert all(d.status == "sent" for d in webhook_rows)
+    assert all(d.status == "sent" for d in webhook_deliveries())
     received = [h["x-kokoma-idempotency-key"] for h, _b in receiver.requests]
     assert set(received) == expected  # at least once each; the interrupted one twice, same key
+
+
+def test_two_live_workers_never_send_one_delivery_twice_to_a_slow_partner(make_app, receiver):
+    """Each call takes three times the lease: a live worker keeps its lease while it waits, so the
+    other worker never takes the same delivery over."""
+    import time
+
+    app = make_app(NOTIFY_LEASE_SECONDS=0.5, BASE_URL="https://kokoma.musterstadt.example")
+    with app.test_request_context():
+        expected = webhook_cases(receiver, 4)
+    receiver.delay = 1.5
+
+    def worker():  # polls as the background thread does, until nothing is pending
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            notifications.deliver_due(kokoma().plugins)
+            db.session.remove()
+            if not db.session.scalar(select(Delivery.id).where(Delivery.status == "pending").limit(1)):
+                return
+            time.sleep(0.1)
+
+    at_once(app, worker)
+    received = [h["x-kokoma-idempotency-key"] for h, _b in receiver.requests]
+    assert sorted(received) == sorted(expected)  # each once
+    with app.app_context():
+        assert {d.status for d in webhook_deliveries()} == {"sent"}
+
+
+def test_an_e_mail_keeps_its_message_id_on_every_attempt(channel_app, sink):
+    """A worker that sent an e-mail but died before writing it down: the delivery is made again,
+    and the mail system sees the same Message-ID twice."""
+    world = World()
+    add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
+    world.case()
+    notifications.deliver_due(kokoma().plugins)
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
+    db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(status="pending", next_attempt_at=utcnow()))
+    db.session.commit()  # as if the outcome had never been written
+    notifications.deliver_due(kokoma().plugins)
+    assert len(sink.messages) == 2
+    first, second = sink.messages
+    assert first["Message-ID"] == second["Message-ID"] == f"<{delivery.idempotency_key}.{delivery.partner_id}@musterstadt.example>"
+    assert first["X-KoKoMa-Idempotency-Key"] == second["X-KoKoMa-Idempotency-Key"] == delivery.idempotency_key
 
 
 def test_coordinators_manage_partners_with_clear_messages(channel_app, receiver):

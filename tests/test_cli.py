@@ -58,3 +58,16 @@ def test_demo_logins_work(app, runner, client):
     response = client.post("/login", data={"email": "prozess@musterstadt.example", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "MST-" in client.get("/cases/").get_data(as_text=True)
+
+
+def test_serve_refuses_page_limits_counted_per_worker_process(make_app):
+    """Limits on every page in memory:// would be counted by each worker on its own."""
+    from kokoma.extensions import limiter
+
+    try:
+        app = make_app(RATELIMIT_DEFAULT="100 per minute")
+        result = app.test_cli_runner().invoke(args=["serve", "--workers", "3"])
+    finally:
+        limiter.limit_manager.set_default_limits([])
+    assert result.exit_code == 2
+    assert "KOKOMA_RATELIMIT_STORAGE_URI" in result.output and "--workers 1" in result.output

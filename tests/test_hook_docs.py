@@ -11,7 +11,7 @@ from kokoma.database import db
 from kokoma.models import CaseEvent
 from kokoma.services import cases
 
-from .conftest import World
+from .conftest import PASSWORD, World
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "plugins.md").read_text()
@@ -90,5 +90,5 @@ def test_the_documented_examples_work_together(make_app, tmp_path):
         assert len(drop) == 6  # created, its escalation alert, four transitions; one partner
 
     client = app.test_client()
-    client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     assert 'name="extra_reported_by"' in client.get("/cases/new").get_data(as_text=True)

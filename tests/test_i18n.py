@@ -13,6 +13,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from .conftest import PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "kokoma" / "translations"
 PO = TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po"
@@ -180,7 +182,7 @@ def test_the_chosen_language_wins_over_the_browser_and_is_kept_on_the_account(cl
     assert db.session.get(User, world.facilitator.id).locale == "en"
     client.post("/logout")
     other = client.application.test_client()
-    other.post("/login", data={"email": world.facilitator.email, "password": "correct horse battery"})
+    other.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
     assert ">Cases<" in other.get("/cases/").get_data(as_text=True)  # another device, same choice
 
 
@@ -193,7 +195,7 @@ def test_plurals_follow_the_language(client, world):
 
     first = world.analysed_case()
     reviews.request_review(world.facilitator, first.id, "Eins")
-    client.post("/login", data={"email": world.advisor.email, "password": "correct horse battery"})
+    client.post("/login", data={"email": world.advisor.email, "password": PASSWORD})
     assert "1 Einschätzung wartet auf Sie." in client.get("/reviews/").get_data(as_text=True)
     reviews.request_review(world.facilitator, world.analysed_case(title="Zwei").id, "Zwei")
     assert "2 Einschätzungen warten auf Sie." in client.get("/reviews/").get_data(as_text=True)

@@ -1,7 +1,6 @@
 """The outbox: deliveries written with their event, claimed by workers, retried, never lost."""
 import sys
 import textwrap
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from kokoma.models import Delivery, Partner
 from kokoma.runtime import kokoma
 from kokoma.services import cases
 
-from .conftest import World
+from .conftest import PASSWORD, World, at_once
 
 RECORDING_PLUGIN = '''
 import threading
@@ -172,20 +171,7 @@ def test_two_workers_at_once_never_send_twice(notify_app):
         partner(world.musterstadt, f"Partner {n}")
     for n in range(10):
         world.case(title=f"Fall {n}")
-    app = notify_app
-    barrier = threading.Barrier(2)
-
-    def worker():
-        with app.app_context():
-            barrier.wait(timeout=10)
-            notifications.deliver_due(kokoma().plugins, limit=3)
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    at_once(notify_app, lambda: notifications.deliver_due(kokoma().plugins))
     keys = [c[4] for c in recorder().CALLS]
     assert len(keys) == 30 and len(set(keys)) == 30
 
@@ -239,7 +225,7 @@ def test_a_failed_delivery_can_be_sent_again_from_the_page(notify_app):
     (failed,) = recorded()
     assert failed.status == "failed"
     client = notify_app.test_client()
-    client.post("/login", data={"email": world.coordinator.email, "password": "correct horse battery"})
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
     page = client.get("/partners/deliveries").get_data(as_text=True)
     assert "partner system unreachable" in page and "Jugendamt" in page
     assert client.post(f"/partners/deliveries/{failed.id}/retry").status_code == 302
@@ -253,7 +239,7 @@ def test_the_case_page_shows_its_queued_notifications(notify_app):
     partner(world.musterstadt, "Jugendamt")
     case = world.case()
     client = notify_app.test_client()
-    client.post("/login", data={"email": world.facilitator.email, "password": "correct horse battery"})
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Benachrichtigungen an Partner" in page and "Jugendamt" in page and "wartet" in page
     notifications.deliver_due(kokoma().plugins)

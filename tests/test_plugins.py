@@ -11,7 +11,7 @@ from kokoma.models import Case, CaseEvent, Delivery, Partner
 from kokoma.services import cases
 from kokoma.workflow import TransitionBlocked
 
-from .conftest import World
+from .conftest import PASSWORD, World
 
 LOCAL_PLUGIN = '''
 from wtforms import StringField
@@ -82,7 +82,7 @@ def test_a_folder_plugin_adds_a_factor_state_guard_and_form_field(plugin_app, pl
 
 def test_a_plugin_form_field_is_shown_and_stored(plugin_app, plugin_world):
     client = plugin_app.test_client()
-    client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     assert "Pressekontakt" in client.get("/cases/new").get_data(as_text=True)
     response = client.post("/cases/new", data={
         "title": "Graffiti am Jugendhaus", "category": "polarisation", "extra_press_contact": "WDR Lokalzeit",
@@ -242,7 +242,7 @@ def test_the_page_names_the_failing_plugin_and_keeps_the_input(crashing_app):
     with crashing_app.test_request_context():
         World()
     client = crashing_app.test_client()
-    client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     form_page = client.get("/cases/new").get_data(as_text=True)
     assert "plugins/crashing" in form_page and "kokoma_case_form_fields" in form_page
     response = client.post("/cases/new", data={"title": "Drohbriefe", "category": "anti_democratic"}, follow_redirects=True)
@@ -274,7 +274,7 @@ def test_the_shipped_example_plugin_scores_public_visibility(make_app):
         assert case.escalation_score == 40
         assert ("public_visibility", 10) in [(f["key"], f["points"]) for f in case.escalation_factors]
     client = app.test_client()
-    client.post("/login", data={"email": "fac@mst.example", "password": "correct horse battery"})
+    client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     assert 'name="extra_public_visibility"' in client.get("/cases/new").get_data(as_text=True)
     detail = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "regional" in detail

@@ -1,4 +1,6 @@
 """The advisor's review: request, queue, give, supersede, the closing guard; comments both ways."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -96,3 +98,57 @@ def test_comments_form_one_thread_for_both_sides_of_the_tandem(client, world):
     client.post("/logout")
     client.post("/login", data={"email": world.advisor.email, "password": PASSWORD})
     assert "Antwort der Prozessbegleitung" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+@pytest.fixture
+def colleague(world):
+    """A second advisor accompanying Musterstadt."""
+    from kokoma.services import accounts
+
+    colleague = world.user("advisor2@spi.example", "advisor", None, "Jana Petersen")
+    accounts.assign_advisor(world.admin, colleague.id, world.musterstadt.id)
+    return colleague
+
+
+def test_a_request_named_for_a_colleague_is_neither_shown_nor_answered(app, client, world, colleague):
+    named_case = world.analysed_case(title="Streit um den Jugendtreff")
+    cases.assign_case(world.facilitator, named_case.id, None, world.facilitator.id, world.advisor.id)
+    reviews.request_review(world.facilitator, named_case.id, "Frage an Frau Hoffmann")
+    unnamed_case = world.analysed_case(title="Plakate am Rathaus")
+    reviews.request_review(world.facilitator, unnamed_case.id, "Frage an alle")
+    named, unnamed = review_rows(named_case.id)[0], review_rows(unnamed_case.id)[0]
+    assert (named.advisor_id, unnamed.advisor_id) == (world.advisor.id, None)
+
+    assert [row.Review.id for row in reviews.queue(colleague)] == [unnamed.id]
+    assert reviews.count_waiting(colleague) == 1
+    client.post("/login", data={"email": colleague.email, "password": PASSWORD})
+    page = client.get("/reviews/").get_data(as_text=True)
+    assert "Streit um den Jugendtreff" not in page and "Plakate am Rathaus" in page
+    assert client.get(f"/reviews/{named.id}").status_code == 403
+    answer = {"recommendation": "adjust", "text": "Ich antworte für die Kollegin"}
+    assert client.post(f"/reviews/{named.id}", data=answer).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Review, named.id).status == "requested"
+    # The request asked of any advisor of the municipality: the colleague may answer it.
+    assert client.post(f"/reviews/{unnamed.id}", data={**answer, "text": "Gern"}).status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Review, unnamed.id).status, db.session.get(Review, unnamed.id).given_by_id) == (
+        "given", colleague.id)
+
+
+def test_the_queue_says_whom_each_request_is_asked_of(client, world, colleague):
+    named_case = world.analysed_case(title="Streit um den Jugendtreff")
+    cases.assign_case(world.facilitator, named_case.id, None, world.facilitator.id, world.advisor.id)
+    reviews.request_review(world.facilitator, named_case.id, "Frage an Frau Hoffmann")
+    unnamed_case = world.analysed_case(title="Plakate am Rathaus")
+    reviews.request_review(world.facilitator, unnamed_case.id, "Frage an alle")
+    assert [(row.Case.id, row.personal) for row in reviews.queue(world.advisor)] == [
+        (named_case.id, True), (unnamed_case.id, False)]
+    assert reviews.count_waiting(world.advisor) == 2
+    client.post("/login", data={"email": world.advisor.email, "password": PASSWORD})
+    rows = re.findall(r"<tr>(.*?)</tr>", client.get("/reviews/").get_data(as_text=True), re.S)[1:]
+    assert "Streit um den Jugendtreff" in rows[0] and "Ihnen persönlich" in rows[0]
+    assert "Plakate am Rathaus" in rows[1] and "allen Beratenden der Kommune" in rows[1]
+    client.post("/language", data={"locale": "en"})
+    page = client.get("/reviews/").get_data(as_text=True)
+    assert "you personally" in page and "any advisor of the municipality" in page

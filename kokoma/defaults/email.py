@@ -2,7 +2,7 @@
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -41,11 +41,17 @@ def _message(case, event, partner, delivery, config) -> EmailMessage:
     message["From"] = config["MAIL_SENDER"]
     message["To"] = partner.email
     message["Date"] = format_datetime(utcnow())
-    # The same Message-ID on every retry lets mail systems drop a duplicate.
-    message["Message-ID"] = make_msgid(idstring=delivery.idempotency_key, domain="kokoma")
+    message["Message-ID"] = message_id(delivery, partner, config)
     message["X-KoKoMa-Idempotency-Key"] = delivery.idempotency_key
     message.set_content(body)
     return message
+
+
+def message_id(delivery, partner, config) -> str:
+    """``<idempotency key>.<partner id>@<the sender's domain>``: the same on every attempt of a
+    delivery, so that a mail system can drop a duplicate (docs/notifications.md)."""
+    domain = config["MAIL_SENDER"].rpartition("@")[2].strip(" >") or "kokoma"
+    return f"<{delivery.idempotency_key}.{partner.id}@{domain}>"
 
 
 def _connect(config):

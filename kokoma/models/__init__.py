@@ -3,6 +3,8 @@ from .access_trail import CaseAccess
 from .assignment import AdvisorAssignment
 from .case import Case
 from .event import CaseEvent
+from .login_count import LoginCount
+from .login_session import LoginSession
 from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
@@ -15,6 +17,8 @@ __all__ = [
     "CaseAccess",
     "CaseEvent",
     "Delivery",
+    "LoginCount",
+    "LoginSession",
     "Municipality",
     "Partner",
     "Review",

@@ -1,4 +1,3 @@
-import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -21,8 +20,6 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # The language the person chose (de, en); None follows the browser.
     locale: Mapped[str | None] = mapped_column(String(8))
-    # Part of the login session: a new token (deactivation, password change) ends every session.
-    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     # An invitation to set a password: the SHA-256 of the token in the link, and until when it works.
     invitation_hash: Mapped[str | None] = mapped_column(String(64))
     invitation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -30,13 +27,17 @@ class User(UserMixin, db.Model):
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
 
+    # The token of the login session this object was loaded for (kokoma.models.LoginSession);
+    # not a column: set by kokoma.services.accounts when a session starts or is found.
+    login_token = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
-    def get_id(self) -> str:
-        """What Flask-Login keeps in the session: the id and the current session token."""
-        return f"{self.id}:{self.session_token}"
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the session cookie: the token of this login session."""
+        return self.login_token
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

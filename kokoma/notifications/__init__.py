@@ -7,7 +7,8 @@
 2. **Worker** (:mod:`.worker`). After the commit the service layer wakes this process's
    :class:`BackgroundDispatcher` (:func:`wake`), a thread that also polls for retries;
    ``flask --app kokoma worker`` runs the same rounds as a process of its own. A round is
-   :func:`deliver_due` (:mod:`.delivery`): claim due deliveries with a lease, deliver each.
+   :func:`deliver_due` (:mod:`.delivery`): claim one due delivery at a time with a lease,
+   renewed while it is being delivered, until none is left.
 3. **Channel plugins**. Each plugin implementing ``kokoma_notify_partners`` is a channel (by
    default e-mail and webhooks, ``kokoma/defaults/email.py`` and ``webhook.py``). It is called
    outside any transaction with one partner and a :class:`DeliveryInfo` (idempotency key,

@@ -3,7 +3,10 @@
 - at least once: a worker that dies leaves its lease to run out, and the delivery is made again,
   under the same idempotency key, so that receivers can drop the duplicate;
 - never twice at once: claiming is ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and runs
-  under SQLite's write lock there, so two workers never hold the same delivery;
+  under SQLite's write lock there, so two workers never hold the same delivery. A worker claims
+  one delivery at a time, and renews its lease while the channel is at work (every third of
+  ``NOTIFY_LEASE_SECONDS``), so that a slow partner never lets the lease run out under a live
+  worker; only a worker that died stops renewing, and its delivery is taken over;
 - failures are retried with a doubling delay, and given up ("failed") after a limit; a person can
   send a failed delivery on its way again (:func:`retry`).
 
@@ -11,6 +14,8 @@
 ``kokoma_notify_partners``.
 """
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,14 +38,45 @@ class DeliveryInfo:
     base_url: str
 
 
-def deliver_due(plugins, limit: int = 50) -> int:
-    """Claim and deliver what is due, in batches until nothing is left; returns the attempts."""
+def deliver_due(plugins) -> int:
+    """Claim and deliver what is due, one at a time until nothing is left; returns the attempts."""
     attempted = 0
-    while ids := claim_due(limit):
-        for delivery_id in ids:
-            deliver_claimed(plugins, delivery_id)
-        attempted += len(ids)
+    while ids := claim_due(1):
+        with _lease_kept(ids[0]):
+            deliver_claimed(plugins, ids[0])
+        attempted += 1
     return attempted
+
+
+@contextmanager
+def _lease_kept(delivery_id: int):
+    """While the block runs, a thread renews the lease on ``delivery_id`` every third of the
+    lease; it stops, and is waited for, before the outcome is written."""
+    app = current_app._get_current_object()
+    lease = timedelta(seconds=app.config["NOTIFY_LEASE_SECONDS"])
+    done = threading.Event()
+
+    def renew():
+        with app.app_context():
+            try:
+                while not done.wait(lease.total_seconds() / 3):
+                    with write_transaction() as session:
+                        session.execute(
+                            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+                            .values(next_attempt_at=utcnow() + lease).execution_options(synchronize_session=False)
+                        )
+            except Exception:  # noqa: BLE001 - the delivery goes on; at worst the lease runs out
+                log.exception("renewing the lease on delivery %s failed", delivery_id)
+            finally:
+                db.session.remove()
+
+    keeper = threading.Thread(target=renew, name=f"kokoma-lease-{delivery_id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
 
 
 def claim_due(limit: int) -> list[int]:

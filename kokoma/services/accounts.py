@@ -8,24 +8,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash
 
-from ..database import db, utcnow, write_transaction
+from ..database import db, utcnow, write_transaction, writing
 from ..domain import ROLES
-from ..models import AdvisorAssignment, Municipality, User
-from . import permissions
+from ..models import AdvisorAssignment, LoginSession, Municipality, User
+from . import login_limits, password_strength, permissions
 from .errors import NotFound, ValidationError
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
-MIN_PASSWORD_LENGTH = 12
 INVITATION_VALIDITY = timedelta(days=7)
+# How often a login session's last_seen_at is written: not on every request.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 # Hashes written by Werkzeug (scrypt, pbkdf2) before KoKoMa used argon2id; upgraded at login.
 LEGACY_HASH_PREFIXES = ("scrypt:", "pbkdf2:")
-COMMON_PASSWORDS = frozenset({
-    "passwort1234", "password1234", "123456789012", "qwertzuiopü", "qwertyuiop12", "hallo1234567",
-    "kokoma123456", "sommer202626", "winter2026!!", "willkommen12", "passwort123!", "administrator",
-})
 
 
 def _hasher() -> PasswordHasher:
@@ -37,20 +34,13 @@ def hash_password(password: str) -> str:
 
 
 def password_problems(password: str, *, email: str = "", name: str = "") -> list:
-    """What is wrong with a new password, in words; empty when it is fine."""
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if len(set(password)) < 5:
-        problems.append(_l("The password needs at least 5 different characters."))
-    if password.lower() in COMMON_PASSWORDS:
-        problems.append(_l("This password is too common."))
-    local_part = email.split("@")[0].lower()
-    if (local_part and len(local_part) >= 4 and local_part in password.lower()) or (
-        name and len(name) >= 4 and name.lower() in password.lower()
-    ):
-        problems.append(_l("The password must not contain your name or e-mail address."))
-    return problems
+    """What is wrong with a new password, in words; empty when it is fine. The strength is
+    zxcvbn's estimate with a German word list (:mod:`.password_strength`); the person's name,
+    e-mail address and "kokoma" are words a guesser would try first."""
+    local_part, _, domain = email.strip().lower().partition("@")
+    user_inputs = [name, *re.split(r"[\s.,_+-]+", name), email, local_part, *re.split(r"[._+-]+", local_part),
+                   *domain.split(".")[:-1], "kokoma"]
+    return password_strength.problems(password, [word for word in user_inputs if len(word) >= 3])
 
 
 def _verify(user: User, password: str) -> bool:
@@ -81,15 +71,73 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def user_for_session(session_id: str) -> User | None:
-    """The user behind a Flask-Login session id ``"<id>:<token>"``, if still valid."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+def log_in(email: str, password: str, address: str | None) -> User | None:
+    """Check a login from the client ``address`` within the limits of failed logins
+    (:mod:`.login_limits`; raises :class:`~.login_limits.LoginLimited`) and open a login session;
+    None when the address or password is wrong (counted against the limits)."""
+    place = login_limits.take_place(address, email)
+    user = authenticate(email, password)
+    if user is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
-        return None
+    login_limits.give_back(place)
+    return start_session(user)
+
+
+# --- login sessions ------------------------------------------------------------------------
+
+
+def start_session(user: User) -> User:
+    """Open a login session for ``user`` (after :func:`authenticate`): a row in
+    ``login_sessions`` whose random token the session cookie carries (``user.get_id()``).
+    Sessions that ran out, anyone's, are cleared away at the same time."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        session.execute(delete(LoginSession).where(_expired()).execution_options(synchronize_session=False))
+        session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id))
+    user.login_token = token
     return user
+
+
+def user_for_session(token: str) -> User | None:
+    """The active user of the login session with this token, if it has not ended or run out
+    (``LOGIN_SESSION_IDLE_TIMEOUT`` without a request, ``LOGIN_SESSION_MAX_AGE`` in all)."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.execute(
+        select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == _token_hash(token), ~_expired())
+    ).one_or_none()
+    if row is None or not row.User.active:
+        return None
+    login, user = row
+    # Not from inside another change's transaction (a user first loaded there): next time, then.
+    if login.last_seen_at < utcnow() - SESSION_TOUCH_INTERVAL and not writing():
+        with write_transaction() as session:
+            session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=utcnow()))
+    user.login_token = token
+    return user
+
+
+def end_session(user: User) -> None:
+    """Log out: the login session ``user`` was loaded for ends, on every worker at once; the
+    person's other sessions (another browser, another device) go on."""
+    if user.login_token:
+        with write_transaction() as session:
+            session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(user.login_token)))
+        user.login_token = None
+
+
+def _end_all_sessions(session, user: User) -> None:
+    """Within the caller's write transaction: every login session of ``user`` ends."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def _expired():
+    config = current_app.config
+    now = utcnow()
+    return (LoginSession.last_seen_at < now - timedelta(seconds=config["LOGIN_SESSION_IDLE_TIMEOUT"])) | (
+        LoginSession.created_at < now - timedelta(seconds=config["LOGIN_SESSION_MAX_AGE"])
+    )
 
 
 # --- municipalities ------------------------------------------------------------------------
@@ -123,12 +171,20 @@ def municipalities() -> list[Municipality]:
 # --- users ---------------------------------------------------------------------------------
 
 
-def _check_new_user(email: str, name: str, role: str, municipality: Municipality | None) -> dict:
+def _check_new_user(email: str, name: str, role: str, municipality: Municipality | None, manager: User | None = None) -> dict:
+    """What is wrong with a new account. For a ``manager`` inviting someone, an address in use
+    by an account they cannot see (another municipality's, an advisor's) gets a neutral answer
+    that says nothing of the account: which municipality, which role, not even that it is one."""
     errors = {}
     if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email) or len(email) > 254:
         errors["email"] = _l("Please enter a valid e-mail address.")
-    elif db.session.scalar(select(User.id).where(User.email == email)):
-        errors["email"] = _l("A user with this e-mail address exists already.")
+    elif existing := db.session.scalar(select(User.id).where(User.email == email)):
+        if manager is None or db.session.scalar(
+            select(User.id).where(User.id == existing, permissions.visible(manager, User))
+        ):
+            errors["email"] = _l("A user with this e-mail address exists already.")
+        else:
+            errors["email"] = _l("This e-mail address cannot be invited here. Please check it, or ask an admin.")
     if not name.strip():
         errors["name"] = _l("Please enter a name.")
     if role not in ROLES:
@@ -168,7 +224,7 @@ def invite_user(manager: User, *, email: str, name: str, role: str, municipality
     municipality_id = permissions.municipality_of_new_user(manager, municipality_id)
     municipality = db.session.get(Municipality, municipality_id) if municipality_id else None
     email = email.strip().lower()
-    errors = _check_new_user(email, name, role, municipality)
+    errors = _check_new_user(email, name, role, municipality, manager)
     if errors:
         raise ValidationError(errors)
     token = secrets.token_urlsafe(32)
@@ -200,12 +256,12 @@ def accept_invitation(token: str, password: str) -> User:
     problems = password_problems(password, email=user.email, name=user.name)
     if problems:
         raise ValidationError({"password": " ".join(str(p) for p in problems)})
-    with write_transaction():
+    with write_transaction() as session:
         user.password_hash = hash_password(password)
         user.invitation_hash = None
         user.invitation_expires_at = None
-        user.session_token = secrets.token_hex(16)
-        db.session.add(user)
+        session.add(user)
+        _end_all_sessions(session, user)
     return user
 
 
@@ -223,10 +279,10 @@ def set_active(manager: User, user_id: int, active: bool) -> User:
     user = get_managed_user(manager, user_id)
     if user.id == manager.id:
         raise ValidationError({"user": _l("You cannot deactivate your own account.")})
-    with write_transaction():
+    with write_transaction() as session:
         user.active = active
-        user.session_token = secrets.token_hex(16)
-        db.session.add(user)
+        session.add(user)
+        _end_all_sessions(session, user)
     return user
 
 
@@ -238,10 +294,10 @@ def change_role(manager: User, user_id: int, role: str) -> User:
         raise ValidationError({"role": _l("You cannot change your own role.")})
     if role in permissions.CASE_WORKERS and user.municipality_id is None:
         raise ValidationError({"role": _l("Facilitators and coordinators belong to a municipality.")})
-    with write_transaction():
+    with write_transaction() as session:
         user.role = role
-        user.session_token = secrets.token_hex(16)  # new rights take effect with a new login
-        db.session.add(user)
+        session.add(user)
+        _end_all_sessions(session, user)  # new rights take effect with a new login
     return user
 
 

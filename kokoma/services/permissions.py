@@ -122,6 +122,12 @@ def reviews_to_answer(user):
     return (Review.status == "requested") & (Review.advisor_id.is_(None) | (Review.advisor_id == user.id))
 
 
+def asked_personally(user):
+    """SQL condition: a review request names ``user`` (else it is asked of any advisor of the
+    municipality, or of someone else)."""
+    return Review.advisor_id.is_not(None) & (Review.advisor_id == user.id)  # never NULL: true or false
+
+
 def may_answer(user, review) -> bool:
     return can(user, "review.give") and review.status == "requested" and review.advisor_id in (None, user.id)
 

@@ -68,6 +68,15 @@ def get_review(user, review_id: int, action: str = "case.view") -> Review:
     return permissions.get(user, action, Review, review_id)
 
 
+def review_to_answer(advisor, review_id: int) -> Review:
+    """A review request for the advisor's review form: refused (403) when it is still open but
+    asked of a colleague (permissions.may_answer); an answered one shows, and saving says so."""
+    review = get_review(advisor, review_id, "review.give")
+    if review.status == "requested" and not permissions.may_answer(advisor, review):
+        raise PermissionDenied("review.give")
+    return review
+
+
 def reviews_of(case) -> list[Review]:
     return db.session.scalars(
         select(Review).options(joinedload(Review.requested_by), joinedload(Review.given_by))
@@ -83,11 +92,12 @@ def _waiting(user):
     return (Review.status == "requested") & permissions.case_scope(user)
 
 
-def queue(advisor) -> list[tuple[Review, Case]]:
-    """Open review requests across the advisor's municipalities, oldest first."""
+def queue(advisor) -> list[tuple[Review, Case, bool]]:
+    """Open review requests across the advisor's municipalities, oldest first, each with whether
+    it is asked of the advisor personally (else of any advisor of the municipality)."""
     permissions.require(advisor, "review.queue")
     return db.session.execute(
-        select(Review, Case)
+        select(Review, Case, permissions.asked_personally(advisor).label("personal"))
         .join(Case, Case.id == Review.case_id)
         .options(joinedload(Case.municipality))
         .where(_waiting(advisor))

@@ -1,11 +1,13 @@
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import limiter
 from ..services import accounts
+from ..services.login_limits import LoginLimited
 from ..services.errors import ValidationError
 from .forms import LoginForm, SetPasswordForm
 
@@ -23,38 +25,41 @@ def require_login(blueprint: Blueprint) -> Blueprint:
     return blueprint
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _only_failed_logins(response) -> bool:
-    return response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_only_failed_logins)
-@limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=_only_failed_logins,
-    key_func=lambda: "login-email:" + request.form.get("email", "").strip().lower(),
-)
 def login():
     form = LoginForm()
+    retry_after = None
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            locale = session.get("locale")
-            session.clear()  # a fresh session at login: no fixation ...
-            if locale:
-                session["locale"] = locale  # ... but the language chosen on the login page stays
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("index"))
-        form.password.errors.append(_("E-mail address or password is wrong."))
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+        try:
+            user = accounts.log_in(form.email.data, form.password.data, request.remote_addr)
+        except LoginLimited as limited:
+            retry_after = limited.retry_after
+            minutes = max(1, math.ceil(retry_after / 60))
+            form.password.errors.append(ngettext(
+                "Too many failed logins. Please try again in %(num)d minute.",
+                "Too many failed logins. Please try again in %(num)d minutes.", minutes))
+        else:
+            if user is not None:
+                locale = session.get("locale")
+                session.clear()  # a fresh session at login: no fixation ...
+                if locale:
+                    session["locale"] = locale  # ... but the language chosen on the login page stays
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")) or url_for("index"))
+            form.password.errors.append(_("E-mail address or password is wrong."))
+    response = make_response(render_template("auth/login.html", form=form))
+    if retry_after is not None:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(retry_after)
+    elif form.errors:
+        response.status_code = 422
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    accounts.end_session(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")

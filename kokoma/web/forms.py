@@ -58,7 +58,7 @@ class SetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Please enter a password.")), Length(max=200)],
-        description=_l("At least 12 characters; a sentence you remember works well."),
+        description=_l("At least 12 characters and hard to guess: several unusual words in a row work well."),
     )
     confirm = PasswordField(
         _l("Repeat the password"),

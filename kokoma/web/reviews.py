@@ -20,7 +20,7 @@ def queue():
 
 @bp.route("/<int:review_id>", methods=["GET", "POST"])
 def give(review_id: int):
-    review = reviews.get_review(current_user, review_id)
+    review = reviews.review_to_answer(current_user, review_id)
     case = case_service.get_case(current_user, review.case_id, "review.give")
     form = ReviewForm()
     if form.validate_on_submit():
