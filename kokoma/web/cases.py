@@ -20,6 +20,7 @@ from .forms import (
     attach_errors,
     case_form_class,
     choices,
+    object_id,
     plugin_field_values,
 )
 
@@ -33,7 +34,8 @@ def index():
     form = _filter_form()
     page = case_service.list_cases(
         current_user, form.chosen_filters(), per_page=form.chosen_page_size(current_app.config["CASES_PER_PAGE"]),
-        after=request.args.get("after", type=int), before=request.args.get("before", type=int),
+        # an id out of range pages nothing: the first page
+        after=object_id(request.args.get("after")), before=object_id(request.args.get("before")),
     )
     # The filters to keep when paging or resetting: every query argument but the paging ones.
     filter_args = {k: v for k, v in request.args.items() if k not in PAGING and v}
@@ -125,9 +127,11 @@ def comment(case_id: int):
 def assign(case_id: int):
     case = case_service.get_case(current_user, case_id, "case.assign")
     form = AssignForm()
+    if not form.validate():
+        return _render_detail(case, assign_form=form, status=422)
     try:
         case_service.assign_case(
-            current_user, case.id, form.version.data, _int(form.facilitator_id.data), _int(form.advisor_id.data)
+            current_user, case.id, form.version.data, form.facilitator_id.chosen_id, form.advisor_id.chosen_id
         )
     except ValidationError as exc:
         attach_errors(form, exc)
