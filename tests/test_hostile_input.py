@@ -1,6 +1,9 @@
 """What a black-box probe sends: NUL characters and lone surrogates, ids no column holds,
 redirect targets with CR/LF, bodies of a hundred megabytes. Each is refused where it concerns,
 with a message, without a 500 and without losing what else was typed; on SQLite and PostgreSQL."""
+import io
+import tracemalloc
+
 import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -188,3 +191,74 @@ def test_an_unsafe_target_after_choosing_a_language_leads_to_the_start_page(clie
     response = client.post("/language", data={"locale": "en", "next": target})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.post("/language", data={"locale": "de", "next": SAFE_TARGET}).headers["Location"] == SAFE_TARGET
+
+
+# --- 4. bodies larger than any form ------------------------------------------------------------
+
+
+class Body(io.RawIOBase):
+    """A request body of ``size`` bytes made while it is read, counting what was read."""
+
+    def __init__(self, size: int):
+        self.size, self.left, self.read_bytes = size, size, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True  # the test client measures the body by seeking to its end and back
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        self.left = self.size - (offset if whence == io.SEEK_SET else self.size + offset)
+        return self.tell()
+
+    def tell(self):
+        return self.size - self.left
+
+    def readinto(self, buffer):
+        n = min(len(buffer), self.left)
+        buffer[:n] = b"x" * n
+        self.left -= n
+        self.read_bytes += n
+        return n
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["content-length", "chunked"])
+def test_a_huge_body_is_refused_with_413_before_it_is_read(app, client, announced):
+    def send(body):
+        return client.post(
+            "/login", input_stream=body, content_type="application/x-www-form-urlencoded",
+            environ_overrides={} if announced else {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True},
+        )
+
+    assert send(Body(2 * 1024 * 1024)).status_code == 413  # templates compiled, catalogues loaded
+    body = Body(20 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        response = send(body)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413
+    assert "Zu viel auf einmal" in response.get_data(as_text=True)
+    assert body.read_bytes <= app.config["MAX_CONTENT_LENGTH"] + 64 * 1024
+    assert peak < 4 * app.config["MAX_CONTENT_LENGTH"], f"the request took {peak / 2**20:.1f} MiB"
+
+
+def test_a_form_of_too_many_fields_is_refused_with_413_and_the_largest_real_form_fits(app, client, world):
+    many = "&".join(f"f{n}=" for n in range(app.config["MAX_FORM_PARTS"] + 1))
+    response = client.post("/login", data=many, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    # a case with every text at its longest, in four-byte characters, is still taken
+    login(client, world.facilitator)
+    response = client.post("/cases/new", data={
+        "title": "🙂" * 200, "category": "other", "description": "🙂" * 20000, "location": "🙂" * 200,
+        "parties": "🙂" * 5000, "affected_groups": "🙂" * 5000,
+    })
+    assert response.status_code == 302 and count(Case) == 1
+
+
+def test_a_multipart_field_beyond_the_form_memory_size_is_refused_with_413(app, client):
+    text = "x" * (app.config["MAX_FORM_MEMORY_SIZE"] + 1)
+    response = client.post("/login", data={"email": text, "password": "x"}, content_type="multipart/form-data")
+    assert response.status_code == 413

@@ -41,13 +41,15 @@ def without_unsavable(value: str) -> str:
 
 
 class FormParser(FormDataParser):
-    """Werkzeug's form parser, with MAX_FORM_PARTS applied to url-encoded bodies too: a body of a
-    megabyte can hold a hundred thousand short fields, each a Python object."""
+    """Werkzeug's form parser, with two limits applied to url-encoded bodies as to multipart ones:
+    a streamed (chunked) body beyond MAX_CONTENT_LENGTH is refused, not cut off there, and
+    MAX_FORM_PARTS holds too (a body of a megabyte can hold a hundred thousand short fields)."""
 
     def parse(self, stream, mimetype, content_length, options=None):
-        if mimetype == "application/x-www-form-urlencoded" and self.max_form_parts is not None:
-            body = stream.read()  # the stream is already limited to MAX_CONTENT_LENGTH
-            if body.count(b"&") >= self.max_form_parts:
+        if mimetype == "application/x-www-form-urlencoded":
+            body = stream.read()  # the stream is limited to MAX_CONTENT_LENGTH, and stops there ...
+            stream.read(1)  # ... silently: reading on raises RequestEntityTooLarge if more was sent
+            if self.max_form_parts is not None and body.count(b"&") >= self.max_form_parts:
                 raise RequestEntityTooLarge()
             stream = BytesIO(body)
         return super().parse(stream, mimetype, content_length, options)
