@@ -7,6 +7,7 @@ from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
 from .review import Review
+from .submission import Submission
 from .user import User
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "Municipality",
     "Partner",
     "Review",
+    "Submission",
     "User",
 ]

@@ -30,7 +30,7 @@ def users():
         try:
             user, token = accounts.invite_user(
                 current_user, email=form.email.data, name=form.name.data, role=form.role.data,
-                municipality_id=form.municipality_id.chosen_id,
+                municipality_id=form.municipality_id.chosen_id, once=form.once(lambda _user: url_for(".users")),
             )
         except ValidationError as exc:
             attach_errors(form, exc)

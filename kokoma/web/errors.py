@@ -5,7 +5,7 @@ database cannot be reached. Where a form was sent, the page says its input was n
 shows what was typed into its text fields, so nothing is lost; a form whose page needs nothing
 from the database (the login) is shown again as it was filled in.
 """
-from flask import Flask, flash, g, make_response, render_template, request
+from flask import Flask, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, RequestEntityTooLarge
 
 from ..database import db
+from ..services import submissions
 from ..services.errors import NotFound, PermissionDenied
 from .forms import typed_text
 from .input_guard import UnsavableParameter
@@ -50,6 +51,14 @@ def init_app(app: Flask) -> None:
             app.register_error_handler(code, _http_error)
     for exception in DATABASE_UNAVAILABLE:
         app.register_error_handler(exception, _database_unavailable)
+    app.register_error_handler(submissions.AlreadySubmitted, _sent_before)
+
+
+def _sent_before(exc: submissions.AlreadySubmitted):
+    """The same form a second time (a double click, a resent POST): its first result."""
+    _forget_failed_transaction()
+    flash(_("This form had been sent already; it was saved once."), "info")
+    return redirect(submissions.address_of(exc.once) or url_for("index"))
 
 
 def database_down() -> bool:

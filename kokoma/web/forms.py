@@ -7,6 +7,7 @@ from flask import flash, g, request
 from flask_babel import LazyString, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -33,6 +34,7 @@ from ..plugin_host import PluginFailure
 from ..runtime import kokoma
 from ..services.accounts import CODE_PATTERN
 from ..services.cases import CaseFilters, CaseInput
+from ..services import submissions
 from ..services.permissions import is_id
 from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 
@@ -76,6 +78,30 @@ class Form(FlaskForm):
             flash(_("The form was changed on its way or is out of date. Please reload the page and send it again."),
                   "error")
         return valid
+
+
+class OneSubmission:
+    """Mixin of the forms that create something: a one-time token (a hidden field), so that the
+    form sent twice (a double click, a resent POST) makes one record, and the second sending is
+    answered with the first one's result (kokoma.services.submissions; kokoma.web.errors
+    redirects there). A form sent without a token is taken as before, once each time."""
+
+    submission = HiddenField(default=submissions.new_token)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submission.id = f"{type(self).__name__.lower()}-submission"  # several forms on one page
+
+    def once(self, address) -> submissions.Once | None:
+        """The token as sent, for the service; ``address(result)`` names the page of the result."""
+        token = self.submission.raw_data[0] if self.submission.raw_data else None
+        if not submissions.is_token(token) or not getattr(current_user, "is_authenticated", False):
+            return None
+        return submissions.Once(token, current_user.id, address)
+
+    def validate(self, extra_validators=None) -> bool:
+        submissions.refuse_repeat(self.once(None))  # sent before: answered with its result instead
+        return super().validate(extra_validators)
 
 
 def checked_by_forms(name: str) -> bool:
@@ -193,7 +219,7 @@ class SetPasswordForm(Form):
     )
 
 
-class CaseForm(Form):
+class CaseForm(OneSubmission, Form):
     version = HiddenField()
     title = StringField(_l("Title"), validators=[InputRequired(_l("Please enter a title.")), Length(max=200)])
     category = SelectField(
@@ -291,13 +317,13 @@ class TransitionForm(Form):
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
 
 
-class CommentForm(Form):
+class CommentForm(OneSubmission, Form):
     text = TextAreaField(
         _l("Comment"), validators=[DataRequired(_l("Please write a comment.")), Length(max=10000)], id="comment-text"
     )
 
 
-class MeasureForm(Form):
+class MeasureForm(OneSubmission, Form):
     # ids of their own: the case page holds this form beside the comment form
     kind = SelectField(_l("Kind of measure"), choices=choices(MEASURE_KINDS.items()), id="measure-kind")
     text = TextAreaField(
@@ -307,20 +333,20 @@ class MeasureForm(Form):
     )
 
 
-class AssignForm(Form):
+class AssignForm(OneSubmission, Form):
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
     facilitator_id = IdSelectField(_l("Responsible facilitator"))
     advisor_id = IdSelectField(_l("Responsible advisor"))
 
 
-class ReviewRequestForm(Form):
+class ReviewRequestForm(OneSubmission, Form):
     question = TextAreaField(
         _l("What should the review look at?"),
         validators=[DataRequired(_l("Please say what the review should look at.")), Length(max=5000)],
     )
 
 
-class ReviewForm(Form):
+class ReviewForm(OneSubmission, Form):
     recommendation = SelectField(
         _l("Recommendation"), choices=choices(RECOMMENDATIONS.items(), empty=_l("– please choose –")),
         validators=[InputRequired(_l("Please choose a recommendation."))],
@@ -328,7 +354,7 @@ class ReviewForm(Form):
     text = TextAreaField(_l("Review"), validators=[DataRequired(_l("Please write your review.")), Length(max=20000)])
 
 
-class InviteForm(Form):
+class InviteForm(OneSubmission, Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Please enter a valid e-mail address.")), Length(max=254)])
     role = SelectField(_l("Role"), choices=[])
@@ -360,7 +386,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PartnerForm(Form):
+class PartnerForm(OneSubmission, Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
     kind = SelectField(_l("Kind of partner"), choices=choices(PARTNER_KINDS.items()))
     contact = StringField(_l("Contact person"), validators=[Length(max=200)])
