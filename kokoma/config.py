@@ -41,6 +41,12 @@ class Defaults:
     TRUSTED_PROXIES = 0
     RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # How much a request may send (larger ones are answered 413 before they are read): the
+    # largest form, a case with a long description, is under 400 KB even in emoji.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # One field of a multipart form, and the number of fields of any form.
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    MAX_FORM_PARTS = 200
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Where local plugins live; None switches folder plugins off.
     PLUGINS_DIR = str(PROJECT_DIR / "plugins")

@@ -225,7 +225,7 @@ def test_everything_works_by_keyboard_with_a_visible_focus(site):
 
 
 PAGES = ["/login", "/overview/", "/cases/", "/cases/new", "/cases/{case}", "/cases/{case}/edit", "/partners/",
-         "/partners/deliveries", "/admin/users", "/admin/access-log"]
+         "/partners/deliveries", "/admin/users", "/admin/access-log", "/cases/999999", "/nowhere"]
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -288,6 +288,30 @@ def test_every_main_page_passes_axe_at_wcag_21_aa(site, language):
         if violations:
             problems[state] = describe(violations)
     assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_form_that_expired_keeps_what_was_typed_on_an_error_page_that_passes_axe(site, language):
+    with site.app.test_request_context():
+        case = site.world.analysed_case(title="Konflikt am Bahnhof")
+    site.login(site.world.facilitator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    site.open(f"/cases/{case.id}")
+    site.type("#comment-text", "Gespräch mit dem Ortsbeirat am Dienstag")
+    site.driver.execute_script(  # the token of an expired session
+        "document.querySelector('form[action$=\"/comment\"] input[name=csrf_token]').value = 'abgelaufen';")
+    site.submit("form[action$='/comment']")
+    assert site.find("html").get_attribute("lang") == language
+    assert site.find("#typed-1").get_attribute("value") == "Gespräch mit dem Ortsbeirat am Dienstag"
+    violations = axe_violations(site.driver)
+    assert violations == [], describe(violations)
+    for width in (1280, 768):
+        site.driver.set_window_size(width, 900)
+        overflow = site.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the error page scrolls sideways by {overflow}px at {width}px"
+    site.driver.set_window_size(1024, 900)
 
 
 def test_pages_fit_a_tablet_and_print_without_navigation(site):

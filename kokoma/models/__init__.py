@@ -9,6 +9,7 @@ from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
 from .review import Review
+from .submission import Submission
 from .user import User
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "Municipality",
     "Partner",
     "Review",
+    "Submission",
     "User",
 ]

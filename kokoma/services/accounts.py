@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 from ..database import db, utcnow, write_transaction, writing
 from ..domain import ROLES
 from ..models import AdvisorAssignment, LoginSession, Municipality, User
-from . import login_limits, password_strength, permissions
+from . import login_limits, password_strength, permissions, submissions
 from .errors import NotFound, ValidationError
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
@@ -212,7 +212,8 @@ def create_user(*, email: str, name: str, password: str, role: str, municipality
     return user
 
 
-def invite_user(manager: User, *, email: str, name: str, role: str, municipality_id: int | None) -> tuple[User, str]:
+def invite_user(manager: User, *, email: str, name: str, role: str, municipality_id: int | None,
+                once: submissions.Once | None = None) -> tuple[User, str]:
     """Create an account without a password and return it with the token of its invitation link.
 
     A coordinator invites facilitators and coordinators of their own municipality; an admin
@@ -229,12 +230,14 @@ def invite_user(manager: User, *, email: str, name: str, role: str, municipality
         raise ValidationError(errors)
     token = secrets.token_urlsafe(32)
     with write_transaction() as session:
+        submission = submissions.claim(session, once)
         user = User(
             email=email, name=name.strip(), password_hash="", role=role,
             municipality_id=municipality.id if municipality and role in permissions.CASE_WORKERS else None,
             invitation_hash=_token_hash(token), invitation_expires_at=utcnow() + INVITATION_VALIDITY,
         )
         session.add(user)
+        submissions.answer(submission, once, user)
     return user, token
 
 

@@ -15,6 +15,7 @@ from ..runtime import kokoma
 from ..workflow import TransitionRequest
 from . import permissions, accounts
 from .changes import CaseChange, changing_case, creating_case
+from .submissions import Once
 from .errors import NotFound, ValidationError
 from .escalation import rescore
 
@@ -93,12 +94,12 @@ def next_reference(session, municipality_id: int, year: int) -> str:
     return f"{code}-{year}-{seq:04d}"
 
 
-def create_case(user, data: CaseInput) -> CaseChange:
+def create_case(user, data: CaseInput, once: Once | None = None) -> CaseChange:
     permissions.require(user, "case.create")
     data.facilitator_id = data.facilitator_id or user.id
     _validate(data, user.municipality_id)
     case = Case(municipality_id=user.municipality_id, state=kokoma().workflow.initial, extra={})
-    with creating_case(user, case) as change:
+    with creating_case(user, case, once) as change:
         case.reference = next_reference(change.session, user.municipality_id, utcnow().year)
         _apply(case, data)
         change.plugin_failures += rescore(case)
@@ -108,8 +109,8 @@ def create_case(user, data: CaseInput) -> CaseChange:
     return change
 
 
-def update_case(user, case_id: int, expected_version: int, data: CaseInput) -> CaseChange:
-    with changing_case(user, case_id, "case.edit", expected_version) as change:
+def update_case(user, case_id: int, expected_version: int, data: CaseInput, once: Once | None = None) -> CaseChange:
+    with changing_case(user, case_id, "case.edit", expected_version, once) as change:
         _validate(data, change.case.municipality_id)
         changes = _apply(change.case, data)
         if changes:
@@ -138,9 +139,9 @@ def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_versio
 
 
 def assign_case(user, case_id: int, expected_version: int | None, facilitator_id: int | None,
-                advisor_id: int | None) -> CaseChange:
+                advisor_id: int | None, once: Once | None = None) -> CaseChange:
     """Make a facilitator and an advisor responsible for a case."""
-    with changing_case(user, case_id, "case.assign", expected_version) as change:
+    with changing_case(user, case_id, "case.assign", expected_version, once) as change:
         case = change.case
         errors = {}
         if facilitator_id is not None and not is_case_worker_of(facilitator_id, case.municipality_id):
@@ -158,15 +159,15 @@ def assign_case(user, case_id: int, expected_version: int | None, facilitator_id
     return change
 
 
-def add_comment(user, case_id: int, text: str) -> CaseChange:
+def add_comment(user, case_id: int, text: str, once: Once | None = None) -> CaseChange:
     if not text.strip():
         raise ValidationError({"text": _l("Please write a comment.")})
-    with changing_case(user, case_id, "case.comment") as change:
+    with changing_case(user, case_id, "case.comment", once=once) as change:
         change.record("comment", comment=text.strip())
     return change
 
 
-def record_measure(user, case_id: int, kind: str, text: str) -> CaseChange:
+def record_measure(user, case_id: int, kind: str, text: str, once: Once | None = None) -> CaseChange:
     errors = {}
     if kind not in MEASURE_KINDS:
         errors["kind"] = _l("Please choose a kind of measure.")
@@ -174,7 +175,7 @@ def record_measure(user, case_id: int, kind: str, text: str) -> CaseChange:
         errors["text"] = _l("Please describe the measure.")
     if errors:
         raise ValidationError(errors)
-    with changing_case(user, case_id, "case.measure") as change:
+    with changing_case(user, case_id, "case.measure", once=once) as change:
         change.record("measure", comment=text.strip(), payload={"measure": kind})
     return change
 

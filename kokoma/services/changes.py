@@ -10,7 +10,7 @@ from ..domain import level_rank
 from ..models import Case, CaseEvent
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
-from . import permissions
+from . import permissions, submissions
 from .errors import ConflictError
 
 
@@ -57,14 +57,17 @@ class CaseChange:
 
 
 @contextmanager
-def changing_case(user, case_id: int, action: str, expected_version: int | None = None):
+def changing_case(user, case_id: int, action: str, expected_version: int | None = None,
+                  once: submissions.Once | None = None):
     """Open a write transaction on a case the user may change, and commit it at the end.
 
     ``expected_version`` is the version the person saw; if the case moved on since, the change is
-    refused with :class:`ConflictError` instead of overwriting what someone else did.
+    refused with :class:`ConflictError` instead of overwriting what someone else did. ``once``,
+    the token of the form that asked for the change, commits with it (services.submissions).
     """
     try:
         with write_transaction() as session:
+            submission = submissions.claim(session, once)
             case = permissions.get(user, action, Case, case_id, lock=True)
             if expected_version is not None and case.version != expected_version:
                 raise ConflictError()
@@ -72,6 +75,7 @@ def changing_case(user, case_id: int, action: str, expected_version: int | None 
             yield change
             change.record_escalation_alert()
             change.record_plugin_failures()
+            submissions.answer(submission, once, change)
     except StaleDataError as exc:
         raise ConflictError() from exc
     if change.deliveries:
@@ -79,13 +83,15 @@ def changing_case(user, case_id: int, action: str, expected_version: int | None 
 
 
 @contextmanager
-def creating_case(user, case: Case):
+def creating_case(user, case: Case, once: submissions.Once | None = None):
     """Write transaction for a new case; the caller fills ``case`` before it is added."""
     permissions.require(user, "case.create")
     with write_transaction() as session:
+        submission = submissions.claim(session, once)
         change = CaseChange(session, case, user)
         yield change
         change.record_escalation_alert()
         change.record_plugin_failures()
+        submissions.answer(submission, once, change)
     if change.deliveries:
         notifications.wake(kokoma().dispatcher)

@@ -12,7 +12,7 @@ from ..database import db, write_transaction
 from ..domain import CATEGORIES, EVENT_KINDS, LEVELS, PARTNER_KINDS, SUBSCRIBABLE_EVENTS
 from ..models import Case, Delivery, Partner
 from ..runtime import kokoma
-from . import permissions
+from . import permissions, submissions
 from .errors import NotFound, ValidationError
 
 
@@ -79,10 +79,12 @@ def get_partner(user, partner_id: int) -> Partner:
     return permissions.get(user, "partners.manage", Partner, partner_id)
 
 
-def save_partner(user, partner_id: int | None, data: PartnerInput, workflow) -> Partner:
+def save_partner(user, partner_id: int | None, data: PartnerInput, workflow,
+                 once: submissions.Once | None = None) -> Partner:
     permissions.require(user, "partners.manage")
     _validate(data, workflow)
     with write_transaction() as session:
+        submission = submissions.claim(session, once)
         if partner_id is None:
             partner = Partner(municipality_id=user.municipality_id)
             session.add(partner)
@@ -90,6 +92,8 @@ def save_partner(user, partner_id: int | None, data: PartnerInput, workflow) -> 
             partner = permissions.get(user, "partners.manage", Partner, partner_id, lock=True)
         for name, value in vars(data).items():
             setattr(partner, name, value.strip() if isinstance(value, str) else value)
+        session.flush()
+        submissions.answer(submission, once, partner)
     return partner
 
 

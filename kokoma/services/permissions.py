@@ -63,7 +63,7 @@ def get(user, action: str, model, object_id, *, options=(), lock: bool = False):
     Not found (404) when it does not exist or lies outside the user's scope, refused (403) when
     the user sees it but their role may not do ``action``. ``lock`` takes a row lock for a change.
     """
-    if not _is_id(object_id):
+    if not is_id(object_id):
         raise NotFound()
     query = select(model).options(*options).where(model.id == object_id, visible(user, model))
     found = db.session.scalars(query.with_for_update(of=model) if lock else query).one_or_none()
@@ -147,7 +147,9 @@ def municipality_of_new_user(manager, requested_id):
     return requested_id if can(manager, "users.any_municipality") else manager.municipality_id
 
 
-def _is_id(value) -> bool:
+def is_id(value) -> bool:
+    """Whether ``value`` is an id the database can hold: an int from 1 to 2^31 - 1 (PostgreSQL's
+    integer); forms and paging parse ids by this rule too."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 

@@ -9,13 +9,14 @@ from ..models import Case, Review
 from . import permissions
 from .changes import CaseChange, changing_case
 from .errors import PermissionDenied, ValidationError
+from .submissions import Once
 
 
-def request_review(user, case_id: int, question: str) -> CaseChange:
+def request_review(user, case_id: int, question: str, once: Once | None = None) -> CaseChange:
     """Ask the advisors of the municipality for a review; an open request is superseded."""
     if not question.strip():
         raise ValidationError({"question": _l("Please say what the review should look at.")})
-    with changing_case(user, case_id, "review.request") as change:
+    with changing_case(user, case_id, "review.request", once=once) as change:
         change.session.execute(
             update(Review)
             .where(Review.case_id == case_id, Review.status == "requested")
@@ -30,7 +31,7 @@ def request_review(user, case_id: int, question: str) -> CaseChange:
     return change
 
 
-def give_review(advisor, review_id: int, recommendation: str, text: str) -> CaseChange:
+def give_review(advisor, review_id: int, recommendation: str, text: str, once: Once | None = None) -> CaseChange:
     """Answer a review request: the advisor it was asked of, or any advisor of the municipality
     when it named nobody (permissions.may_answer)."""
     review = get_review(advisor, review_id, "review.give")
@@ -45,7 +46,7 @@ def give_review(advisor, review_id: int, recommendation: str, text: str) -> Case
         raise PermissionDenied("review.give")
     if errors:
         raise ValidationError(errors)
-    with changing_case(advisor, review.case_id, "review.give") as change:
+    with changing_case(advisor, review.case_id, "review.give", once=once) as change:
         locked = change.session.get(Review, review_id, with_for_update=True, populate_existing=True)
         if locked.status != "requested":
             raise ValidationError({"text": _l("This review request was answered or replaced meanwhile.")})

@@ -1,5 +1,5 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
-from flask import Flask, current_app, redirect, render_template, url_for
+from flask import Flask, current_app, redirect, url_for
 from flask_babel import format_date, format_number
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -7,8 +7,8 @@ from flask_login import current_user
 from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import permissions, accounts
-from ..services.errors import NotFound, PermissionDenied
-from . import admin, auth, cases, health, labels, overview, partners, reviews, security
+from . import admin, auth, cases, errors, health, input_guard, labels, overview, partners, reviews, security
+from .forms import checked_by_forms
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(partners.bp)
     app.register_blueprint(health.bp)
     security.init_app(app)
+    input_guard.init_app(app, checked_by_forms)
+    errors.init_app(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -27,11 +29,6 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.add_url_rule("/", "index", _home)
-    app.register_error_handler(NotFound, lambda _e: (render_template("error.html", code=404), 404))
-    app.register_error_handler(404, lambda _e: (render_template("error.html", code=404), 404))
-    app.register_error_handler(PermissionDenied, lambda _e: (render_template("error.html", code=403), 403))
-    app.register_error_handler(403, lambda _e: (render_template("error.html", code=403), 403))
-    app.register_error_handler(429, lambda _e: (render_template("error.html", code=429), 429))
 
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["datetime"] = labels.datetime_filter
@@ -63,4 +60,6 @@ def _home():
 
 
 def _load_user(session_id: str):
+    if errors.database_down():
+        return None  # the error page of an unreachable database is shown to nobody in particular
     return accounts.user_for_session(session_id)

@@ -8,7 +8,7 @@ from ..domain import ROLES
 from ..services import permissions, access_trail, accounts
 from ..services.errors import ValidationError
 from .auth import require_login
-from .forms import AssignmentForm, InviteForm, MunicipalityForm, RoleForm, attach_errors, choices
+from .forms import AssignmentForm, InviteForm, MunicipalityForm, RoleForm, attach_errors, choices, object_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_login(bp)
@@ -30,7 +30,7 @@ def users():
         try:
             user, token = accounts.invite_user(
                 current_user, email=form.email.data, name=form.name.data, role=form.role.data,
-                municipality_id=int(form.municipality_id.data) if form.municipality_id.data else None,
+                municipality_id=form.municipality_id.chosen_id, once=form.once(lambda _user: url_for(".users")),
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -97,7 +97,7 @@ def assignments():
     form.municipality_id.choices = choices(((m.id, m.name) for m in accounts.municipalities()), empty=_("– please choose –"))
     if form.validate_on_submit():
         try:
-            accounts.assign_advisor(current_user, _int(form.advisor_id.data), _int(form.municipality_id.data))
+            accounts.assign_advisor(current_user, form.advisor_id.chosen_id, form.municipality_id.chosen_id)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -115,13 +115,6 @@ def unassign(assignment_id: int):
 
 @bp.get("/access-log")
 def access_log():
-    page = access_trail.trail(current_user, after=request.args.get("after", type=int))
+    page = access_trail.trail(current_user, after=object_id(request.args.get("after")))
     return render_template("admin/access_log.html", page=page)
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 

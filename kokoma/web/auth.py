@@ -1,4 +1,5 @@
 import math
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
@@ -84,11 +85,15 @@ def invitation(token: str):
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only paths on this site: a login link must not send people elsewhere."""
-    if not target:
+    """Only paths on this site: a login link must not send people elsewhere. Refused too: control
+    and other invisible characters (CR/LF would split the Location header), backslashes (browsers
+    read ``/\\host`` as ``//host``) and ``//`` in the path."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return None
+    if any(unicodedata.category(character).startswith("C") for character in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or "//" in parts.path:
         return None
     return target
 

@@ -20,6 +20,7 @@ from .forms import (
     attach_errors,
     case_form_class,
     choices,
+    object_id,
     plugin_field_values,
 )
 
@@ -33,7 +34,8 @@ def index():
     form = _filter_form()
     page = case_service.list_cases(
         current_user, form.chosen_filters(), per_page=form.chosen_page_size(current_app.config["CASES_PER_PAGE"]),
-        after=request.args.get("after", type=int), before=request.args.get("before", type=int),
+        # an id out of range pages nothing: the first page
+        after=object_id(request.args.get("after")), before=object_id(request.args.get("before")),
     )
     # The filters to keep when paging or resetting: every query argument but the paging ones.
     filter_args = {k: v for k, v in request.args.items() if k not in PAGING and v}
@@ -56,7 +58,9 @@ def new():
     form, failures = _case_form(current_user.municipality)
     if form.validate_on_submit():
         try:
-            change = case_service.create_case(current_user, form.to_input())
+            change = case_service.create_case(
+                current_user, form.to_input(), form.once(lambda done: url_for(".detail", case_id=done.case.id))
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -73,7 +77,8 @@ def edit(case_id: int):
     form, failures = _case_form(case.municipality, case)
     if form.validate_on_submit():
         try:
-            change = case_service.update_case(current_user, case.id, _int(form.version.data), form.to_input())
+            change = case_service.update_case(current_user, case.id, _int(form.version.data), form.to_input(),
+                                              form.once(lambda _done: url_for(".detail", case_id=case.id)))
         except ValidationError as exc:
             attach_errors(form, exc)
         except ConflictError as exc:
@@ -117,7 +122,7 @@ def transition(case_id: int):
 def comment(case_id: int):
     return _case_form_action(
         case_id, "case.comment", CommentForm, "comment_form", "timeline", _l("Your comment was added."),
-        lambda case, form: case_service.add_comment(current_user, case.id, form.text.data),
+        lambda case, form, once: case_service.add_comment(current_user, case.id, form.text.data, once),
     )
 
 
@@ -125,9 +130,12 @@ def comment(case_id: int):
 def assign(case_id: int):
     case = case_service.get_case(current_user, case_id, "case.assign")
     form = AssignForm()
+    if not form.validate():
+        return _render_detail(case, assign_form=form, status=422)
     try:
         case_service.assign_case(
-            current_user, case.id, form.version.data, _int(form.facilitator_id.data), _int(form.advisor_id.data)
+            current_user, case.id, form.version.data, form.facilitator_id.chosen_id, form.advisor_id.chosen_id,
+            form.once(lambda _done: url_for(".detail", case_id=case.id)),
         )
     except ValidationError as exc:
         attach_errors(form, exc)
@@ -143,7 +151,7 @@ def assign(case_id: int):
 def request_review(case_id: int):
     return _case_form_action(
         case_id, "review.request", ReviewRequestForm, "review_form", "reviews", _l("The review was requested."),
-        lambda case, form: reviews.request_review(current_user, case.id, form.question.data),
+        lambda case, form, once: reviews.request_review(current_user, case.id, form.question.data, once),
     )
 
 
@@ -151,7 +159,8 @@ def request_review(case_id: int):
 def measure(case_id: int):
     return _case_form_action(
         case_id, "case.measure", MeasureForm, "measure_form", "timeline", _l("The measure was recorded."),
-        lambda case, form: case_service.record_measure(current_user, case.id, form.kind.data, form.text.data),
+        lambda case, form, once: case_service.record_measure(current_user, case.id, form.kind.data, form.text.data,
+                                                             once),
     )
 
 
@@ -164,14 +173,15 @@ def _case_form_action(case_id, action, form_class, form_name, anchor, done, perf
     case = case_service.get_case(current_user, case_id, action)
     form = form_class()
     if form.validate_on_submit():
+        result_page = url_for(".detail", case_id=case.id, _anchor=anchor)
         try:
-            change = perform(case, form)
+            change = perform(case, form, form.once(lambda _done: result_page))
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
             flash(str(done), "success")
             _flash_plugin_failures(change.plugin_failures)
-            return redirect(url_for(".detail", case_id=case.id, _anchor=anchor))
+            return redirect(result_page)
     return _render_detail(case, status=422, **{form_name: form})
 
 

@@ -1,9 +1,13 @@
 """WTForms forms: they parse and check the shape of input; services check the rules."""
+import re
 from datetime import date
+from functools import cache
 
+from flask import flash, g, request
 from flask_babel import LazyString, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,9 +22,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as WTFormsValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from werkzeug.datastructures import MultiDict
 
 from ..i18n import translated
 from ..domain import CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_KINDS, PARTNER_KINDS, RECOMMENDATIONS
@@ -28,8 +34,153 @@ from ..plugin_host import PluginFailure
 from ..runtime import kokoma
 from ..services.accounts import CODE_PATTERN
 from ..services.cases import CaseFilters, CaseInput
+from ..services import submissions
+from ..services.permissions import is_id
+from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 
 PLUGIN_FIELD_PREFIX = "extra_"
+DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+class Form(FlaskForm):
+    """Base of every form. Text that cannot be saved (a NUL character, a lone surrogate) is
+    refused at its field, in every kind of field: the field keeps the rest of what was typed and
+    says what was removed. Errors of hidden fields, which no one sees at the field, are told as
+    a message above the page."""
+
+    # A template that shows this form from the form alone, without the database: with the
+    # database down, the error handler shows the form again there, as it was filled in.
+    page_without_database: str | None = None
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            form.unsavable_names = set()
+            if formdata is None or not hasattr(formdata, "lists"):
+                return formdata
+            if formdata and request.method == "POST":
+                g.kokoma_submitted_form = form  # for the error pages (kokoma.web.errors)
+            cleaned = MultiDict()
+            for name, values in formdata.lists():
+                if any(unsavable(value) for value in values):
+                    form.unsavable_names.add(name)
+                    values = [without_unsavable(v) if isinstance(v, str) else v for v in values]
+                cleaned.setlist(name, values)
+            return cleaned if form.unsavable_names else formdata
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if field.name in self.unsavable_names:
+                field.errors = [UNSAVABLE_MESSAGE, *field.errors]
+                valid = False
+        if any(field.errors for field in self if getattr(field.widget, "input_type", None) == "hidden"):
+            flash(_("The form was changed on its way or is out of date. Please reload the page and send it again."),
+                  "error")
+        return valid
+
+
+class OneSubmission:
+    """Mixin of the forms that create something: a one-time token (a hidden field), so that the
+    form sent twice (a double click, a resent POST) makes one record, and the second sending is
+    answered with the first one's result (kokoma.services.submissions; kokoma.web.errors
+    redirects there). A form sent without a token is taken as before, once each time."""
+
+    submission = HiddenField(default=submissions.new_token)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submission.id = f"{type(self).__name__.lower()}-submission"  # several forms on one page
+
+    def once(self, address) -> submissions.Once | None:
+        """The token as sent, for the service; ``address(result)`` names the page of the result."""
+        token = self.submission.raw_data[0] if self.submission.raw_data else None
+        if not submissions.is_token(token) or not getattr(current_user, "is_authenticated", False):
+            return None
+        return submissions.Once(token, current_user.id, address)
+
+    def validate(self, extra_validators=None) -> bool:
+        submissions.refuse_repeat(self.once(None))  # sent before: answered with its result instead
+        return super().validate(extra_validators)
+
+
+def checked_by_forms(name: str) -> bool:
+    """Whether a parameter of this name is a field of some form, which checks it itself
+    (kokoma.web.input_guard guards the others)."""
+    return name in _form_field_names() or name.startswith(PLUGIN_FIELD_PREFIX)
+
+
+@cache
+def _form_field_names() -> frozenset[str]:
+    return frozenset({"csrf_token"}.union(*(_field_names(form_class) for form_class in _form_classes())))
+
+
+def typed_text(formdata, form: Form | None = None) -> list[tuple[str, str]]:
+    """(label, text) of what was typed into the text fields of a form that was sent, to show
+    again when it could not be saved. ``form`` is the form the view built; when the request
+    failed before its view built one, the form class that fits the sent fields best stands in."""
+    if form is None:
+        form_class = _form_class_of(formdata)
+        if form_class is None:
+            return []
+        form = form_class(formdata=formdata, meta={"csrf": False})
+    return [(str(field.label.text), field.data) for field in form if _typed(field) and field.data]
+
+
+def _typed(field) -> bool:
+    return isinstance(field, StringField) and not isinstance(field, (PasswordField, HiddenField))
+
+
+def _form_class_of(formdata) -> type[Form] | None:
+    sent = set(formdata.keys())
+    best, best_fit = None, (0, 0)
+    for form_class in _form_classes():
+        names = _field_names(form_class)
+        fit = (len(sent & names), -len(names - sent))  # most fields sent, fewest missing
+        if fit[0] and fit > best_fit:
+            best, best_fit = form_class, fit
+    return best
+
+
+def _form_classes() -> list[type[Form]]:
+    found, waiting = [], [Form]
+    while waiting:
+        form_class = waiting.pop()
+        subclasses = form_class.__subclasses__()
+        waiting.extend(subclasses)
+        found.extend(subclasses)
+    return found
+
+
+def _field_names(form_class) -> set[str]:
+    return {name for name in dir(form_class) if isinstance(getattr(form_class, name, None), UnboundField)}
+
+
+def object_id(value) -> int | None:
+    """A database id written in decimal digits (1 to 2^31 - 1), or None for anything else."""
+    if not isinstance(value, str) or not DIGITS.fullmatch(value):
+        return None
+    number = int(value)
+    return number if is_id(number) else None
+
+
+class IdSelectField(SelectField):
+    """A select of objects by id (people, municipalities): anything but the empty option or an id
+    is refused at the field; the service checks that the object fits (a facilitator of this
+    municipality, say). The data stays the string sent, so the select shows the choice again;
+    ``chosen_id`` is the id, or None for the empty option."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("choices", [])
+        super().__init__(label, validators, validate_choice=False, **kwargs)
+
+    def pre_validate(self, form):
+        if self.data and object_id(self.data) is None:
+            raise WTFormsValidationError(_l("Please choose from the list."))
+
+    @property
+    def chosen_id(self) -> int | None:
+        return object_id(self.data)
 
 
 class OptionalSelectField(SelectField):
@@ -49,12 +200,14 @@ def choices(pairs, *, empty=None) -> list[SelectChoice]:
     return options + [SelectChoice(str(value), label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
+    page_without_database = "auth/login.html"
+
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Please enter your e-mail address.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Please enter a password.")), Length(max=200)],
@@ -66,7 +219,7 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class CaseForm(FlaskForm):
+class CaseForm(OneSubmission, Form):
     version = HiddenField()
     title = StringField(_l("Title"), validators=[InputRequired(_l("Please enter a title.")), Length(max=200)])
     category = SelectField(
@@ -89,7 +242,7 @@ class CaseForm(FlaskForm):
     )
     violence_reported = BooleanField(_l("Violence or threats reported"))
     # The service checks that the facilitator works in the case's municipality.
-    facilitator_id = SelectField(_l("Responsible facilitator"), choices=[], validate_choice=False)
+    facilitator_id = IdSelectField(_l("Responsible facilitator"))
 
     def plugin_fields(self):
         return [field for field in self if field.name.startswith(PLUGIN_FIELD_PREFIX)]
@@ -106,7 +259,7 @@ class CaseForm(FlaskForm):
             affected_groups=self.affected_groups.data or "",
             glasl_stage=int(self.glasl_stage.data) if self.glasl_stage.data else None,
             violence_reported=bool(self.violence_reported.data),
-            facilitator_id=int(self.facilitator_id.data) if self.facilitator_id.data else None,
+            facilitator_id=self.facilitator_id.chosen_id,
             extra=extra,
         )
 
@@ -133,7 +286,7 @@ def case_form_class(municipality) -> tuple[type[CaseForm], list[PluginFailure]]:
 
 def attach_errors(form, exc) -> None:
     """Put a service's ValidationError messages at the fields they concern (or flash the rest)."""
-    from flask import flash
+    from flask import flash, g, request
 
     for name, message in exc.errors.items():
         field = getattr(form, name, None) or getattr(form, PLUGIN_FIELD_PREFIX + name, None)
@@ -158,19 +311,19 @@ def plugin_field_values(case) -> tuple[list[tuple[str, str]], list[PluginFailure
     return shown, failures
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     trigger = HiddenField(validators=[DataRequired()])
-    version = IntegerField(validators=[Optional()])
+    version = IntegerField(validators=[Optional()], widget=HiddenInput())
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OneSubmission, Form):
     text = TextAreaField(
         _l("Comment"), validators=[DataRequired(_l("Please write a comment.")), Length(max=10000)], id="comment-text"
     )
 
 
-class MeasureForm(FlaskForm):
+class MeasureForm(OneSubmission, Form):
     # ids of their own: the case page holds this form beside the comment form
     kind = SelectField(_l("Kind of measure"), choices=choices(MEASURE_KINDS.items()), id="measure-kind")
     text = TextAreaField(
@@ -180,20 +333,20 @@ class MeasureForm(FlaskForm):
     )
 
 
-class AssignForm(FlaskForm):
-    version = IntegerField(validators=[Optional()])
-    facilitator_id = SelectField(_l("Responsible facilitator"), choices=[], validate_choice=False)
-    advisor_id = SelectField(_l("Responsible advisor"), choices=[], validate_choice=False)
+class AssignForm(OneSubmission, Form):
+    version = IntegerField(validators=[Optional()], widget=HiddenInput())
+    facilitator_id = IdSelectField(_l("Responsible facilitator"))
+    advisor_id = IdSelectField(_l("Responsible advisor"))
 
 
-class ReviewRequestForm(FlaskForm):
+class ReviewRequestForm(OneSubmission, Form):
     question = TextAreaField(
         _l("What should the review look at?"),
         validators=[DataRequired(_l("Please say what the review should look at.")), Length(max=5000)],
     )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(OneSubmission, Form):
     recommendation = SelectField(
         _l("Recommendation"), choices=choices(RECOMMENDATIONS.items(), empty=_l("– please choose –")),
         validators=[InputRequired(_l("Please choose a recommendation."))],
@@ -201,18 +354,18 @@ class ReviewForm(FlaskForm):
     text = TextAreaField(_l("Review"), validators=[DataRequired(_l("Please write your review.")), Length(max=20000)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(OneSubmission, Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Please enter a valid e-mail address.")), Length(max=254)])
     role = SelectField(_l("Role"), choices=[])
-    municipality_id = SelectField(_l("Municipality"), choices=[], validate_choice=False)
+    municipality_id = IdSelectField(_l("Municipality"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=[])
 
 
-class MunicipalityForm(FlaskForm):
+class MunicipalityForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(_l("The code has 2 to 8 capital letters, e.g. COE."))])
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
 
@@ -221,9 +374,9 @@ class MunicipalityForm(FlaskForm):
             raise WTFormsValidationError(_l("The code has 2 to 8 capital letters, e.g. COE."))
 
 
-class AssignmentForm(FlaskForm):
-    advisor_id = SelectField(_l("Advisor"), choices=[], validate_choice=False)
-    municipality_id = SelectField(_l("Municipality"), choices=[], validate_choice=False)
+class AssignmentForm(Form):
+    advisor_id = IdSelectField(_l("Advisor"), validators=[InputRequired(_l("Please choose an advisor."))])
+    municipality_id = IdSelectField(_l("Municipality"), validators=[InputRequired(_l("Please choose a municipality."))])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -233,7 +386,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(OneSubmission, Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
     kind = SelectField(_l("Kind of partner"), choices=choices(PARTNER_KINDS.items()))
     contact = StringField(_l("Contact person"), validators=[Length(max=200)])
@@ -258,7 +411,7 @@ class PartnerForm(FlaskForm):
         )
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(Form):
     class Meta:
         csrf = False  # a GET form: filters are bookmarkable
 

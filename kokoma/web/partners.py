@@ -35,7 +35,8 @@ def _edit(partner):
     form.events.choices = choices(partners.subscribable_events(workflow).items())
     if form.validate_on_submit():
         try:
-            saved = partners.save_partner(current_user, partner.id if partner else None, form.to_input(), workflow)
+            saved = partners.save_partner(current_user, partner.id if partner else None, form.to_input(), workflow,
+                                          form.once(lambda _saved: url_for(".index")))
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

@@ -25,7 +25,10 @@ def give(review_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            reviews.give_review(current_user, review.id, form.recommendation.data, form.text.data)
+            reviews.give_review(
+                current_user, review.id, form.recommendation.data, form.text.data,
+                form.once(lambda _done: url_for("cases.detail", case_id=case.id, _anchor="reviews")),
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
