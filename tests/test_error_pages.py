@@ -19,7 +19,8 @@ HEADINGS = {
     404: ("Nicht gefunden", "Not found"),
     405: ("So nicht möglich", "Not possible this way"),
     413: ("Zu viel auf einmal", "Too much at once"),
-    429: ("Zu viele Versuche", "Too many attempts"),
+    # A limited login answers 429 with the login form again, the e-mail kept and the reason said.
+    429: ("Anmelden", "Log in"),
     500: ("Etwas ist schiefgegangen", "Something went wrong"),
 }
 
@@ -60,6 +61,7 @@ def test_every_error_page_is_readable_in_the_readers_language(make_app, world):
             assert heading(page) == HEADINGS[code][index], f"{code} in {language}"
             assert f'<html lang="{language}">' in page and 'class="site-header"' in page, f"{code}: not in the layout"
         assert "POST" in answers[405].headers["Allow"]
+        assert ("Zu viele fehlgeschlagene Anmeldungen", "Too many failed logins")[index] in answers[429].get_data(as_text=True)
 
 
 def test_a_form_whose_csrf_token_expired_says_to_reload_it_and_keeps_the_text(make_app, world):
