@@ -95,7 +95,7 @@ def user_for_session(session_id: str) -> User | None:
 # --- municipalities ------------------------------------------------------------------------
 
 
-def create_municipality(code: str, name: str) -> Municipality:
+def create_municipality(code: str, name: str, once: submissions.Once | None = None) -> Municipality:
     code = code.strip().upper()
     errors = {}
     if not CODE_PATTERN.match(code):
@@ -107,8 +107,10 @@ def create_municipality(code: str, name: str) -> Municipality:
     if errors:
         raise ValidationError(errors)
     with write_transaction() as session:
+        submission = submissions.claim(session, once)
         municipality = Municipality(code=code, name=name.strip())
         session.add(municipality)
+        submissions.answer(submission, once, municipality)
     return municipality
 
 
@@ -260,7 +262,8 @@ def assignments() -> list[tuple[AdvisorAssignment, User, Municipality]]:
     ).all()
 
 
-def assign_advisor(admin: User, advisor_id: int, municipality_id: int) -> AdvisorAssignment:
+def assign_advisor(admin: User, advisor_id: int, municipality_id: int,
+                   once: submissions.Once | None = None) -> AdvisorAssignment:
     permissions.require(admin, "assignments.manage")
     advisor = db.session.get(User, advisor_id)
     errors = {}
@@ -275,8 +278,10 @@ def assign_advisor(admin: User, advisor_id: int, municipality_id: int) -> Adviso
     if errors:
         raise ValidationError(errors)
     with write_transaction() as session:
+        submission = submissions.claim(session, once)
         assignment = AdvisorAssignment(advisor_id=advisor_id, municipality_id=municipality_id)
         session.add(assignment)
+        submissions.answer(submission, once, assignment)
     return assignment
 
 

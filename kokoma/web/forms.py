@@ -313,7 +313,7 @@ def plugin_field_values(case) -> tuple[list[tuple[str, str]], list[PluginFailure
     return shown, failures
 
 
-class TransitionForm(Form):
+class TransitionForm(OneSubmission, Form):
     trigger = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
@@ -367,7 +367,7 @@ class RoleForm(Form):
     role = SelectField(_l("Role"), choices=[])
 
 
-class MunicipalityForm(Form):
+class MunicipalityForm(OneSubmission, Form):
     code = StringField(_l("Code"), validators=[DataRequired(_l("The code has 2 to 8 capital letters, e.g. COE."))])
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
 
@@ -376,7 +376,7 @@ class MunicipalityForm(Form):
             raise WTFormsValidationError(_l("The code has 2 to 8 capital letters, e.g. COE."))
 
 
-class AssignmentForm(Form):
+class AssignmentForm(OneSubmission, Form):
     advisor_id = IdSelectField(_l("Advisor"), validators=[InputRequired(_l("Please choose an advisor."))])
     municipality_id = IdSelectField(_l("Municipality"), validators=[InputRequired(_l("Please choose a municipality."))])
 
