@@ -123,3 +123,30 @@ def test_the_same_form_sent_twice_at_once_logs_one_case(app, client, world):
     assert answers[0].headers["Location"] == answers[1].headers["Location"]
     db.session.expire_all()
     assert count(Case) == 1 and count(CaseEvent, CaseEvent.kind == "created") == 1
+
+
+def test_a_transition_sent_twice_moves_the_case_once(client, world):
+    case = world.analysed_case()
+    login(client, world.facilitator)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    submission = re.search(r'name="submission" value="([^"]+)"', page).group(1)
+    data = {"trigger": "start_processing", "version": str(case.version), "submission": submission}
+    first = client.post(f"/cases/{case.id}/transition", data=data)
+    second = client.post(f"/cases/{case.id}/transition", data=data)
+    assert first.status_code == second.status_code == 302  # not "changed meanwhile"
+    assert count(CaseEvent, CaseEvent.kind == "transition") == 1
+
+
+def test_the_admins_forms_sent_twice_make_one_each(client, world):
+    from kokoma.models import AdvisorAssignment, Municipality
+
+    login(client, world.admin)
+    municipality = {"code": "NEU", "name": "Neustadt",
+                    "submission": token(client.get("/admin/municipalities").get_data(as_text=True), "municipalityform")}
+    assert [client.post("/admin/municipalities", data=municipality).status_code for _ in range(2)] == [302, 302]
+    assert count(Municipality, Municipality.code == "NEU") == 1
+    assignment = {"advisor_id": str(world.other_advisor.id), "municipality_id": str(world.musterstadt.id),
+                  "submission": token(client.get("/admin/assignments").get_data(as_text=True), "assignmentform")}
+    answers = [client.post("/admin/assignments", data=assignment) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [302, 302]  # the second not "assigned already"
+    assert count(AdvisorAssignment, AdvisorAssignment.advisor_id == world.other_advisor.id) == 2

@@ -143,7 +143,7 @@ def _expired():
 # --- municipalities ------------------------------------------------------------------------
 
 
-def create_municipality(code: str, name: str) -> Municipality:
+def create_municipality(code: str, name: str, once: submissions.Once | None = None) -> Municipality:
     code = code.strip().upper()
     errors = {}
     if not CODE_PATTERN.match(code):
@@ -155,8 +155,10 @@ def create_municipality(code: str, name: str) -> Municipality:
     if errors:
         raise ValidationError(errors)
     with write_transaction() as session:
+        submission = submissions.claim(session, once)
         municipality = Municipality(code=code, name=name.strip())
         session.add(municipality)
+        submissions.answer(submission, once, municipality)
     return municipality
 
 
@@ -316,7 +318,8 @@ def assignments() -> list[tuple[AdvisorAssignment, User, Municipality]]:
     ).all()
 
 
-def assign_advisor(admin: User, advisor_id: int, municipality_id: int) -> AdvisorAssignment:
+def assign_advisor(admin: User, advisor_id: int, municipality_id: int,
+                   once: submissions.Once | None = None) -> AdvisorAssignment:
     permissions.require(admin, "assignments.manage")
     advisor = db.session.get(User, advisor_id)
     errors = {}
@@ -331,8 +334,10 @@ def assign_advisor(admin: User, advisor_id: int, municipality_id: int) -> Adviso
     if errors:
         raise ValidationError(errors)
     with write_transaction() as session:
+        submission = submissions.claim(session, once)
         assignment = AdvisorAssignment(advisor_id=advisor_id, municipality_id=municipality_id)
         session.add(assignment)
+        submissions.answer(submission, once, assignment)
     return assignment
 
 

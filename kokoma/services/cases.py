@@ -120,12 +120,13 @@ def update_case(user, case_id: int, expected_version: int, data: CaseInput, once
     return change
 
 
-def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_version: int | None) -> CaseChange:
+def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_version: int | None,
+                 once: Once | None = None) -> CaseChange:
     """Fire a workflow trigger: guards, state, event, score and notifications in one transaction.
 
     Raises TransitionBlocked with the reasons when a guard or the workflow says no.
     """
-    with changing_case(user, case_id, "case.transition", expected_version) as change:
+    with changing_case(user, case_id, "case.transition", expected_version, once) as change:
         request = TransitionRequest(change.case, trigger, user, comment.strip())
         source = kokoma().workflow.fire(request)
         change.plugin_failures += request.plugin_failures

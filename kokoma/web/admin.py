@@ -78,7 +78,8 @@ def municipalities():
     form = MunicipalityForm()
     if form.validate_on_submit():
         try:
-            municipality = accounts.create_municipality(form.code.data, form.name.data)
+            municipality = accounts.create_municipality(form.code.data, form.name.data,
+                                                        form.once(lambda _made: url_for(".municipalities")))
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -97,7 +98,8 @@ def assignments():
     form.municipality_id.choices = choices(((m.id, m.name) for m in accounts.municipalities()), empty=_("– please choose –"))
     if form.validate_on_submit():
         try:
-            accounts.assign_advisor(current_user, form.advisor_id.chosen_id, form.municipality_id.chosen_id)
+            accounts.assign_advisor(current_user, form.advisor_id.chosen_id, form.municipality_id.chosen_id,
+                                    form.once(lambda _made: url_for(".assignments")))
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

@@ -106,7 +106,8 @@ def transition(case_id: int):
         return _render_detail(case, transition_form=form, status=400)
     try:
         change = case_service.fire_trigger(
-            current_user, case.id, form.trigger.data, form.comment.data or "", form.version.data
+            current_user, case.id, form.trigger.data, form.comment.data or "", form.version.data,
+            form.once(lambda _done: url_for(".detail", case_id=case.id)),
         )
     except (TransitionBlocked, ConflictError) as refused:
         reasons, status = (refused.reasons, 422) if isinstance(refused, TransitionBlocked) else ([refused.message], 409)

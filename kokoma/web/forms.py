@@ -112,7 +112,7 @@ def checked_by_forms(name: str) -> bool:
 
 @cache
 def _form_field_names() -> frozenset[str]:
-    return frozenset({"csrf_token"}.union(*(_field_names(form_class) for form_class in _form_classes())))
+    return frozenset({"csrf_token"}.union(*(field_names(form_class) for form_class in form_classes())))
 
 
 def typed_text(formdata, form: Form | None = None) -> list[tuple[str, str]]:
@@ -134,15 +134,16 @@ def _typed(field) -> bool:
 def _form_class_of(formdata) -> type[Form] | None:
     sent = set(formdata.keys())
     best, best_fit = None, (0, 0)
-    for form_class in _form_classes():
-        names = _field_names(form_class)
+    for form_class in form_classes():
+        names = field_names(form_class)
         fit = (len(sent & names), -len(names - sent))  # most fields sent, fewest missing
         if fit[0] and fit > best_fit:
             best, best_fit = form_class, fit
     return best
 
 
-def _form_classes() -> list[type[Form]]:
+def form_classes() -> list[type[Form]]:
+    """Every form class: the subclasses of :class:`Form`, however deep."""
     found, waiting = [], [Form]
     while waiting:
         form_class = waiting.pop()
@@ -152,7 +153,8 @@ def _form_classes() -> list[type[Form]]:
     return found
 
 
-def _field_names(form_class) -> set[str]:
+def field_names(form_class) -> set[str]:
+    """The names of a form class's fields, read from the class (no form is built)."""
     return {name for name in dir(form_class) if isinstance(getattr(form_class, name, None), UnboundField)}
 
 
@@ -311,7 +313,7 @@ def plugin_field_values(case) -> tuple[list[tuple[str, str]], list[PluginFailure
     return shown, failures
 
 
-class TransitionForm(Form):
+class TransitionForm(OneSubmission, Form):
     trigger = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
@@ -365,7 +367,7 @@ class RoleForm(Form):
     role = SelectField(_l("Role"), choices=[])
 
 
-class MunicipalityForm(Form):
+class MunicipalityForm(OneSubmission, Form):
     code = StringField(_l("Code"), validators=[DataRequired(_l("The code has 2 to 8 capital letters, e.g. COE."))])
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
 
@@ -374,7 +376,7 @@ class MunicipalityForm(Form):
             raise WTFormsValidationError(_l("The code has 2 to 8 capital letters, e.g. COE."))
 
 
-class AssignmentForm(Form):
+class AssignmentForm(OneSubmission, Form):
     advisor_id = IdSelectField(_l("Advisor"), validators=[InputRequired(_l("Please choose an advisor."))])
     municipality_id = IdSelectField(_l("Municipality"), validators=[InputRequired(_l("Please choose a municipality."))])
 
