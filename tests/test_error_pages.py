@@ -77,6 +77,9 @@ def test_a_form_whose_csrf_token_expired_says_to_reload_it_and_keeps_the_text(ma
     assert "laden Sie das Formular neu" in page
     assert "Gespräch mit dem Ortsbeirat</textarea>" in page and "Kommentar" in page
     assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == events
+    forged = client.post(f"/cases/{case.id}/comment", data={"text": "Rufen Sie 0800 an"},
+                         headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 400 and "0800" not in forged.get_data(as_text=True)  # not shown in our layout
 
 
 @pytest.fixture

@@ -99,14 +99,19 @@ def error_page(code: int, *, message: str | None = None):
 
 
 def _typed_input(code: int) -> list[tuple[str, str]]:
-    """What was typed into the form this request sent, if it was not saved."""
-    if request.method != "POST" or code == 413:
+    """What was typed into the form this request sent, if it was not saved; not what another
+    site's page sent (a forged form would have its text shown in KoKoMa's layout)."""
+    if request.method != "POST" or code == 413 or request.headers.get("Origin", _this_site()) != _this_site():
         return []
     try:
         formdata = request.form
     except RequestEntityTooLarge:
         return []
     return typed_text(formdata, g.get("kokoma_submitted_form"))
+
+
+def _this_site() -> str:
+    return request.host_url.rstrip("/")
 
 
 def _forget_failed_transaction() -> None:

@@ -32,9 +32,9 @@ from ..i18n import translated
 from ..domain import CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_KINDS, PARTNER_KINDS, RECOMMENDATIONS
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
+from ..services import submissions
 from ..services.accounts import CODE_PATTERN
 from ..services.cases import CaseFilters, CaseInput
-from ..services import submissions
 from ..services.permissions import is_id
 from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 
@@ -288,8 +288,6 @@ def case_form_class(municipality) -> tuple[type[CaseForm], list[PluginFailure]]:
 
 def attach_errors(form, exc) -> None:
     """Put a service's ValidationError messages at the fields they concern (or flash the rest)."""
-    from flask import flash, g, request
-
     for name, message in exc.errors.items():
         field = getattr(form, name, None) or getattr(form, PLUGIN_FIELD_PREFIX + name, None)
         if field is None:
