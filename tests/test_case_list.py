@@ -91,3 +91,12 @@ def test_templates_translate_in_the_language_active_when_rendering(app):
         with force_locale("de"):
             assert render_template_string("{{ _('Cases') }}") == "Fälle"
         assert render_template_string("{{ _('Cases') }}") == "Cases"
+
+
+def test_a_blank_page_size_shows_the_default_page(client, auth, world):
+    """Found by the hostile probe: a page size of only spaces passed the optional field and
+    failed when turned into a number."""
+    world.case()
+    auth.login()
+    for value in (" ", "\t", "٣"):
+        assert client.get("/cases/", query_string={"per_page": value}).status_code == 200

@@ -437,7 +437,8 @@ class CaseFilterForm(Form):
             self.per_page.data = str(default_page_size)
 
     def _valid(self, field):
-        return field.data if field.data and not field.errors else None
+        """The field's value if it asks for something (not blank) and is valid, else None."""
+        return field.data if field.data and field.data.strip() and not field.errors else None
 
     def chosen_filters(self):
         """What the valid filters ask for (an invalid one filters nothing)."""
@@ -445,4 +446,5 @@ class CaseFilterForm(Form):
                            bool(self.mine.data), self._valid(self.q) or "")
 
     def chosen_page_size(self, default: int) -> int:
-        return int(self._valid(self.per_page) or default)
+        value = self._valid(self.per_page)
+        return int(value) if value and value.isdigit() else default
