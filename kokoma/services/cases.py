@@ -16,7 +16,7 @@ from ..workflow import TransitionRequest
 from . import permissions, accounts
 from .changes import CaseChange, changing_case, creating_case
 from .submissions import Once
-from .errors import NotFound, ValidationError
+from .errors import ValidationError
 from .escalation import rescore
 
 # The fields of a case a person edits in the form, in the order of the form.
