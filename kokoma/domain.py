@@ -48,6 +48,106 @@ MEASURE_KINDS = {
 }
 
 
+# --- the conflict analysis (issue 15; docs in ../shared/ANALYSIS.md) ---------------------------
+
+# Glasl's three levels, and each stage's description as the analysis shows it beside the choice.
+GLASL_LEVELS = {
+    "win_win": _l("win–win"),
+    "win_lose": _l("win–lose"),
+    "lose_lose": _l("lose–lose"),
+}
+GLASL_LEVEL_OF_STAGE = {stage: ("win_win", "win_lose", "lose_lose")[(stage - 1) // 3] for stage in range(1, 10)}
+GLASL_DESCRIPTIONS = {
+    1: _l("Positions harden and clash now and then; the parties still believe the tension can be solved by talking."),
+    2: _l("Debate and polemics: thinking, feeling and wanting polarise; each side tries to win the argument."),
+    3: _l("Talking no longer helps: each side acts and presents the other with accomplished facts; empathy is lost."),
+    4: _l("Images and coalitions: stereotypes of the other side spread; each side looks for supporters."),
+    5: _l("Loss of face: public and direct attacks aim to unmask the opponent as immoral."),
+    6: _l("Strategies of threat: threats and counter-threats; ultimatums speed the conflict up."),
+    7: _l("Limited destructive blows: the other side is no longer seen as human; limited harm is taken as gain."),
+    8: _l("Fragmentation: the aim is to destroy the other side's power base and cohesion."),
+    9: _l("Together into the abyss: total confrontation; one's own ruin is accepted to destroy the other."),
+}
+CONFLICT_TEMPERATURES = {
+    "hot": _l("hot (open, loud, eager to act)"),
+    "cold": _l("cold (withdrawn, blocked, avoiding contact)"),
+}
+ACTOR_KINDS = {
+    "person": _l("Person"),
+    "group": _l("Group"),
+    "organisation": _l("Organisation"),
+    "institution": _l("Institution"),
+}
+ACTOR_ROLES = {
+    "primary": _l("Primary party"),
+    "secondary": _l("Secondary party"),
+    "third": _l("Third party"),
+}
+INFLUENCE = {
+    "low": _l("low"),
+    "medium": _l("medium"),
+    "high": _l("high"),
+}
+RELATION_KINDS = {
+    "alliance": _l("Alliance"),
+    "close": _l("Close"),
+    "weak": _l("Weak or informal"),
+    "tension": _l("Tension"),
+    "conflict": _l("Conflict"),
+    "broken": _l("Broken off"),
+    "influence": _l("Influence (directed)"),
+}
+ISSUE_KINDS = {
+    "facts": _l("Facts"),
+    "interests": _l("Interests"),
+    "values": _l("Values"),
+    "relationship": _l("Relationship"),
+    "structural": _l("Structural"),
+}
+HEARING_FORMATS = {
+    "one_to_one": _l("One-to-one talk"),
+    "group_talk": _l("Group talk"),
+    "survey": _l("Survey"),
+    "other": _l("Other format"),
+}
+THREAT_LEVELS = {
+    "none": _l("no threat"),
+    "low": _l("low"),
+    "elevated": _l("elevated"),
+    "high": _l("high"),
+}
+RESOURCE_KINDS = {
+    "resource": _l("Local capacity"),
+    "ally": _l("Ally"),
+    "settlement": _l("Existing way of settling disputes"),
+}
+# The parts of the analysis, as the trail names them.
+ANALYSIS_PARTS = {
+    "actor": _l("Actor"),
+    "relation": _l("Relation"),
+    "issue": _l("Issue in dispute"),
+    "history": _l("History entry"),
+    "hearing": _l("Affected group heard"),
+    "resource": _l("Resource or ally"),
+    "glasl": _l("Glasl assessment"),
+    "fields": _l("Local analysis fields"),
+}
+ANALYSIS_ACTIONS = {
+    "added": _l("added"),
+    "changed": _l("changed"),
+    "removed": _l("removed"),
+}
+TANDEM_SIDES = {
+    "facilitator": _l("Process facilitation"),
+    "advisor": _l("External advisor"),
+}
+REFERRAL_STATUSES = {
+    "proposed": _l("proposed, waiting for the advisor"),
+    "confirmed": _l("confirmed by the advisor"),
+    "declined": _l("declined by the advisor"),
+}
+
+
 def level_for(score: int) -> str:
     for level, lower_bound in LEVEL_THRESHOLDS:
         if score >= lower_bound:
@@ -65,6 +165,9 @@ EVENT_KINDS = {
     "review_given": _l("Review given"),
     "assigned": _l("Assignment changed"),
     "escalation_raised": _l("Escalation level rose"),
+    "analysis_changed": _l("Analysis changed"),
+    "referral_proposed": _l("Referral proposed"),
+    "referral_declined": _l("Referral declined by the advisor"),
 }
 
 RECOMMENDATIONS = {

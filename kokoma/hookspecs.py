@@ -25,15 +25,20 @@ def kokoma_workflow(workflow):
 
 
 @hookspec
-def kokoma_escalation_factors(case):
+def kokoma_escalation_factors(case, analysis):
     """Contribute to a case's escalation score.
 
-    Called whenever a case is created, edited or changes state, inside the transaction of that
-    change, with the :class:`kokoma.models.Case` as it is about to be saved. Return an iterable of
+    Called whenever a case is created, edited, changes state or its analysis changes, inside the
+    transaction of that change, with the :class:`kokoma.models.Case` as it is about to be saved
+    and its ``analysis`` (:class:`kokoma.services.analysis_snapshot.Analysis`: ``actors``,
+    ``relations``, ``issues``, ``history``, ``hearings``, ``resources``, ``assessments``,
+    ``extra`` with the values of the analysis fields plugins add, and what follows from them such
+    as ``flagged_actors``, ``highest_threat``, ``tandem_gap``; each part is read when first
+    used). An implementation may take ``case`` alone. Return an iterable of
     ``(key, points, reason)`` tuples (or None): ``key`` a short identifier, ``points`` an integer
     (negative points lower the score), ``reason`` a sentence a person can read; it is shown on
-    the case. The score is the sum over all plugins, clamped to 0-100; its level is low, elevated
-    (from 30), high (from 60) or critical (from 80).
+    the case and in the score's history. The score is the sum over all plugins, clamped to
+    0-100; its level is low, elevated (from 30), high (from 60) or critical (from 80).
     """
 
 
@@ -84,4 +89,18 @@ def kokoma_case_form_fields(municipality):
     field, e.g. ``{"media_coverage": SelectField(_l("Media coverage"), choices=[...])}``, or
     None. Values are validated by the field and stored in the case's ``extra`` JSON under that
     name; plugins read them back from ``case.extra``.
+    """
+
+
+@hookspec
+def kokoma_analysis_fields(municipality):
+    """Add fields to the conflict analysis of a municipality's cases.
+
+    Called each time the analysis form of a case is built or its values are shown, with the
+    :class:`kokoma.models.Municipality` of the case. Return a dict mapping a field name (a
+    lower-case identifier) to an unbound WTForms field, e.g.
+    ``{"connectors": TextAreaField(_l("What connects the parties"))}``, or None. Values are
+    validated by the field, saved with the analysis (a change after the analysis phase is
+    recorded in the trail) and stored under that name in the analysis's ``extra``; plugins read
+    them back as ``analysis.extra`` in ``kokoma_escalation_factors``.
     """

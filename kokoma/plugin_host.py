@@ -18,6 +18,7 @@ DEFAULT_PLUGINS = (
     "kokoma.defaults.workflow",
     "kokoma.defaults.escalation",
     "kokoma.defaults.review_guard",
+    "kokoma.defaults.referral",
     "kokoma.defaults.email",
     "kokoma.defaults.webhook",
 )

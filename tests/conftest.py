@@ -6,6 +6,7 @@ test starts from empty tables.
 """
 import os
 import threading
+from datetime import date
 
 import pytest
 from flask import has_app_context
@@ -15,7 +16,9 @@ from sqlalchemy import create_engine, text
 
 from kokoma import create_app
 from kokoma.database import db
-from kokoma.services import accounts, cases
+from kokoma.models import Case
+from kokoma.services import accounts, analysis, cases
+from kokoma.services.analysis_snapshot import Analysis
 
 PASSWORD = "Wolkenkratzer summt leise 47"
 TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
@@ -146,13 +149,45 @@ class World:
     def user(email, role, municipality, name="Test Person"):
         return accounts.create_user(email=email, name=name, password=PASSWORD, role=role, municipality=municipality)
 
-    def case(self, user=None, **fields):
+    def case(self, user=None, *, parties="", affected_groups="", **fields):
+        """A case logged through the services; ``parties`` and ``affected_groups`` (comma-separated
+        names) become actors of its analysis."""
         data = {"title": "Streit am Bahnhofsvorplatz", "category": "public_space", **fields}
-        return cases.create_case(user or self.facilitator, cases.CaseInput(**data)).case
+        case = cases.create_case(user or self.facilitator, cases.CaseInput(**data)).case
+        self.actors(case, parties, affected_groups, user)
+        return case
+
+    def actors(self, case, parties="", affected_groups="", user=None):
+        for text, affected in ((parties, False), (affected_groups, True)):
+            for name in filter(None, (n.strip() for n in text.split(","))):
+                analysis.add_item(user or self.facilitator, case.id, "actor", {
+                    "name": name, "kind": "group", "role": "secondary" if affected else "primary",
+                    "influence": "medium", "affected": affected, "anti_democratic": False,
+                })
+        return case
 
     def analysed_case(self, user=None, **fields):
-        analysis = {"parties": "Anwohnende, Jugendliche", "affected_groups": "Jugendliche", "glasl_stage": 3}
-        return self.case(user, **{**analysis, **fields})
+        """A case whose analysis is complete: two actors (one an affected group, heard), an issue
+        in dispute and a Glasl assessment."""
+        fields = {"parties": "Anwohnende", "affected_groups": "Jugendliche", "glasl_stage": 3, **fields}
+        case = self.case(user, **fields)
+        self.complete_analysis(case, user)
+        return db.session.get(Case, case.id)
+
+    def complete_analysis(self, case, user=None):
+        user = user or self.facilitator
+        snapshot = Analysis(db.session.get(Case, case.id))
+        if len(snapshot.actors) < 2:
+            analysis.add_item(user, case.id, "actor", {"name": "Ortsbeirat", "kind": "institution", "role": "third",
+                                                       "influence": "high", "affected": False, "anti_democratic": False})
+        analysis.add_item(user, case.id, "issue", {"text": "Nutzung des Platzes am Abend", "kind": "interests"})
+        for actor in snapshot.not_heard():
+            analysis.add_item(user, case.id, "hearing", {
+                "actor_id": actor.id, "format": "group_talk", "held_on": date(2026, 11, 2), "consent": True,
+                "summary": "Sie fühlen sich verdrängt.", "threat": "low",
+            })
+        if not snapshot.assessments:
+            analysis.assess(user, case.id, 3, "hot", "Taten statt Worte")
 
 
 @pytest.fixture

@@ -6,17 +6,11 @@ from ..database import db
 from ..i18n import Label as _l
 from ..models import CaseEvent
 from ..plugin_host import hookimpl
+from ..services.analysis_snapshot import Analysis
 
 
 def analysis_complete(request):
-    case = request.case
-    missing = []
-    if not case.glasl_stage:
-        missing.append(_("Glasl stage"))
-    if not (case.parties or "").strip():
-        missing.append(_("parties involved"))
-    if not (case.affected_groups or "").strip():
-        missing.append(_("affected groups"))
+    missing = Analysis(request.case).missing()
     if missing:
         return _("The analysis is not complete yet. Missing: %(fields)s.", fields=", ".join(missing))
     return None

@@ -1,5 +1,9 @@
 """Data only: the rules that act on it live in kokoma.services."""
 from .access_trail import CaseAccess
+from .analysis import (
+    ActorRelation, AnalysisActor, AnalysisResource, CaseAnalysis, DisputeIssue, GlaslAssessment, GroupHearing,
+    HistoryEntry,
+)
 from .assignment import AdvisorAssignment
 from .case import Case
 from .event import CaseEvent
@@ -8,11 +12,23 @@ from .login_session import LoginSession
 from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
+from .referral import Referral
 from .review import Review
+from .score_point import ScorePoint
 from .submission import Submission
 from .user import User
 
 __all__ = [
+    "ActorRelation",
+    "AnalysisActor",
+    "AnalysisResource",
+    "CaseAnalysis",
+    "DisputeIssue",
+    "GlaslAssessment",
+    "GroupHearing",
+    "HistoryEntry",
+    "Referral",
+    "ScorePoint",
     "AdvisorAssignment",
     "Case",
     "CaseAccess",

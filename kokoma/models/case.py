@@ -33,8 +33,7 @@ class Case(db.Model):
     category: Mapped[str] = mapped_column(String(40))
     location: Mapped[str] = mapped_column(String(200), default="")
     observed_on: Mapped[date | None] = mapped_column(Date)
-    parties: Mapped[str] = mapped_column(Text, default="")
-    affected_groups: Mapped[str] = mapped_column(Text, default="")
+    # The latest Glasl assessment of the process facilitation's side (models.analysis).
     glasl_stage: Mapped[int | None]
     violence_reported: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(40))

@@ -1,5 +1,6 @@
 """What a partner is told about an event: the same facts for every channel, minimised."""
 from .. import domain
+from ..services.analysis_snapshot import Analysis
 
 
 def event_label(event, workflow) -> str:
@@ -37,8 +38,10 @@ def payload(case, event, partner, delivery) -> dict:
     if event.kind == "escalation_raised":
         body["event"]["levels"] = {"from": event.payload.get("from"), "to": event.payload.get("to")}
     if partner.share_details:
+        actors = Analysis(case).actors
         body["case"].update(
-            title=case.title, description=case.description, parties=case.parties,
-            affected_groups=case.affected_groups,
+            title=case.title, description=case.description,
+            parties=", ".join(a.name for a in actors if not a.affected),
+            affected_groups=", ".join(a.name for a in actors if a.affected),
         )
     return body

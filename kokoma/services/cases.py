@@ -13,16 +13,17 @@ from ..domain import CATEGORIES, LEVELS, MEASURE_KINDS
 from ..models import Case, CaseEvent, Municipality, User
 from ..runtime import kokoma
 from ..workflow import TransitionRequest
-from . import permissions, accounts
+from . import analysis, permissions, accounts
+from .referral_rules import measure_refusal
 from .changes import CaseChange, changing_case, creating_case
 from .submissions import Once
 from .errors import ValidationError
 from .escalation import rescore
 
 # The fields of a case a person edits in the form, in the order of the form.
+# (The parties, affected groups and the Glasl stage are the analysis's: services.analysis.)
 EDITABLE_FIELDS = (
-    "title", "description", "category", "location", "observed_on", "parties",
-    "affected_groups", "glasl_stage", "violence_reported", "facilitator_id",
+    "title", "description", "category", "location", "observed_on", "violence_reported", "facilitator_id",
 )
 
 
@@ -33,8 +34,8 @@ class CaseInput:
     description: str = ""
     location: str = ""
     observed_on: date | None = None
-    parties: str = ""
-    affected_groups: str = ""
+    # A stage known when the case is logged or edited through the service (the demo data, an
+    # import) is recorded as a Glasl assessment of the person acting; None records none.
     glasl_stage: int | None = None
     violence_reported: bool = False
     facilitator_id: int | None = None
@@ -105,6 +106,8 @@ def create_case(user, data: CaseInput, once: Once | None = None) -> CaseChange:
         change.plugin_failures += rescore(case)
         change.session.add(case)
         change.session.flush()
+        if data.glasl_stage:
+            analysis.record_assessment(change, data.glasl_stage, None, "")
         change.record("created", to_state=case.state, payload=_score_payload(case))
     return change
 
@@ -113,6 +116,8 @@ def update_case(user, case_id: int, expected_version: int, data: CaseInput, once
     with changing_case(user, case_id, "case.edit", expected_version, once) as change:
         _validate(data, change.case.municipality_id)
         changes = _apply(change.case, data)
+        if data.glasl_stage is not None and data.glasl_stage != change.case.glasl_stage:
+            analysis.record_assessment(change, data.glasl_stage, None, "")
         if changes:
             change.plugin_failures += rescore(change.case)
             change.session.flush()
@@ -127,16 +132,21 @@ def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_versio
     Raises TransitionBlocked with the reasons when a guard or the workflow says no.
     """
     with changing_case(user, case_id, "case.transition", expected_version, once) as change:
-        request = TransitionRequest(change.case, trigger, user, comment.strip())
-        source = kokoma().workflow.fire(request)
-        change.plugin_failures += request.plugin_failures
-        change.plugin_failures += rescore(change.case)
-        change.session.flush()
-        change.record(
-            "transition", from_state=source, to_state=change.case.state, trigger=trigger,
-            comment=request.comment, payload=_score_payload(change.case),
-        )
+        fire_in(change, trigger, comment)
     return change
+
+
+def fire_in(change: CaseChange, trigger: str, comment: str, **payload) -> None:
+    """Fire ``trigger`` inside ``change`` as its user: guards, state, score and the event."""
+    request = TransitionRequest(change.case, trigger, change.user, comment.strip())
+    source = kokoma().workflow.fire(request)
+    change.plugin_failures += request.plugin_failures
+    change.plugin_failures += rescore(change.case)
+    change.session.flush()
+    change.record(
+        "transition", from_state=source, to_state=change.case.state, trigger=trigger,
+        comment=request.comment, payload={**_score_payload(change.case), **payload},
+    )
 
 
 def assign_case(user, case_id: int, expected_version: int | None, facilitator_id: int | None,
@@ -177,6 +187,9 @@ def record_measure(user, case_id: int, kind: str, text: str, once: Once | None =
     if errors:
         raise ValidationError(errors)
     with changing_case(user, case_id, "case.measure", once=once) as change:
+        refused = measure_refusal(change.case, kind)
+        if refused:
+            raise ValidationError({"kind": refused})
         change.record("measure", comment=text.strip(), payload={"measure": kind})
     return change
 

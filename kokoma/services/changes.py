@@ -10,7 +10,7 @@ from ..domain import level_rank
 from ..models import Case, CaseEvent
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
-from . import permissions, submissions
+from . import permissions, score_history, submissions
 from .errors import ConflictError
 
 
@@ -24,6 +24,9 @@ class CaseChange:
     plugin_failures: list[PluginFailure] = field(default_factory=list)
     deliveries: int = 0
     level_before: str = "low"
+    # The score and its factors before the change (None for a new case): the score's history
+    # gets a point when the change moved either (services.score_history).
+    score_before: tuple | None = None
 
     def record(self, kind: str, *, notify: bool = True, **fields) -> CaseEvent:
         """Append an event to the trail, let plugins react to it and queue its notification."""
@@ -71,8 +74,10 @@ def changing_case(user, case_id: int, action: str, expected_version: int | None 
             case = permissions.get(user, action, Case, case_id, lock=True)
             if expected_version is not None and case.version != expected_version:
                 raise ConflictError()
-            change = CaseChange(session, case, user, level_before=case.escalation_level)
+            change = CaseChange(session, case, user, level_before=case.escalation_level,
+                                score_before=score_history.score_of(case))
             yield change
+            score_history.note(change)
             change.record_escalation_alert()
             change.record_plugin_failures()
             submissions.answer(submission, once, change)
@@ -90,6 +95,7 @@ def creating_case(user, case: Case, once: submissions.Once | None = None):
         submission = submissions.claim(session, once)
         change = CaseChange(session, case, user)
         yield change
+        score_history.note(change)
         change.record_escalation_alert()
         change.record_plugin_failures()
         submissions.answer(submission, once, change)

@@ -5,6 +5,7 @@ from flask_babel import force_locale
 from ..domain import level_for
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
+from .analysis_snapshot import Analysis
 
 
 def rescore(case) -> list[PluginFailure]:
@@ -13,7 +14,7 @@ def rescore(case) -> list[PluginFailure]:
     Reasons are stored in the default language, so the record reads the same for everybody.
     """
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        results, failures = kokoma().plugins.call_each("kokoma_escalation_factors", case=case)
+        results, failures = kokoma().plugins.call_each("kokoma_escalation_factors", case=case, analysis=Analysis(case))
         factors = []
         for plugin, returned in results:
             try:

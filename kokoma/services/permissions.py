@@ -10,7 +10,10 @@ Views and other services neither filter by municipality nor test roles themselve
 from sqlalchemy import false, select, true
 
 from ..database import db
-from ..models import AdvisorAssignment, Case, CaseAccess, Delivery, Partner, Review, User
+from ..models import (
+    ActorRelation, AdvisorAssignment, AnalysisActor, AnalysisResource, Case, CaseAccess, Delivery, DisputeIssue,
+    GroupHearing, HistoryEntry, Partner, Referral, Review, User,
+)
 from .errors import NotFound, PermissionDenied
 
 FACILITATOR, ADVISOR, COORDINATOR, ADMIN = "facilitator", "advisor", "coordinator", "admin"
@@ -28,7 +31,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.measure": CASE_WORKERS,
     "case.assign": CASE_WORKERS,
     "case.comment": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
-    "case.deliveries": CASE_WORKERS,  # see the partner notifications of a case
+    "case.deliveries": CASE_WORKERS,
+    "analysis.edit": CASE_WORKERS,  # actors, relations, issues, history, hearings, resources
+    "analysis.assess": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # a Glasl assessment, each side its own
+    "referral.propose": CASE_WORKERS,
+    "referral.decide": frozenset({ADVISOR}),  # the second pair of eyes  # see the partner notifications of a case
     "review.request": CASE_WORKERS,
     "review.give": frozenset({ADVISOR}),
     "review.queue": frozenset({ADVISOR}),
@@ -147,14 +154,34 @@ def municipality_of_new_user(manager, requested_id):
     return requested_id if can(manager, "users.any_municipality") else manager.municipality_id
 
 
+def tandem_side(user) -> str:
+    """The side of the tandem ``user`` judges from: the external advisor's, or the process
+    facilitation's (facilitators and coordinators of the municipality)."""
+    return "advisor" if user.role == ADVISOR else "facilitator"
+
+
+def referrals_to_decide(user):
+    """SQL condition for the referral proposals ``user`` may confirm or decline."""
+    if not can(user, "referral.decide"):
+        return false()
+    return (Referral.status == "proposed") & Referral.case_id.in_(select(Case.id).where(case_scope(user)))
+
+
 def is_id(value) -> bool:
     """Whether ``value`` is an id the database can hold: an int from 1 to 2^31 - 1 (PostgreSQL's
     integer); forms and paging parse ids by this rule too."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
+def _of_visible_cases(model):
+    return lambda user: model.case_id.in_(select(Case.id).where(case_scope(user)))
+
+
 _SCOPES = {
     Case: case_scope,
+    **{model: _of_visible_cases(model) for model in (
+        AnalysisActor, ActorRelation, DisputeIssue, HistoryEntry, GroupHearing, AnalysisResource, Referral,
+    )},
     Review: lambda user: Review.case_id.in_(select(Case.id).where(case_scope(user))),
     CaseAccess: lambda user: own_municipality(user, CaseAccess.municipality_id),
     Partner: lambda user: own_municipality(user, Partner.municipality_id),

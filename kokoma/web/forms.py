@@ -4,7 +4,7 @@ from datetime import date
 from functools import cache
 
 from flask import flash, g, request
-from flask_babel import LazyString, get_translations
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,7 +29,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 from werkzeug.datastructures import MultiDict
 
 from ..i18n import translated
-from ..domain import CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_KINDS, PARTNER_KINDS, RECOMMENDATIONS
+from ..domain import CATEGORIES, LEVELS, MEASURE_KINDS, PARTNER_KINDS, RECOMMENDATIONS
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
 from ..services import submissions
@@ -185,17 +185,6 @@ class IdSelectField(SelectField):
         return object_id(self.data)
 
 
-class OptionalSelectField(SelectField):
-    """A select whose empty option stands for None on the object (a Glasl stage not assessed)."""
-
-    def process_data(self, value):
-        self.data = "" if value is None else str(value)
-
-
-def glasl_label(stage: int) -> str:
-    return f"{stage} – {GLASL_STAGES[stage]}"
-
-
 def choices(pairs, *, empty=None) -> list[SelectChoice]:
     """Options of a select field from (value, label) pairs, with an optional empty first option."""
     options = [SelectChoice("", empty)] if empty is not None else []
@@ -221,7 +210,17 @@ class SetPasswordForm(Form):
     )
 
 
-class CaseForm(OneSubmission, Form):
+class PluginFieldsMixin:
+    """The fields plugins add to a form (with_plugin_fields), named extra_<name>."""
+
+    def plugin_fields(self):
+        return [field for field in self if field.name.startswith(PLUGIN_FIELD_PREFIX)]
+
+    def plugin_values(self) -> dict:
+        return {f.name.removeprefix(PLUGIN_FIELD_PREFIX): _jsonable(f.data) for f in self.plugin_fields()}
+
+
+class CaseForm(PluginFieldsMixin, OneSubmission, Form):
     version = HiddenField()
     title = StringField(_l("Title"), validators=[InputRequired(_l("Please enter a title.")), Length(max=200)])
     category = SelectField(
@@ -235,34 +234,20 @@ class CaseForm(OneSubmission, Form):
         _l("Date observed"), validators=[Optional()],
         render_kw={"placeholder": "JJJJ-MM-TT"},
     )
-    parties = TextAreaField(_l("Parties involved"), validators=[Length(max=5000)])
-    affected_groups = TextAreaField(_l("Affected groups"), validators=[Length(max=5000)])
-    glasl_stage = OptionalSelectField(
-        _l("Glasl stage"),
-        choices=choices(((n, LazyString(glasl_label, n)) for n in GLASL_STAGES), empty=_l("not assessed yet")),
-        default="",
-    )
     violence_reported = BooleanField(_l("Violence or threats reported"))
     # The service checks that the facilitator works in the case's municipality.
     facilitator_id = IdSelectField(_l("Responsible facilitator"))
 
-    def plugin_fields(self):
-        return [field for field in self if field.name.startswith(PLUGIN_FIELD_PREFIX)]
-
     def to_input(self) -> CaseInput:
-        extra = {f.name.removeprefix(PLUGIN_FIELD_PREFIX): _jsonable(f.data) for f in self.plugin_fields()}
         return CaseInput(
             title=self.title.data or "",
             category=self.category.data or "",
             description=self.description.data or "",
             location=self.location.data or "",
             observed_on=self.observed_on.data,
-            parties=self.parties.data or "",
-            affected_groups=self.affected_groups.data or "",
-            glasl_stage=int(self.glasl_stage.data) if self.glasl_stage.data else None,
             violence_reported=bool(self.violence_reported.data),
             facilitator_id=self.facilitator_id.chosen_id,
-            extra=extra,
+            extra=self.plugin_values(),
         )
 
 
@@ -272,18 +257,23 @@ def _jsonable(value):
 
 def case_form_class(municipality) -> tuple[type[CaseForm], list[PluginFailure]]:
     """The case form of a municipality: the core fields plus those its plugins add."""
-    results, failures = kokoma().plugins.call_each("kokoma_case_form_fields", municipality=municipality)
+    return with_plugin_fields(CaseForm, "kokoma_case_form_fields", municipality)
+
+
+def with_plugin_fields(base: type, hook: str, municipality) -> tuple[type, list[PluginFailure]]:
+    """``base`` with the fields the plugins return from ``hook`` (named ``extra_<name>``)."""
+    results, failures = kokoma().plugins.call_each(hook, municipality=municipality)
     attrs = {}
     for plugin, fields in results:
         for name, unbound in (fields or {}).items():
             if not name.isidentifier() or not name.islower():
-                failures.append(PluginFailure(plugin, "kokoma_case_form_fields", f"invalid field name {name!r}"))
+                failures.append(PluginFailure(plugin, hook, f"invalid field name {name!r}"))
                 continue
             if PLUGIN_FIELD_PREFIX + name in attrs:
-                failures.append(PluginFailure(plugin, "kokoma_case_form_fields", f"field {name!r} is taken"))
+                failures.append(PluginFailure(plugin, hook, f"field {name!r} is taken"))
                 continue
             attrs[PLUGIN_FIELD_PREFIX + name] = unbound
-    return type("MunicipalCaseForm", (CaseForm,), attrs), failures
+    return type(f"Municipal{base.__name__}", (base,), attrs), failures
 
 
 def attach_errors(form, exc) -> None:
@@ -299,16 +289,21 @@ def attach_errors(form, exc) -> None:
 def plugin_field_values(case) -> tuple[list[tuple[str, str]], list[PluginFailure]]:
     """(label, shown value) of each plugin field stored on a case, choices shown by their label."""
     form_class, failures = case_form_class(case.municipality)
+    return shown_plugin_values(form_class, case.extra), failures
+
+
+def shown_plugin_values(form_class, values) -> list[tuple[str, str]]:
+    """(label, shown value) of each plugin field of ``form_class`` in ``values`` (stored by field
+    name), choices by their label; values of plugins no longer loaded are shown by their key."""
     form = form_class(formdata=None, meta={"csrf": False})
-    extra = dict(case.extra or {})
+    extra = dict(values or {})
     shown = []
     for field in form.plugin_fields():
         value = extra.pop(field.name.removeprefix(PLUGIN_FIELD_PREFIX), None)
         labels = {str(c.value): str(c.label) for c in getattr(field, "choices", None) or ()}
         shown.append((str(field.label.text), labels.get(str(value), "" if value is None else str(value))))
-    # values of plugins no longer loaded are still shown, by their key
     shown += [(key, "" if value is None else str(value)) for key, value in extra.items()]
-    return shown, failures
+    return shown
 
 
 class TransitionForm(OneSubmission, Form):

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..services import cases as case_service
-from ..services import reviews
+from ..services import permissions, referral, reviews
 from ..services.errors import ValidationError
 from .auth import require_login
 from .forms import ReviewForm, attach_errors
@@ -15,7 +15,8 @@ require_login(bp)
 
 @bp.get("/")
 def queue():
-    return render_template("reviews/queue.html", items=reviews.queue(current_user))
+    referrals = referral.queue(current_user) if permissions.can(current_user, "referral.decide") else []
+    return render_template("reviews/queue.html", items=reviews.queue(current_user), referrals=referrals)
 
 
 @bp.route("/<int:review_id>", methods=["GET", "POST"])
