@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from kokoma import hookspecs
 from kokoma.database import db
-from kokoma.models import CaseEvent
-from kokoma.services import cases
+from kokoma.models import Case, CaseEvent
+from kokoma.services import analysis, cases
 
 from .conftest import PASSWORD, World
 
@@ -27,7 +27,7 @@ def example_for(hook: str) -> str:
 
 
 def test_there_are_hooks():
-    assert len(HOOKS) == 6
+    assert len(HOOKS) == 7
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -66,14 +66,17 @@ def test_the_documented_examples_work_together(make_app, tmp_path):
         db.session.add(Partner(municipality_id=world.musterstadt.id, name="Jugendamt", email="ja@mst.example"))
         db.session.commit()
         change = cases.create_case(world.facilitator, cases.CaseInput(
-            title="Bolzplatz", category="public_space", parties="Anwohnende, Verein",
-            affected_groups="Kinder im Quartier", glasl_stage=3, violence_reported=True,
+            title="Bolzplatz", category="public_space", glasl_stage=3, violence_reported=True,
             extra={"reported_by": "school"},
         ))
-        case = change.case
-        assert ("minors_affected", 10, "plugins/example_kokoma_escalation_factors") in [
+        case = world.actors(change.case, "Anwohnende, Verein", "Kinder im Quartier")
+        world.complete_analysis(case)
+        analysis.save_fields(world.facilitator, case.id, {"connectors": "none"})
+        case = db.session.get(Case, case.id)
+        assert {("minors_affected", 10, "plugins/example_kokoma_escalation_factors"),
+                ("no_connectors", 10, "plugins/example_kokoma_analysis_fields")} <= {
             (f["key"], f["points"], f["plugin"]) for f in case.escalation_factors
-        ]
+        }
         cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
         assert cases.fire_trigger(world.facilitator, case.id, "pause", "Ferien", None).case.state == "on_hold"
         cases.fire_trigger(world.facilitator, case.id, "resume", "", None)
@@ -92,3 +95,4 @@ def test_the_documented_examples_work_together(make_app, tmp_path):
     client = app.test_client()
     client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     assert 'name="extra_reported_by"' in client.get("/cases/new").get_data(as_text=True)
+    assert 'name="fields-extra_connectors"' in client.get(f"/cases/{case.id}/analysis/").get_data(as_text=True)

@@ -116,13 +116,19 @@ PARTS = {part.key: part for part in (
 
 
 def _checked(part: Part, data: dict, analysis: Analysis) -> dict:
-    values = {name: data.get(name) for name in part.fields}
+    """The part's fields from ``data``, stripped, a field not given as its column's default."""
+    values = {name: data.get(name) if data.get(name) is not None else _default(part.model, name) for name in part.fields}
     values = {name: value.strip() if isinstance(value, str) else value for name, value in values.items()}
     errors = {}
     part.check(values, analysis, errors)
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def _default(model, name):
+    default = model.__table__.c[name].default
+    return default.arg if default is not None and default.is_scalar else None
 
 
 def _jsonable(value):

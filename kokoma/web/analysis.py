@@ -171,12 +171,12 @@ def _render_page(case, *, status=200, **forms):
     if fields_form is None:
         fields_form = fields_class(prefix="fields", formdata=None)
         for field in fields_form.plugin_fields():
-            field.data = analysis.extra.get(field.name.removeprefix("extra_"), field.data)
+            field.data = analysis.extra.get(field.short_name.removeprefix("extra_"), field.data)
     referral_form = forms.get("referral_form")
     if referral_form is None and permissions.can(current_user, "referral.propose"):
         referral_form = _referral_form(case)
     return render_template(
-        "analysis/page.html", case=case, analysis=analysis, part_forms=part_forms,
+        "analysis/page.html", case=case, part_forms=part_forms,
         glasl_form=forms.get("glasl_form") or GlaslForm(prefix="glasl", formdata=None),
         fields_form=fields_form, referral_form=referral_form, routes=ROUTES,
         **section_context(case, analysis),

@@ -84,9 +84,9 @@ PART_FORMS = {
 
 class GlaslForm(OneSubmission, Form):
     # The page writes the radio buttons out, each stage with its description and level.
-    stage = RadioField(_l("Glasl stage"), choices=[(str(n), str(n)) for n in GLASL_STAGES],
+    stage = RadioField(_l("Glasl stage"), choices=choices((n, str(n)) for n in GLASL_STAGES),
                        validators=[InputRequired(_l("Please choose a stage."))])
-    temperature = RadioField(_l("Hot or cold conflict"), choices=list(CONFLICT_TEMPERATURES.items()),
+    temperature = RadioField(_l("Hot or cold conflict"), choices=choices(CONFLICT_TEMPERATURES.items()),
                              validators=[InputRequired(_l("Please say whether the conflict is hot or cold."))])
     rationale = TextAreaField(_l("Rationale"), validators=[InputRequired(_l("Please give the reasons for your assessment.")),
                                                           Length(max=5000)])
@@ -114,7 +114,7 @@ class ReferralForm(OneSubmission, Form):
 
 
 class ReferralDecisionForm(OneSubmission, Form):
-    decision = RadioField(_l("Your decision"), choices=[("confirm", _l("Confirm the referral")),
-                                                        ("decline", _l("Decline the referral"))],
+    decision = RadioField(_l("Your decision"), choices=choices([("confirm", _l("Confirm the referral")),
+                                                                ("decline", _l("Decline the referral"))]),
                           validators=[InputRequired(_l("Please confirm or decline."))])
     note = TextAreaField(_l("Note (required to decline)"), validators=[Optional(), Length(max=5000)])

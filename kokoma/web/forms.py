@@ -214,10 +214,10 @@ class PluginFieldsMixin:
     """The fields plugins add to a form (with_plugin_fields), named extra_<name>."""
 
     def plugin_fields(self):
-        return [field for field in self if field.name.startswith(PLUGIN_FIELD_PREFIX)]
+        return [field for field in self if field.short_name.startswith(PLUGIN_FIELD_PREFIX)]
 
     def plugin_values(self) -> dict:
-        return {f.name.removeprefix(PLUGIN_FIELD_PREFIX): _jsonable(f.data) for f in self.plugin_fields()}
+        return {f.short_name.removeprefix(PLUGIN_FIELD_PREFIX): _jsonable(f.data) for f in self.plugin_fields()}
 
 
 class CaseForm(PluginFieldsMixin, OneSubmission, Form):
@@ -299,7 +299,7 @@ def shown_plugin_values(form_class, values) -> list[tuple[str, str]]:
     extra = dict(values or {})
     shown = []
     for field in form.plugin_fields():
-        value = extra.pop(field.name.removeprefix(PLUGIN_FIELD_PREFIX), None)
+        value = extra.pop(field.short_name.removeprefix(PLUGIN_FIELD_PREFIX), None)
         labels = {str(c.value): str(c.label) for c in getattr(field, "choices", None) or ()}
         shown.append((str(field.label.text), labels.get(str(value), "" if value is None else str(value))))
     shown += [(key, "" if value is None else str(value)) for key, value in extra.items()]
