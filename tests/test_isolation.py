@@ -2,13 +2,16 @@
 route that takes an object id is tried with an object of another municipality."""
 import pathlib
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from kokoma.database import db
-from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, Partner, Review, User
-from kokoma.services import reviews
+from kokoma.models import ActorRelation, AnalysisActor, AnalysisResource, DisputeIssue, GroupHearing, HistoryEntry
+from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, Partner, Referral, Review, User
+from kokoma.services import analysis, referral, reviews
+from kokoma.services.analysis_snapshot import Analysis
 
 from .conftest import PASSWORD
 
@@ -32,7 +35,11 @@ def foreign_objects(world):
                         channel="kokoma.defaults.email", idempotency_key="k" * 32, status="failed")
     db.session.add(delivery)
     db.session.commit()
+    parts = analysis_items(world, case)
+    referral.propose(world.outsider, case.id, "Offen antidemokratisch", partner.id, date(2026, 11, 1))
+    parts["referral_id"] = db.session.scalars(select(Referral.id).where(Referral.case_id == case.id)).one()
     return {
+        **parts,
         "partner_id": partner.id,
         "delivery_id": delivery.id,
         "case_id": case.id,
@@ -40,6 +47,22 @@ def foreign_objects(world):
         "user_id": world.outsider.id,
         "assignment_id": assignment.id,
     }
+
+
+def analysis_items(world, case) -> dict:
+    """One item of each part of the foreign case's analysis, by the name its routes give its id."""
+    user = world.outsider
+    analysis.add_item(user, case.id, "actor", {"name": "Kameradschaft", "kind": "group", "role": "primary",
+                                               "influence": "high", "anti_democratic": True})
+    analysis.add_item(user, case.id, "history", {"happened_on": date(2026, 10, 1), "text": "Flugblätter"})
+    analysis.add_item(user, case.id, "resource", {"name": "Jugendclub", "kind": "ally"})
+    snapshot = Analysis(db.session.get(Case, case.id))
+    first, second = snapshot.actors[:2]
+    analysis.add_item(user, case.id, "relation", {"source_id": first.id, "target_id": second.id, "kind": "conflict"})
+    snapshot = Analysis(db.session.get(Case, case.id))
+    return {"actor_id": first.id, "relation_id": snapshot.relations[0].id, "issue_id": snapshot.issues[0].id,
+            "entry_id": snapshot.history[0].id, "hearing_id": snapshot.hearings[0].id,
+            "resource_id": snapshot.resources[0].id}
 
 
 def routes_with_ids(app):
@@ -57,6 +80,9 @@ def snapshot():
         tuple(db.session.execute(select(Delivery.id, Delivery.status).order_by(Delivery.id)).all()),
         tuple(db.session.execute(select(User.id, User.active, User.role).order_by(User.id)).all()),
         tuple(db.session.execute(select(Case.id, Case.version, Case.state).order_by(Case.id)).all()),
+        tuple(db.session.execute(select(Referral.id, Referral.status).order_by(Referral.id)).all()),
+        tuple(tuple(db.session.execute(select(model.id).order_by(model.id)).scalars().all())
+              for model in (AnalysisActor, ActorRelation, DisputeIssue, HistoryEntry, GroupHearing, AnalysisResource)),
     )
 
 

@@ -1,4 +1,5 @@
 """A fixed number of SQL statements per page, whatever the page size or the length of a trail."""
+import re
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -78,3 +79,44 @@ def test_overview_queries_do_not_grow_with_the_cases(app, client, auth, world):
         page = client.get("/overview/")
     assert page.status_code == 200 and ">50</a>" in page.get_data(as_text=True)
     assert len(ten) == len(fifty), (ten, fifty)
+
+
+def analysis_with(world, actors: int):
+    """A case with ``actors`` actors, each with a relation to the next, a hearing for every
+    affected one, and an issue, a history entry, a resource and two assessments."""
+    from datetime import date
+
+    from kokoma.services import analysis
+    from kokoma.services.analysis_snapshot import Analysis
+
+    case = world.case(title=f"{actors} Akteure", glasl_stage=4)
+    for n in range(actors):
+        analysis.add_item(world.facilitator, case.id, "actor", {
+            "name": f"Akteur {n}", "kind": "group", "role": "primary", "influence": ("low", "medium", "high")[n % 3],
+            "affected": n % 2 == 1, "anti_democratic": n == 0})
+    ids = [actor.id for actor in Analysis(case).actors]
+    for source, target in zip(ids, ids[1:]):
+        analysis.add_item(world.facilitator, case.id, "relation", {"source_id": source, "target_id": target,
+                                                                  "kind": "tension"})
+    for actor_id in ids[1::2]:
+        analysis.add_item(world.facilitator, case.id, "hearing", {
+            "actor_id": actor_id, "format": "group_talk", "held_on": date(2026, 11, 1), "consent": True,
+            "summary": "Sicht", "threat": "low"})
+    analysis.add_item(world.facilitator, case.id, "issue", {"text": "Platz", "kind": "interests"})
+    analysis.add_item(world.facilitator, case.id, "history", {"happened_on": date(2026, 10, 1), "text": "Anfang"})
+    analysis.add_item(world.facilitator, case.id, "resource", {"name": "Verein", "kind": "ally"})
+    analysis.assess(world.advisor, case.id, 6, "hot", "Drohungen")
+    return case
+
+
+def test_case_and_analysis_pages_issue_the_same_queries_for_2_and_30_actors(app, client, auth, world):
+    few, many = analysis_with(world, 2), analysis_with(world, 30)
+    auth.login()
+    for path in ("/cases/{id}", "/cases/{id}/analysis/"):
+        with counted(app) as two:
+            page = client.get(path.format(id=few.id))
+        assert page.status_code == 200 and len(re.findall(r"<title>Akteur \d+:", page.get_data(as_text=True))) == 2
+        with counted(app) as thirty:
+            page = client.get(path.format(id=many.id))
+        assert page.status_code == 200 and len(re.findall(r"<title>Akteur \d+:", page.get_data(as_text=True))) == 30
+        assert len(two) == len(thirty), (path, two, thirty)
