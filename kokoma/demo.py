@@ -1,7 +1,8 @@
 """Realistic German demo data, written through the services so every trail is real."""
 from datetime import date, timedelta
 
-from .services import accounts, cases, partners, reviews
+from .services import accounts, analysis, cases, partners, referral, reviews
+from .services.analysis_snapshot import Analysis
 
 DEMO_PASSWORD = "Marktbrunnen im Nieselregen 7"
 
@@ -73,7 +74,7 @@ CASES = {
             description="Eine Bürgerversammlung zur geplanten Unterkunft für Geflüchtete endete im Tumult; im Netz kursieren Aufrufe zum Widerstand.",
             parties="Stadtverwaltung, Anwohnerinitiative, Träger der Unterkunft, Willkommensbündnis",
             affected_groups="Geflüchtete Familien, die in die Unterkunft ziehen sollen",
-            glasl_stage=None, violence_reported=True)),
+            glasl_stage=5, violence_reported=True)),
         ("processing", dict(
             title="Polarisierte Debatte um das Jugendzentrum",
             category="polarisation", location="Jugendzentrum Kulturbahnhof",
@@ -184,18 +185,113 @@ def load_demo_data() -> list:
     for code, specs in CASES.items():
         actor = by_role[("facilitator", code)]
         for days_ago, (target, fields) in enumerate(specs):
+            fields = dict(fields)
+            parties, affected = fields.pop("parties"), fields.pop("affected_groups")
             data = cases.CaseInput(observed_on=date.today() - timedelta(days=14 * (days_ago + 1)), **fields)
             case = cases.create_case(actor, data).case
             cases.assign_case(actor, case.id, None, actor.id, advisor.id)
+            analyse(actor, advisor, case, parties, affected)
             for step in PATHS[target]:
                 if step == "measure":
                     cases.record_measure(actor, case.id, "round_table", "Runder Tisch mit allen Beteiligten im Rathaus.")
                 else:
                     cases.fire_trigger(actor, case.id, step, COMMENTS[step], None)
-            if case.escalation_score >= 60 or target == "prevention":
+            if case.title == REFERRED:
+                refer(actor, advisor, case)
+            elif case.escalation_score >= 60 or target == "prevention":
                 reviews.request_review(actor, case.id, "Bitte um Einschätzung der Eskalation und der nächsten Schritte.")
     # One request answered, so the advisor's queue and a given review both show.
     first_review = reviews.queue(advisor)[0].Review
     reviews.give_review(advisor, first_review.id, "adjust",
                         "Die Betroffenen stärker einbeziehen; Polizei (Prävention) zum nächsten Runden Tisch einladen.")
     return users
+
+
+# --- the conflict analysis of each demo case ------------------------------------------------
+
+# The case the demo refers (Verweisung), and the actors flagged openly anti-democratic.
+REFERRED = "Corona-Protestgruppe radikalisiert sich im Messenger"
+FLAGGED = {"Protestgruppe", "Aktivisten der Kleinpartei", "Verfasser der Schreiben"}
+# Where the advisor's own Glasl assessment differs from the facilitator's (a tandem disagreement).
+ADVISOR_STAGES = {"Montagsspaziergänge mit Beteiligung extrem rechter Gruppen": 7}
+INSTITUTIONS = ("Stadt", "Verwaltung", "Polizei", "amt", "beirat", "rat", "Schulleitung", "Ortsvorsteher", "Bauamt")
+ORGANISATIONS = ("Verein", "verein", "Initiative", "initiative", "Bündnis", "bündnis", "Träger", "Genossenschaft",
+                 "Gemeinde", "Werbegemeinschaft", "Streetwork", "Presse", "Jugendpflege", "Organisationskreis")
+ISSUE_KIND = {"anti_democratic": "values", "public_space": "interests", "protest_movement": "values",
+              "identity_belonging": "relationship", "integration_migration": "structural", "polarisation": "values",
+              "other": "interests"}
+
+
+def _kind(name: str) -> str:
+    if any(word in name for word in INSTITUTIONS):
+        return "institution"
+    return "organisation" if any(word in name for word in ORGANISATIONS) else "group"
+
+
+def analyse(user, advisor, case, parties: str, affected: str) -> None:
+    """A full analysis for a demo case: actors from its parties and affected groups, relations,
+    an issue, the history, the groups heard, resources and the tandem's Glasl assessments."""
+    names = [name.strip() for name in parties.split(",") if name.strip()]
+    groups = [name.strip() for name in affected.split(",") if name.strip()]
+    for index, name in enumerate(names):
+        kind = _kind(name)
+        analysis.add_item(user, case.id, "actor", {
+            "name": name, "kind": kind, "role": "primary" if index < 2 else ("third" if kind == "institution" else "secondary"),
+            "influence": "high" if kind == "institution" else ("medium" if index < 2 else "low"),
+            "position": "Sieht sich im Recht und fordert ein Einlenken der Gegenseite." if index < 2 else "",
+            "interests": "Anerkennung, Sicherheit und Mitsprache im Ort." if index < 2 else "",
+            "fears": "Ausgegrenzt oder öffentlich bloßgestellt zu werden." if index < 2 else "",
+            "anti_democratic": name in FLAGGED,
+        })
+    for name in groups:
+        analysis.add_item(user, case.id, "actor", {
+            "name": name, "kind": "group", "role": "secondary", "influence": "low", "affected": True,
+            "interests": "Schutz, Teilhabe und gehört zu werden.", "fears": "Anfeindungen und Rückzug aus dem öffentlichen Raum.",
+        })
+    actors = Analysis(case).actors
+    parties_, affected_ = actors[:len(names)], actors[len(names):]
+    stage = case.glasl_stage or 3
+    if len(parties_) >= 2:
+        analysis.add_item(user, case.id, "relation", {
+            "source_id": parties_[0].id, "target_id": parties_[1].id, "kind": "conflict" if stage >= 4 else "tension",
+            "note": "Öffentlicher Schlagabtausch, kaum direkte Gespräche."})
+    for other in parties_[2:]:
+        analysis.add_item(user, case.id, "relation", {
+            "source_id": other.id, "target_id": parties_[0].id,
+            "kind": "influence" if other.kind == "institution" else "close", "note": ""})
+    for group in affected_:
+        analysis.add_item(user, case.id, "relation", {
+            "source_id": parties_[0].id, "target_id": group.id, "kind": "tension" if stage < 5 else "broken", "note": ""})
+    analysis.add_item(user, case.id, "issue", {"text": case.description.split(";")[0].split(".")[0] + ".",
+                                               "kind": ISSUE_KIND.get(case.category, "interests")})
+    analysis.add_item(user, case.id, "issue", {"text": "Wer im Ort mitreden darf und wer gehört wird.",
+                                               "kind": "relationship"})
+    analysis.add_item(user, case.id, "history", {"happened_on": case.observed_on, "text": case.description,
+                                                 "source": "Meldung an die Prozessbegleitung"})
+    analysis.add_item(user, case.id, "history", {"happened_on": case.observed_on + timedelta(days=5),
+                                                 "text": "Erstes Gespräch im Tandem mit der externen Beratung.",
+                                                 "source": "Protokoll"})
+    threat = "high" if case.violence_reported and stage >= 6 else ("elevated" if case.violence_reported else "low")
+    for group in affected_:
+        analysis.add_item(user, case.id, "hearing", {
+            "actor_id": group.id, "format": "group_talk", "held_on": case.observed_on + timedelta(days=7),
+            "consent": True, "threat": threat,
+            "summary": "Fühlen sich in der Debatte übergangen und wünschen einen geschützten Rahmen für Gespräche."})
+    analysis.add_item(user, case.id, "resource", {"name": "Runder Tisch im Rathaus", "kind": "settlement",
+                                                  "note": "Trifft sich monatlich, alle Beteiligten sind eingeladen."})
+    analysis.add_item(user, case.id, "resource", {"name": "Lokale Partnerschaft für Demokratie", "kind": "ally",
+                                                  "note": "Fördert Beteiligungsformate und vermittelt Kontakte."})
+    analysis.assess(user, case.id, stage, "hot" if case.violence_reported else "cold",
+                    "Einschätzung aus den Gesprächen mit den Beteiligten und den Betroffenen.")
+    analysis.assess(advisor, case.id, ADVISOR_STAGES.get(case.title, stage), "hot" if case.violence_reported else "cold",
+                    "Eigene Einschätzung der externen Beratung nach Durchsicht der Analyse.")
+
+
+def refer(user, advisor, case) -> None:
+    """The demo's case in referral: proposed by the facilitator, confirmed by the advisor."""
+    police = next(p for p in referral.partners_to_refer_to(user, case) if p.kind == "police_prevention")
+    referral.propose(user, case.id, "Die Protestgruppe verbreitet Namen von Gemeinderäten mit Drohungen und lehnt "
+                     "jedes Gespräch ab: keine Mediation, Verweisung an die polizeiliche Prävention.",
+                     police.id, date.today())
+    proposal = referral.open_proposal(case.id)
+    referral.decide(advisor, proposal.id, True, "Einverstanden; Staatsschutz ist informiert.")
