@@ -16,9 +16,6 @@ VALID = {
     "description": "Nachts wurden Plakate geklebt.",
     "location": "Gewerbegebiet West",
     "observed_on": "2026-10-01",
-    "parties": "Anwohnerinitiative, Träger",
-    "affected_groups": "Geflüchtete Familien",
-    "glasl_stage": "4",
     "violence_reported": "y",
 }
 
@@ -46,8 +43,8 @@ def test_logging_a_case(client, auth, world):
     assert response.status_code == 302
     case = db.session.scalars(select(Case)).one()
     assert case.reference.startswith("MST-") and case.reference.endswith("-0001")
-    assert (case.glasl_stage, case.violence_reported, case.state) == (4, True, "analysis")
-    assert case.escalation_score == 50 and case.escalation_level == "elevated"
+    assert (case.glasl_stage, case.violence_reported, case.state) == (None, True, "analysis")
+    assert case.escalation_score == 20 and case.escalation_level == "low"  # the stage is the analysis's
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Plakate gegen die Unterkunft" in page and "Violence" not in page
 
@@ -63,8 +60,7 @@ def test_bad_input_keeps_everything_typed_and_marks_each_field(client, auth, wor
     assert 'aria-invalid="true" id="title"' in page or 'id="title"' in page
     # everything else typed is still there
     assert "Gewerbegebiet West" in page and "Nachts wurden Plakate geklebt." in page
-    assert "Anwohnerinitiative, Träger" in page and 'value="31.02.2026"' in page
-    assert re.search(r'<option selected value="4">|<option value="4" selected>', page)
+    assert 'value="31.02.2026"' in page and 'id="violence_reported" name="violence_reported" type="checkbox" value="y" checked' in page
     assert db.session.scalar(select(Case.id)) is None
 
 
@@ -179,7 +175,7 @@ def test_the_detail_page_shows_score_reasons_timeline_and_triggers(client, auth,
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "75" in page and "Glasl" in page
     assert 'name="trigger" value="start_processing"' in page
-    # start_processing is blocked (parties missing) and says why
+    # start_processing is blocked (the analysis is not complete) and says why
     assert 'id="blocked-start_processing"' in page
 
 

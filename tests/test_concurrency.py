@@ -132,8 +132,7 @@ def test_twenty_threads_on_ten_cases_lose_and_double_nothing(app, world):
                 version, state = case.version, case.state
                 try:
                     if rng.random() < 0.3:
-                        data = cases.CaseInput(title=case.title, category=case.category, parties=case.parties,
-                                               affected_groups=case.affected_groups, glasl_stage=case.glasl_stage,
+                        data = cases.CaseInput(title=case.title, category=case.category, glasl_stage=case.glasl_stage,
                                                location=f"Ort {seed}-{step}", facilitator_id=case.facilitator_id)
                         cases.update_case(user, case_id, version, data)
                         kind = "edited"

@@ -4,7 +4,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from kokoma.database import db
-from kokoma.models import Case, CaseEvent
+from kokoma.models import Case, CaseEvent, GlaslAssessment
 from kokoma.models.event import AppendOnlyError
 from kokoma.services import cases
 
@@ -30,7 +30,9 @@ def test_editing_records_what_changed(world):
     assert alert.kind == "escalation_raised"
     assert edited.kind == "edited"
     assert edited.payload["changes"]["category"] == ["public_space", "polarisation"]
-    assert edited.payload["changes"]["glasl_stage"] == [None, 5]
+    assert edited.payload["changes"]["glasl_stage"] == [None, 5]  # recorded as a Glasl assessment:
+    assessed = db.session.scalars(select(GlaslAssessment).where(GlaslAssessment.case_id == case.id)).one()
+    assert (assessed.stage, assessed.assessed_by_id) == (5, world.facilitator.id)
     assert edited.payload["level"] == "elevated"
 
 

@@ -32,7 +32,7 @@ def test_a_nul_in_the_case_form_is_refused_at_its_field_and_the_rest_is_kept(cli
     login(client, world.facilitator)
     response = client.post("/cases/new", data={
         "title": "Streit\x00 am Platz", "category": "public_space", "description": "Seit Wochen Lärm.",
-        "parties": "Anwohnende", "facilitator_id": str(world.facilitator.id),
+        "location": "Anwohnende", "facilitator_id": str(world.facilitator.id),
     })
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -253,7 +253,6 @@ def test_a_form_of_too_many_fields_is_refused_with_413_and_the_largest_real_form
     login(client, world.facilitator)
     response = client.post("/cases/new", data={
         "title": "🙂" * 200, "category": "other", "description": "🙂" * 20000, "location": "🙂" * 200,
-        "parties": "🙂" * 5000, "affected_groups": "🙂" * 5000,
     })
     assert response.status_code == 302 and count(Case) == 1
 

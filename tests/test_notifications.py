@@ -111,8 +111,7 @@ def test_an_escalation_alert_once_per_crossing(notify_app):
 
     def edit(stage, violence=False):
         current = db.session.get(type(case), case.id)
-        data = cases.CaseInput(title=current.title, category=current.category, parties=current.parties,
-                               affected_groups=current.affected_groups, glasl_stage=stage,
+        data = cases.CaseInput(title=current.title, category=current.category, glasl_stage=stage,
                                violence_reported=violence, facilitator_id=current.facilitator_id)
         cases.update_case(world.facilitator, case.id, current.version, data)
 

@@ -35,7 +35,7 @@ def kokoma_escalation_factors(case):
 
 @hookimpl
 def kokoma_transition_guard(case, trigger, user):
-    if trigger == "resume" and "Schutz" not in case.affected_groups:
+    if trigger == "resume" and "Schutz" not in case.description:
         return "Erst das Schutzkonzept klären"
 
 
@@ -64,7 +64,7 @@ def plugin_world(plugin_app):
 
 def test_a_folder_plugin_adds_a_factor_state_guard_and_form_field(plugin_app, plugin_world):
     world = plugin_world
-    case = world.analysed_case(extra={"press_contact": "Lokalzeitung"})
+    case = world.analysed_case(extra={"press_contact": "Lokalzeitung"}, description="Ohne Konzept")
     assert {f["key"]: f["points"] for f in case.escalation_factors} == {"glasl_stage": 20, "press": 7}
     assert case.escalation_score == 27
 
@@ -203,9 +203,9 @@ def test_a_crashing_plugin_never_loses_the_change(crashing_app):
         db.session.commit()
         change = cases.create_case(world.facilitator, cases.CaseInput(
             title="Drohbriefe an den Ortsbeirat", category="anti_democratic",
-            parties="Ortsbeirat", affected_groups="Mitglieder des Ortsbeirats", glasl_stage=6,
+            glasl_stage=6,
         ))
-        case = change.case
+        case = world.complete_analysis(world.actors(change.case, "Ortsbeirat", "Mitglieder des Ortsbeirats")) or change.case
         assert case.id and case.escalation_score == 55  # the default factors still count
         assert {f.hook for f in change.plugin_failures} == {"kokoma_escalation_factors", "kokoma_case_event"}
 

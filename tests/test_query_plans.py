@@ -68,8 +68,8 @@ def seed(world, count):
     states, levels, categories = ("analysis", "processing", "prevention", "closed"), ("low", "elevated", "high", "critical"), list(CATEGORIES)
     rows = [{
         "municipality_id": (world.musterstadt if n % 20 == 0 else world.other).id, "reference": f"X-{n}",
-        "title": f"Fall {n}", "description": "", "category": categories[n % 7], "location": "", "parties": "",
-        "affected_groups": "", "state": states[n % 4], "escalation_score": 0, "escalation_level": levels[n % 4],
+        "title": f"Fall {n}", "description": "", "category": categories[n % 7], "location": "",
+        "state": states[n % 4], "escalation_score": 0, "escalation_level": levels[n % 4],
         "peak_escalation_score": 0, "escalation_factors": [], "extra": {}, "created_at": now, "updated_at": now,
         "version": 1, "violence_reported": False,
     } for n in range(count)]

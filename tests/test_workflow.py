@@ -32,21 +32,7 @@ def test_a_new_case_starts_in_analysis(world):
     assert world.case().state == "analysis"
 
 
-@pytest.mark.parametrize(
-    "missing, words",
-    [
-        ({"glasl_stage": None}, "Glasl"),
-        ({"parties": ""}, "Konfliktparteien"),
-        ({"affected_groups": ""}, "Betroffenengruppen"),
-    ],
-)
-def test_no_processing_before_the_analysis_is_complete(world, missing, words):
-    fields = {"parties": "Anwohnende", "affected_groups": "Jugendliche", "glasl_stage": 3, **missing}
-    case = world.case(**fields)
-    with pytest.raises(TransitionBlocked) as blocked:
-        fire(world, case, "start_processing")
-    assert words in " ".join(blocked.value.reasons)
-    assert db.session.get(Case, case.id).state == "analysis"
+# What an incomplete analysis blocks: tests/test_analysis.py (test_no_processing_before_the_analysis_is_complete).
 
 
 def test_start_processing_when_the_analysis_is_complete(world):
@@ -131,7 +117,7 @@ def test_options_list_allowed_and_blocked_triggers(world):
     options, failures = kokoma().workflow.options(case, world.facilitator)
     options = {o.transition.trigger: o for o in options}
     assert failures == []
-    assert set(options) == {"start_processing"}
+    assert set(options) == {"start_processing", "refer"}  # refer: the default referral plugin's
     assert not options["start_processing"].allowed
 
 

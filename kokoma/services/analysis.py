@@ -218,16 +218,22 @@ def assess(user, case_id: int, stage, temperature: str | None, rationale: str, o
 
 
 def record_assessment(change: CaseChange, stage: int, temperature: str | None, rationale: str) -> None:
-    """Add an assessment inside ``change``: the process facilitation's sets the case's stage."""
+    """Add an assessment inside ``change``, rescore, and trail it after the analysis phase."""
+    before, side = change.case.glasl_stage, permissions.tandem_side(change.user)
+    keep_assessment(change, stage, temperature, rationale)
+    change.session.flush()
+    _changed(change, "glasl", "added", str(stage),
+             {"stage": [before, stage]} if side == "facilitator" else {"advisor_stage": [None, stage]})
+
+
+def keep_assessment(change: CaseChange, stage: int, temperature: str | None, rationale: str) -> None:
+    """Add the assessment only (the caller rescores): the process facilitation's sets the
+    case's stage, the advisor's stands beside it."""
     side = permissions.tandem_side(change.user)
-    before = change.case.glasl_stage
     change.session.add(GlaslAssessment(case_id=change.case.id, stage=stage, temperature=temperature,
                                        rationale=rationale, side=side, assessed_by_id=change.user.id))
     if side == "facilitator":
         change.case.glasl_stage = stage
-    change.session.flush()
-    _changed(change, "glasl", "added", str(stage),
-             {"stage": [before, stage]} if side == "facilitator" else {"advisor_stage": [None, stage]})
 
 
 # --- the plugins' fields -------------------------------------------------------------------

@@ -103,11 +103,12 @@ def create_case(user, data: CaseInput, once: Once | None = None) -> CaseChange:
     with creating_case(user, case, once) as change:
         case.reference = next_reference(change.session, user.municipality_id, utcnow().year)
         _apply(case, data)
+        case.glasl_stage = data.glasl_stage  # the first assessment's, kept below
         change.plugin_failures += rescore(case)
         change.session.add(case)
         change.session.flush()
         if data.glasl_stage:
-            analysis.record_assessment(change, data.glasl_stage, None, "")
+            analysis.keep_assessment(change, data.glasl_stage, None, "")
         change.record("created", to_state=case.state, payload=_score_payload(case))
     return change
 
@@ -117,7 +118,8 @@ def update_case(user, case_id: int, expected_version: int, data: CaseInput, once
         _validate(data, change.case.municipality_id)
         changes = _apply(change.case, data)
         if data.glasl_stage is not None and data.glasl_stage != change.case.glasl_stage:
-            analysis.record_assessment(change, data.glasl_stage, None, "")
+            changes["glasl_stage"] = [change.case.glasl_stage, data.glasl_stage]
+            analysis.keep_assessment(change, data.glasl_stage, None, "")
         if changes:
             change.plugin_failures += rescore(change.case)
             change.session.flush()

@@ -2,6 +2,7 @@
 from flask import current_app
 from flask_babel import force_locale
 
+from ..database import db
 from ..domain import level_for
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
@@ -13,7 +14,9 @@ def rescore(case) -> list[PluginFailure]:
 
     Reasons are stored in the default language, so the record reads the same for everybody.
     """
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    # No autoflush while plugins read the analysis: the case's own pending change is written
+    # once, with its new score, not once before and once after (one version per change).
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), db.session.no_autoflush:
         results, failures = kokoma().plugins.call_each("kokoma_escalation_factors", case=case, analysis=Analysis(case))
         factors = []
         for plugin, returned in results:
