@@ -2,6 +2,7 @@
 AA rules on every main page in German and English. Screenshots of failures go to test-artifacts/."""
 import os
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from kokoma.database import db
 from kokoma.models import Case, Partner, Review
 
-from kokoma.services import accounts, cases, login_limits, reviews
+from kokoma.services import accounts, analysis, cases, login_limits, reviews
 
 from .browser_support import ARTIFACTS, LiveServer, axe_violations, describe, missing, start_chromium
 from .conftest import PASSWORD, World
@@ -139,16 +140,13 @@ def test_file_a_case_with_one_wrong_field_and_correct_it(site):
     site.open("/cases/new")
     site.type("#description", "Seit Wochen Plakate gegen die Unterkunft.")
     site.choose("#category", "integration_migration")
-    site.type("#parties", "Anwohnerinitiative, Träger")
-    site.type("#affected_groups", "Geflüchtete Familien")
-    site.choose("#glasl_stage", "6")
     site.find("#violence_reported").click()
     site.submit("form.case-form")  # no title
     assert site.find("#title").get_attribute("aria-invalid") == "true"
     assert site.find("#title-error").text
     assert site.find("#title").get_attribute("aria-describedby") == "title-error"
     assert site.find("#description").get_attribute("value") == "Seit Wochen Plakate gegen die Unterkunft."
-    assert site.find("#glasl_stage").get_attribute("value") == "6"
+    assert site.find("#violence_reported").is_selected()
     site.type("#title", "Proteste gegen eine Unterkunft")
     site.submit("form.case-form")
     assert re.search(r"/cases/\d+$", site.driver.current_url)
@@ -161,12 +159,14 @@ def test_a_case_from_analysis_to_closing_with_a_review(site):
     site.open("/cases/new")
     site.type("#title", "Drohungen gegen das Jugendzentrum")
     site.choose("#category", "anti_democratic")
-    site.type("#parties", "Trägerverein, anonyme Verfasser")
-    site.type("#affected_groups", "Queere Jugendliche")
-    site.choose("#glasl_stage", "6")
     site.find("#violence_reported").click()
     site.submit("form.case-form")
     case_url = site.driver.current_url
+    with site.app.test_request_context():  # the analysis, as the next test fills it in the browser
+        world.actors(site.case("Drohungen gegen das Jugendzentrum"), "Trägerverein, anonyme Verfasser", "Queere Jugendliche")
+        world.complete_analysis(site.case("Drohungen gegen das Jugendzentrum"))
+        analysis.assess(world.facilitator, site.case("Drohungen gegen das Jugendzentrum").id, 6, "hot", "Drohungen")
+    site.driver.get(case_url)
     site.trigger("start_processing")
     site.type("#measure-text", "Runder Tisch mit Träger und Polizei")
     site.submit("form[action$='/measure']")
@@ -339,3 +339,183 @@ def test_pages_fit_a_tablet_and_print_without_navigation(site):
     finally:
         site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         site.driver.set_window_size(1024, 900)
+
+
+def set_date(site, css, value):
+    """A date input takes its value in the browser's locale when typed; set it as the form sends it."""
+    site.driver.execute_script("arguments[0].value = arguments[1];", site.find(css), value)
+
+
+def add_actor(site, name, *, role="primary", influence="medium", affected=False, flagged=False):
+    site.type("#actor-name", name)
+    site.choose("#actor-role", role)
+    site.choose("#actor-influence", influence)
+    if affected:
+        site.find("#actor-affected").click()
+    if flagged:
+        site.find("#actor-anti_democratic").click()
+    site.submit("#actor-form")
+
+
+def no_sideways_scrolling(site, path):
+    problems = []
+    for width in (1280, 768):
+        site.driver.set_window_size(width, 900)
+        overflow = site.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 0:
+            problems.append(f"{path} scrolls sideways by {overflow}px at {width}px")
+    site.driver.set_window_size(1024, 900)
+    return problems
+
+
+def test_an_analysis_from_an_empty_case_to_complete(site):
+    site.login(site.world.facilitator)
+    site.open("/cases/new")
+    site.type("#title", "Streit um die Umbenennung der Kolonialstraße")
+    site.choose("#category", "identity_belonging")
+    site.submit("form.case-form")
+    case_url = site.driver.current_url
+    assert "Die Analyse ist noch nicht vollständig" in site.text()
+    site.click_and_wait("#analysis a.button")
+    add_actor(site, "Bürgerverein Süd", influence="high")
+    add_actor(site, "Initiative Postkolonial")
+    add_actor(site, "Schwarze Menschen in der Stadt", role="secondary", influence="low", affected=True)
+    site.choose("#relation-source_id", site.find("#relation-source_id option:nth-child(2)").get_attribute("value"))
+    site.choose("#relation-kind", "conflict")
+    site.choose("#relation-target_id", site.find("#relation-target_id option:nth-child(3)").get_attribute("value"))
+    site.submit("#relation-form")
+    site.type("#issue-text", "Soll die Straße umbenannt werden?")
+    site.choose("#issue-kind", "values")
+    site.submit("#issue-form")
+    set_date(site, "#history-happened_on", "2026-09-15")
+    site.type("#history-text", "Antrag der Initiative im Ortsbeirat")
+    site.submit("#history-form")
+    site.type("#resource-name", "Stadtarchiv")
+    site.submit("#resource-form")
+    assert "oder warum noch nicht: Schwarze Menschen in der Stadt" in site.text()
+    site.choose("#hearing-actor_id", site.find("#hearing-actor_id option:nth-child(2)").get_attribute("value"))
+    set_date(site, "#hearing-held_on", "2026-10-02")
+    site.type("#hearing-summary", "Erleben den Straßennamen als Abwertung")  # no consent ticked yet
+    site.submit("#hearing-form")
+    assert "nur mit Einverständnis" in site.find("#hearing-summary-error").text
+    assert site.find("#hearing-summary").get_attribute("value") == "Erleben den Straßennamen als Abwertung"
+    set_date(site, "#hearing-held_on", "2026-10-02")
+    site.find("#hearing-consent").click()
+    site.choose("#hearing-threat", "elevated")
+    site.submit("#hearing-form")
+    site.find("#glasl-stage-3").click()
+    assert "vollendete Tatsachen" in site.find("#glasl-description-3").text
+    site.find("#glasl-temperature-hot").click()
+    site.type("#glasl-rationale", "Unterschriftensammlung gegen den Antrag")
+    site.click_and_wait("form.glasl-form button[type=submit]")
+    assert "Die Analyse ist vollständig." in site.text()
+    assert len(site.find_all("svg.actor-map circle")) >= 3
+    problems = no_sideways_scrolling(site, "analysis page")
+    site.driver.get(case_url)
+    assert "Die Analyse ist vollständig." in site.find("#analysis").text
+    problems += no_sideways_scrolling(site, "case page")
+    assert problems == []
+    site.trigger("start_processing")
+    assert site.case("Streit um die Umbenennung der Kolonialstraße").state == "processing"
+
+
+def test_the_referral_path_with_the_advisors_confirmation(site):
+    world = site.world
+    with site.app.test_request_context():
+        case = world.analysed_case(title="Kameradschaft am Jugendtreff")
+        cases.assign_case(world.facilitator, case.id, None, world.facilitator.id, world.advisor.id)
+    site.login(world.facilitator)
+    site.open(f"/cases/{case.id}/analysis/")
+    add_actor(site, "Kameradschaft Nord", influence="high", flagged=True)
+    assert "Wo die Multiparteilichkeit endet" in site.text()
+    partner = site.find("#referral-partner_id option:nth-child(2)").get_attribute("value")
+    site.choose("#referral-partner_id", partner)
+    set_date(site, "#referral-referred_on", "2026-11-20")
+    site.type("#referral-reason", "Offen rechtsextreme Gruppe, lehnt jedes Gespräch ab")
+    site.submit("form[action$='/analysis/referral']")
+    assert "vorgeschlagen, wartet auf die externe Beratung" in site.text()
+    site.logout()
+
+    site.login(world.advisor)
+    site.open("/reviews/")
+    site.click_and_wait("table.referrals a")
+    site.find("#decision-confirm").click()
+    site.type("#note", "Einverstanden, Mobile Beratung übernimmt.")
+    site.submit("main form")
+    assert "Verweisung" in site.find(".facts").text
+    assert site.case("Kameradschaft am Jugendtreff").state == "referral"
+    site.logout()
+
+    site.login(world.facilitator)
+    site.open(f"/cases/{case.id}")
+    site.choose("#measure-kind", "mediation")
+    site.type("#measure-text", "Mediation mit allen Beteiligten")
+    site.submit("form[action$='/measure']")
+    assert "Multiparteilichkeit" in site.find("#measure-kind-error").text
+    assert site.find("#measure-text").get_attribute("value") == "Mediation mit allen Beteiligten"
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_analysis_pages_pass_axe_at_1280_and_768(site, language):
+    world = site.world
+    with site.app.test_request_context():
+        case = world.analysed_case(title="Konflikt am Bahnhof", parties="Anwohnende, Streetwork, Ordnungsamt")
+        analysis.add_item(world.facilitator, case.id, "actor", {"name": "Kameradschaft Nord", "kind": "group",
+                                                                "role": "primary", "influence": "high",
+                                                                "anti_democratic": True})
+        actors = analysis_actors(case)
+        for kind, (source, target) in zip(("alliance", "conflict", "broken", "influence"),
+                                          zip(actors, actors[1:] + actors[:1])):
+            analysis.add_item(world.facilitator, case.id, "relation", {"source_id": source.id, "target_id": target.id,
+                                                                      "kind": kind, "note": ""})
+        analysis.assess(world.advisor, case.id, 6, "hot", "Drohungen")
+        from kokoma.services import referral
+
+        partner = db.session.scalars(select(Partner)).first()
+        referral.propose(world.facilitator, case.id, "Keine Mediation", partner.id, date(2026, 11, 20))
+        proposal = referral.open_proposal(case.id)
+        cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+        analysis.add_item(world.facilitator, case.id, "issue", {"text": "Nachtruhe", "kind": "interests"})
+    problems = {}
+
+    def scan(label):
+        assert site.find("html").get_attribute("lang") == language
+        for width in (1280, 768):
+            site.driver.set_window_size(width, 900)
+            violations = axe_violations(site.driver)
+            if violations:
+                problems[f"{label} at {width}px"] = describe(violations)
+            overflow = site.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 0:
+                problems[f"{label} at {width}px scrolls"] = f"{overflow}px"
+        site.driver.set_window_size(1024, 900)
+
+    site.login(world.facilitator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    for path in (f"/cases/{case.id}", f"/cases/{case.id}/analysis/"):
+        site.open(path)
+        scan(path)
+    with site.app.app_context():
+        first = analysis_actors(case)[0]
+    site.open(f"/cases/{case.id}/analysis/actors/{first.id}")
+    scan("edit an actor")
+    site.open(f"/cases/{case.id}/analysis/")
+    site.click_and_wait("form.glasl-form button[type=submit]")  # errors, announced
+    scan("Glasl form with errors")
+    site.logout()
+    site.login(world.advisor)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    for path in ("/reviews/", f"/referrals/{proposal.id}", f"/cases/{case.id}/analysis/"):
+        site.open(path)
+        scan(f"{path} (advisor)")
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+
+
+def analysis_actors(case):
+    from kokoma.services.analysis_snapshot import Analysis
+
+    return Analysis(db.session.get(Case, case.id)).actors

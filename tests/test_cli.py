@@ -3,8 +3,9 @@ from sqlalchemy import func, select
 
 from kokoma.database import db
 from kokoma.demo import DEMO_PASSWORD
-from kokoma.models import Case, Municipality, User
+from kokoma.models import Case, Municipality, Referral, User
 from kokoma.services import accounts
+from kokoma.services.analysis_snapshot import Analysis
 
 
 def test_create_municipality_and_user(app, runner):
@@ -45,8 +46,16 @@ def test_demo_data_covers_every_focus_area_and_state(app, runner):
             rows = db.session.execute(select(Case.category, Case.state).where(Case.municipality_id == municipality_id)).all()
             assert {c for c, _ in rows} == {"anti_democratic", "public_space", "protest_movement", "identity_belonging",
                                              "integration_migration", "polarisation", "other"}
-            assert {s for _, s in rows} == {"analysis", "processing", "prevention", "closed"}
+            assert {s for _, s in rows} >= {"analysis", "processing", "prevention", "closed"}
         assert set(db.session.scalars(select(User.role))) == {"facilitator", "coordinator", "advisor", "admin"}
+        # a full analysis on every case, and one case referred with the advisor's confirmation
+        every = db.session.scalars(select(Case)).all()
+        for case in every:
+            analysis = Analysis(case)
+            assert analysis.complete and analysis.relations and analysis.history and analysis.resources, case.title
+            assert {a.side for a in analysis.assessments} == {"facilitator", "advisor"}, case.title
+        assert [c.state for c in every].count("referral") == 1
+        assert db.session.scalars(select(Referral.status)).all() == ["confirmed"]
     for role in ("facilitator", "coordinator", "advisor", "admin"):
         assert role in result.output
     again = runner.invoke(args=["demo-data"])

@@ -19,7 +19,7 @@ def referral_agreed(request):
 
 @hookimpl
 def kokoma_workflow(workflow):
-    workflow.add_state(REFERRAL_STATE, _l("Referral"))
+    workflow.add_state(REFERRAL_STATE, _l("Referred"))
     workflow.add_transition(referral.REFER, ["analysis", "processing"], REFERRAL_STATE, _l("Refer"),
                             requires_comment=True, guards=[referral_agreed])
     workflow.add_transition("end_referral", REFERRAL_STATE, "analysis", _l("End the referral and analyse again"),
