@@ -158,8 +158,8 @@ class World:
         return case
 
     def actors(self, case, parties="", affected_groups="", user=None):
-        for text, affected in ((parties, False), (affected_groups, True)):
-            for name in filter(None, (n.strip() for n in text.split(","))):
+        for names, affected in ((parties, False), (affected_groups, True)):
+            for name in filter(None, (n.strip() for n in names.split(","))):
                 analysis.add_item(user or self.facilitator, case.id, "actor", {
                     "name": name, "kind": "group", "role": "secondary" if affected else "primary",
                     "influence": "medium", "affected": affected, "anti_democratic": False,

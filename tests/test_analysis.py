@@ -259,3 +259,24 @@ def test_service_rules_hold_without_the_forms(world):
     with pytest.raises(NotFound):  # nor from another municipality
         analysis.add_item(world.outsider, case.id, "issue", {"text": "x", "kind": "facts"})
     assert db.session.scalars(select(DisputeIssue)).all() == []
+
+
+def test_the_map_draws_influence_line_styles_and_flags():
+    from types import SimpleNamespace as Item
+
+    from kokoma import analysis_map
+
+    actors = [Item(id=1, name="Verein", role="primary", influence="high", affected=False, anti_democratic=False),
+              Item(id=2, name="Gruppe <b>", role="secondary", influence="low", affected=True, anti_democratic=False),
+              Item(id=3, name="Kameradschaft", role="primary", influence="medium", affected=False, anti_democratic=True)]
+    relations = [Item(source_id=1, target_id=2, kind="influence"), Item(source_id=2, target_id=3, kind="broken"),
+                 Item(source_id=1, target_id=3, kind="tension")]
+    svg = str(analysis_map.draw(Item(actors=actors, relations=relations), title="Karte", description="3 Akteure",
+                                actor_text=lambda a: a.name, relation_text=lambda r: r.kind))
+    assert svg.startswith("<svg") and 'role="img"' in svg and '<title id="map-title">Karte</title>' in svg
+    assert 'r="34"' in svg and 'r="16"' in svg and 'r="24"' in svg  # circle size is influence
+    assert 'marker-end="url(#map-arrow)"' in svg  # influence has a direction
+    assert 'stroke-dasharray="8 5"' in svg and 'stroke-dasharray="12 4 2 4"' in svg  # tension, broken
+    assert svg.count('stroke="#1e6b34" stroke-width="2" stroke-dasharray="4 3"') == 1  # the affected group's ring
+    assert 'stroke="#a4161a" stroke-width="4"' in svg and ">!</text>" in svg  # the flagged actor
+    assert "Gruppe &lt;b&gt;" in svg and "<b>" not in svg  # names are escaped

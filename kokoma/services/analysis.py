@@ -10,6 +10,7 @@ from datetime import date
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete
 
 from ..database import utcnow
 from ..domain import (
@@ -135,7 +136,9 @@ def _jsonable(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _item(user, part: Part, case_id: int, item_id):
+def get_item(user, case_id: int, part_key: str, item_id):
+    """An item of a part of the case's analysis, for a change: another case's is not found."""
+    part = PARTS[part_key]
     item = permissions.get(user, "analysis.edit", part.model, item_id)
     if item.case_id != case_id:
         raise NotFound()
@@ -165,7 +168,7 @@ def add_item(user, case_id: int, part_key: str, data: dict, once: Once | None = 
 def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, once: Once | None = None) -> CaseChange:
     part = PARTS[part_key]
     with changing_case(user, case_id, "analysis.edit", once=once) as change:
-        item = _item(user, part, change.case.id, item_id)
+        item = get_item(user, change.case.id, part.key, item_id)
         analysis = Analysis(change.case)
         changes = {}
         for name, new in _checked(part, data, analysis).items():
@@ -183,15 +186,12 @@ def remove_item(user, case_id: int, part_key: str, item_id: int) -> CaseChange:
     """Remove an item; an actor takes its relations and hearings with it."""
     part = PARTS[part_key]
     with changing_case(user, case_id, "analysis.edit") as change:
-        item = _item(user, part, change.case.id, item_id)
+        item = get_item(user, change.case.id, part.key, item_id)
         title = part.title(item, Analysis(change.case))
-        if part.model is AnalysisActor:
-            for model in (ActorRelation, GroupHearing):
-                change.session.query(model).filter(
-                    model.case_id == item.case_id,
-                    (model.actor_id == item.id) if model is GroupHearing
-                    else ((model.source_id == item.id) | (model.target_id == item.id)),
-                ).delete(synchronize_session=False)
+        if part.model is AnalysisActor:  # the database cascades too; said here for the session
+            change.session.execute(delete(GroupHearing).where(GroupHearing.actor_id == item.id))
+            change.session.execute(delete(ActorRelation).where(
+                (ActorRelation.source_id == item.id) | (ActorRelation.target_id == item.id)))
         change.session.delete(item)
         change.session.flush()
         _changed(change, part.key, "removed", title, {})

@@ -59,7 +59,7 @@ def _add(case_id: int, part: str):
 def _edit(case_id: int, part: str, **ids):
     case = case_service.get_case(current_user, case_id, "analysis.edit")
     analysis = Analysis(case)
-    item = analysis_service._item(current_user, analysis_service.PARTS[part], case.id, ids[ROUTES[part][1]])
+    item = analysis_service.get_item(current_user, case.id, part, ids[ROUTES[part][1]])
     form = _part_form(part, analysis, obj=item)
     if form.validate_on_submit():
         try:
