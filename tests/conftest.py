@@ -172,7 +172,9 @@ class World:
         fields = {"parties": "Anwohnende", "affected_groups": "Jugendliche", "glasl_stage": 3, **fields}
         case = self.case(user, **fields)
         self.complete_analysis(case, user)
-        return db.session.get(Case, case.id)
+        case = db.session.get(Case, case.id, populate_existing=True)
+        db.session.commit()  # end this read, as a request would: a later look sees what others wrote
+        return case
 
     def complete_analysis(self, case, user=None):
         user = user or self.facilitator
@@ -188,6 +190,7 @@ class World:
             })
         if not snapshot.assessments:
             analysis.assess(user, case.id, 3, "hot", "Taten statt Worte")
+        db.session.commit()
 
 
 @pytest.fixture

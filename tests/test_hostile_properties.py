@@ -39,7 +39,7 @@ ROLES = ("facilitator", "coordinator", "advisor", "admin", "anonymous")
 # What the black-box probe sent first: each goes into each field of each form in turn.
 CLASSIC = ("x\x00y", "/x\r\nSet-Cookie: kokoma=1", "/\\evil.example", "9223372036854775808", "abc")
 EXAMPLES = 600  # with the sweep, 30 to 45 s on two cores (SQLite, PostgreSQL)
-CHANGES = ("edited", "transition", "assigned")  # the events that change a case's row (its version)
+CHANGES = ("edited", "transition", "assigned", "analysis_changed")  # the events that change a case's row (its version)
 
 HOSTILE = st.one_of(
     st.sampled_from([

@@ -1,10 +1,12 @@
 """Roles and isolation: the matrix of who may do what, tried over HTTP for each role."""
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from kokoma.database import db
-from kokoma.models import AdvisorAssignment, Case, Review
-from kokoma.services import cases, reviews
+from kokoma.models import AdvisorAssignment, Case, Partner, Review
+from kokoma.services import analysis, cases, referral, reviews
 
 from .conftest import PASSWORD
 
@@ -25,6 +27,15 @@ def scene(world):
     reviews.request_review(world.facilitator, case.id, "Bitte Einschätzung")
     world.review = db.session.scalars(select(Review).where(Review.case_id == case.id)).one()
     world.target = case
+    partner = Partner(municipality_id=world.musterstadt.id, name="Mobile Beratung", email="mb@mst.example")
+    db.session.add(partner)
+    db.session.commit()
+    analysis.add_item(world.facilitator, case.id, "actor", {"name": "Kameradschaft", "kind": "group", "role": "primary",
+                                                           "influence": "high", "anti_democratic": True})
+    referral.propose(world.facilitator, case.id, "Keine Mediation", partner.id, date(2026, 11, 1))
+    world.referral_id = referral.open_proposal(case.id).id
+    world.target_version = db.session.get(Case, case.id, populate_existing=True).version
+    db.session.commit()
     world.assignment_id = db.session.scalars(
         select(AdvisorAssignment.id).where(AdvisorAssignment.municipality_id == world.musterstadt.id)
     ).first()
@@ -40,7 +51,8 @@ def actions(world):
         "open case": ("GET", f"/cases/{case_id}", None),
         "log case form": ("GET", "/cases/new", None),
         "log case": ("POST", "/cases/new", {"title": "Neu", "category": "other"}),
-        "edit case": ("POST", f"/cases/{case_id}/edit", {"title": "Geändert", "category": "other", "version": "1"}),
+        "edit case": ("POST", f"/cases/{case_id}/edit", {"title": "Geändert", "category": "other",
+                                                      "version": str(world.target_version)}),
         "move case": ("POST", f"/cases/{case_id}/transition", {"trigger": "start_processing"}),
         "record measure": ("POST", f"/cases/{case_id}/measure", {"kind": "dialogue", "text": "Gespräch"}),
         "comment": ("POST", f"/cases/{case_id}/comment", {"text": "Anmerkung"}),
@@ -54,6 +66,12 @@ def actions(world):
         "advisors' assignments": ("GET", "/admin/assignments", None),
         "partners": ("GET", "/partners/", None),
         "end an assignment": ("POST", f"/admin/assignments/{world.assignment_id}/delete", None),
+        "open the analysis": ("GET", f"/cases/{case_id}/analysis/", None),
+        "edit the analysis": ("POST", f"/cases/{case_id}/analysis/issues", {"issue-text": "Lärm", "issue-kind": "facts"}),
+        "assess the stage": ("POST", f"/cases/{case_id}/analysis/glasl",
+                             {"glasl-stage": "4", "glasl-temperature": "hot", "glasl-rationale": "Bilder"}),
+        "propose a referral": ("POST", f"/cases/{case_id}/analysis/referral", {"referral-reason": "Noch einmal"}),
+        "decide a referral": ("POST", f"/referrals/{world.referral_id}", {"decision": "decline", "note": "Erst reden"}),
     }
 
 
@@ -81,6 +99,11 @@ MATRIX = {
     "advisors' assignments": (NO,        NO,      NO,         OK),
     "partners":              (NO,        NO,      OK,         NO),
     "end an assignment":     (HIDDEN,    HIDDEN,  HIDDEN,     OK),
+    "open the analysis":     (OK,        OK,      OK,         HIDDEN),
+    "edit the analysis":     (OK,        NO,      OK,         HIDDEN),
+    "assess the stage":      (OK,        OK,      OK,         HIDDEN),
+    "propose a referral":    (OK,        NO,      OK,         HIDDEN),
+    "decide a referral":     (NO,        OK,      NO,         HIDDEN),
 }
 
 

@@ -145,23 +145,31 @@ def get_item(user, case_id: int, part_key: str, item_id):
     return item
 
 
-def _changed(change: CaseChange, part_key: str, action: str, title: str, changes: dict) -> None:
-    """What every analysis change does after it: rescore, and the trail outside the analysis phase."""
+def _changed(change: CaseChange, version: int, part_key: str, action: str, title: str, changes: dict) -> None:
+    """What every analysis change does after it: rescore, and the trail.
+
+    In the analysis phase editing is free: a change is in the trail only where it moved the
+    case itself (its stage or score). After it, every change is, and touches the case. Either
+    way the case's version moves exactly when an event says why (``version`` is the one the
+    change began with)."""
+    if change.case.state != kokoma().workflow.initial:
+        change.case.updated_at = utcnow()
     change.plugin_failures += rescore(change.case)
     change.session.flush()
-    if change.case.state != kokoma().workflow.initial:
+    if change.case.version != version:
         change.record("analysis_changed", notify=False,
-                      payload={"part": part_key, "action": action, "item": title, "changes": changes})
+                      payload={"part": part_key, "action": action, "item": title, "changes": changes,
+                               "score": change.case.escalation_score, "level": change.case.escalation_level})
 
 
 def add_item(user, case_id: int, part_key: str, data: dict, once: Once | None = None) -> CaseChange:
     part = PARTS[part_key]
     with changing_case(user, case_id, "analysis.edit", once=once) as change:
-        analysis = Analysis(change.case)
+        version, analysis = change.case.version, Analysis(change.case)
         item = part.model(case_id=change.case.id, **_checked(part, data, analysis))
         change.session.add(item)
         change.session.flush()
-        _changed(change, part.key, "added", part.title(item, analysis), {})
+        _changed(change, version, part.key, "added", part.title(item, analysis), {})
     return change
 
 
@@ -169,7 +177,7 @@ def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, onc
     part = PARTS[part_key]
     with changing_case(user, case_id, "analysis.edit", once=once) as change:
         item = get_item(user, change.case.id, part.key, item_id)
-        analysis = Analysis(change.case)
+        version, analysis = change.case.version, Analysis(change.case)
         changes = {}
         for name, new in _checked(part, data, analysis).items():
             old = getattr(item, name)
@@ -178,7 +186,7 @@ def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, onc
                 setattr(item, name, new)
         if changes:
             change.session.flush()
-            _changed(change, part.key, "changed", part.title(item, analysis), changes)
+            _changed(change, version, part.key, "changed", part.title(item, analysis), changes)
     return change
 
 
@@ -187,14 +195,14 @@ def remove_item(user, case_id: int, part_key: str, item_id: int) -> CaseChange:
     part = PARTS[part_key]
     with changing_case(user, case_id, "analysis.edit") as change:
         item = get_item(user, change.case.id, part.key, item_id)
-        title = part.title(item, Analysis(change.case))
+        version, title = change.case.version, part.title(item, Analysis(change.case))
         if part.model is AnalysisActor:  # the database cascades too; said here for the session
             change.session.execute(delete(GroupHearing).where(GroupHearing.actor_id == item.id))
             change.session.execute(delete(ActorRelation).where(
                 (ActorRelation.source_id == item.id) | (ActorRelation.target_id == item.id)))
         change.session.delete(item)
         change.session.flush()
-        _changed(change, part.key, "removed", title, {})
+        _changed(change, version, part.key, "removed", title, {})
     return change
 
 
@@ -218,17 +226,16 @@ def assess(user, case_id: int, stage, temperature: str | None, rationale: str, o
 
 
 def record_assessment(change: CaseChange, stage: int, temperature: str | None, rationale: str) -> None:
-    """Add an assessment inside ``change``, rescore, and trail it after the analysis phase."""
-    before, side = change.case.glasl_stage, permissions.tandem_side(change.user)
+    """Add an assessment inside ``change``, rescore, and trail it (see _changed)."""
+    version, before, side = change.case.version, change.case.glasl_stage, permissions.tandem_side(change.user)
     keep_assessment(change, stage, temperature, rationale)
-    change.session.flush()
-    _changed(change, "glasl", "added", str(stage),
+    _changed(change, version, "glasl", "added", str(stage),
              {"stage": [before, stage]} if side == "facilitator" else {"advisor_stage": [None, stage]})
 
 
 def keep_assessment(change: CaseChange, stage: int, temperature: str | None, rationale: str) -> None:
     """Add the assessment only (the caller rescores): the process facilitation's sets the
-    case's stage, the advisor's stands beside it."""
+    case's stage, the advisor's stands beside it (the score reads the pending assessment)."""
     side = permissions.tandem_side(change.user)
     change.session.add(GlaslAssessment(case_id=change.case.id, stage=stage, temperature=temperature,
                                        rationale=rationale, side=side, assessed_by_id=change.user.id))
@@ -242,7 +249,7 @@ def keep_assessment(change: CaseChange, stage: int, temperature: str | None, rat
 def save_fields(user, case_id: int, values: dict, once: Once | None = None) -> CaseChange:
     """Store the values of the analysis fields plugins add (kokoma_analysis_fields)."""
     with changing_case(user, case_id, "analysis.edit", once=once) as change:
-        record = change.session.get(CaseAnalysis, change.case.id)
+        version, record = change.case.version, change.session.get(CaseAnalysis, change.case.id)
         if record is None:
             record = CaseAnalysis(case_id=change.case.id, extra={}, carried_over_parties="",
                                   carried_over_affected="")
@@ -253,5 +260,5 @@ def save_fields(user, case_id: int, values: dict, once: Once | None = None) -> C
         if changes:
             record.extra = after
             change.session.flush()
-            _changed(change, "fields", "changed", "", changes)
+            _changed(change, version, "fields", "changed", "", changes)
     return change

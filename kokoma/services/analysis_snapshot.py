@@ -30,11 +30,14 @@ class Analysis:
         self.case = case
 
     def _rows(self, model, *order, options=()):
+        """The part's rows, and after them those the change in progress is about to write (the
+        score reads them without flushing the case, which would count as a change of its own)."""
         if self.case.id is None:  # a case being logged has no analysis yet
             return []
-        return db.session.scalars(
+        rows = db.session.scalars(
             select(model).options(*options).where(model.case_id == self.case.id).order_by(*order, model.id)
         ).all()
+        return rows + [item for item in db.session.new if isinstance(item, model) and item.case_id == self.case.id]
 
     @cached_property
     def actors(self) -> list[AnalysisActor]:
