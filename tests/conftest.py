@@ -6,6 +6,7 @@ test starts from empty tables.
 """
 import os
 import threading
+from datetime import date, timedelta
 
 import pytest
 from flask import has_app_context
@@ -15,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from kokoma import create_app
 from kokoma.database import db
-from kokoma.services import accounts, cases
+from kokoma.services import accounts, cases, follow_ups, measures
 
 PASSWORD = "Wolkenkratzer summt leise 47"
 TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
@@ -153,6 +154,16 @@ class World:
     def analysed_case(self, user=None, **fields):
         analysis = {"parties": "Anwohnende, Jugendliche", "affected_groups": "Jugendliche", "glasl_stage": 3}
         return self.case(user, **{**analysis, **fields})
+
+    def measure(self, case, user=None, **fields):
+        """A measure on ``case``: done, unless ``status`` (and ``planned_at``) say otherwise."""
+        data = {"kind": "round_table", "title": "Runder Tisch im Rathaus", "status": "done",
+                "outcome": "Alle waren da.", **fields}
+        return measures.add_measure(user or self.facilitator, case.id, measures.MeasureInput(**data)).measure
+
+    def first_monitoring(self, days: int = 14, user=None):
+        """The first monitoring date that entering prevention asks for."""
+        return follow_ups.FollowUpInput(date.today() + timedelta(days=days), "Monitoring", (user or self.facilitator).id)
 
 
 @pytest.fixture

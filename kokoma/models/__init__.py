@@ -7,6 +7,9 @@ from .login_count import LoginCount
 from .login_session import LoginSession
 from .municipality import Municipality
 from .delivery import Delivery
+from .digest import DigestMail
+from .follow_up import FollowUp
+from .measure import Measure
 from .partner import Partner
 from .review import Review
 from .submission import Submission
@@ -18,6 +21,9 @@ __all__ = [
     "CaseAccess",
     "CaseEvent",
     "Delivery",
+    "DigestMail",
+    "FollowUp",
+    "Measure",
     "LoginCount",
     "LoginSession",
     "Municipality",

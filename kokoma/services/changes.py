@@ -24,6 +24,8 @@ class CaseChange:
     plugin_failures: list[PluginFailure] = field(default_factory=list)
     deliveries: int = 0
     level_before: str = "low"
+    measure: object = None  # the measure a change made or changed (services.measures)
+    follow_up: object = None  # the follow-up a change set (services.follow_ups)
 
     def record(self, kind: str, *, notify: bool = True, **fields) -> CaseEvent:
         """Append an event to the trail, let plugins react to it and queue its notification."""

@@ -139,3 +139,19 @@ def deliveries_of_case(user, case) -> list[tuple[Delivery, str]]:
         .where(Delivery.case_id == case.id, permissions.visible(user, Delivery))
         .order_by(Delivery.id)
     ).all()
+
+
+def delivery_summary_of_case(user, case) -> list[tuple[str, dict[str, int]]]:
+    """Per partner, how many notifications of one case are in which state ("Jugendamt: 3
+    delivered, 1 waiting"), for the case workers of its municipality; one query."""
+    permissions.require(user, "case.deliveries")
+    summary: dict[str, dict[str, int]] = {}
+    for name, status, count in db.session.execute(
+        select(Partner.name, Delivery.status, func.count())
+        .join(Partner, Partner.id == Delivery.partner_id)
+        .where(Delivery.case_id == case.id, permissions.visible(user, Delivery))
+        .group_by(Partner.name, Delivery.status)
+        .order_by(Partner.name, Delivery.status)
+    ):
+        summary.setdefault(name, {})[status] = count
+    return list(summary.items())

@@ -15,8 +15,8 @@ from ..i18n import ShownAsKey, bound_gettext, translated
 VOCABULARIES = {
     name: getattr(domain, name)
     for name in (
-        "CATEGORIES", "DELIVERY_STATUSES", "GLASL_STAGES", "LEVELS", "MEASURE_KINDS",
-        "PARTNER_KINDS", "RECOMMENDATIONS", "REVIEW_STATUSES", "ROLES",
+        "CATEGORIES", "DELIVERY_STATUSES", "GLASL_STAGES", "LEVELS", "MEASURE_EFFECTS", "MEASURE_KINDS",
+        "MEASURE_STATUSES", "PARTNER_KINDS", "RECOMMENDATIONS", "REVIEW_STATUSES", "ROLES",
     )
 }
 
