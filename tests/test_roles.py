@@ -42,7 +42,7 @@ def actions(world):
         "log case": ("POST", "/cases/new", {"title": "Neu", "category": "other"}),
         "edit case": ("POST", f"/cases/{case_id}/edit", {"title": "Geändert", "category": "other", "version": "1"}),
         "move case": ("POST", f"/cases/{case_id}/transition", {"trigger": "start_processing"}),
-        "record measure": ("POST", f"/cases/{case_id}/measure", {"kind": "dialogue", "text": "Gespräch"}),
+        "record measure": ("POST", f"/cases/{case_id}/measures", {"kind": "dialogue", "title": "Gespräch", "status": "done"}),
         "comment": ("POST", f"/cases/{case_id}/comment", {"text": "Anmerkung"}),
         "assign": ("POST", f"/cases/{case_id}/assign", {"facilitator_id": str(facilitator_id), "advisor_id": ""}),
         "request review": ("POST", f"/cases/{case_id}/review", {"question": "Bitte prüfen"}),
