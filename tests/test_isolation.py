@@ -2,13 +2,14 @@
 route that takes an object id is tried with an object of another municipality."""
 import pathlib
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from kokoma.database import db
-from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, Partner, Review, User
-from kokoma.services import reviews
+from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, FollowUp, Measure, Partner, Review, User
+from kokoma.services import follow_ups, reviews
 
 from .conftest import PASSWORD
 
@@ -32,7 +33,12 @@ def foreign_objects(world):
                         channel="kokoma.defaults.email", idempotency_key="k" * 32, status="failed")
     db.session.add(delivery)
     db.session.commit()
+    measure = world.measure(case, user=world.outsider)
+    follow_up = follow_ups.add_follow_up(world.outsider, case.id, follow_ups.FollowUpInput(
+        date.today(), "Nachfragen", world.outsider.id)).follow_up
     return {
+        "measure_id": measure.id,
+        "follow_up_id": follow_up.id,
         "partner_id": partner.id,
         "delivery_id": delivery.id,
         "case_id": case.id,
@@ -57,6 +63,8 @@ def snapshot():
         tuple(db.session.execute(select(Delivery.id, Delivery.status).order_by(Delivery.id)).all()),
         tuple(db.session.execute(select(User.id, User.active, User.role).order_by(User.id)).all()),
         tuple(db.session.execute(select(Case.id, Case.version, Case.state).order_by(Case.id)).all()),
+        tuple(db.session.execute(select(Measure.id, Measure.title, Measure.status).order_by(Measure.id)).all()),
+        tuple(db.session.execute(select(FollowUp.id, FollowUp.status).order_by(FollowUp.id)).all()),
     )
 
 
@@ -76,7 +84,9 @@ def test_every_route_with_an_id_answers_404_for_another_municipality(app, client
             if method not in rule.methods:
                 continue
             response = client.open(url, method=method, data={"text": "x", "trigger": "start_processing",
-                                                             "active": "0", "role": "coordinator"})
+                                                             "active": "0", "role": "coordinator", "kind": "other",
+                                                             "title": "x", "status": "done", "note": "x",
+                                                             "due_on": "2030-01-01", "what": "x"})
             assert response.status_code == 404, f"{who} {method} {url} answered {response.status_code}"
             tried += 1
     assert tried >= 10
@@ -119,3 +129,18 @@ def test_scope_and_roles_are_decided_in_one_place():
         for n, line in enumerate(path.read_text().splitlines(), 1) if by_hand.search(line)
     ]
     assert offenders == [], f"ask kokoma.services.permissions instead: {offenders}"
+
+
+def test_measures_and_follow_ups_of_a_case_cannot_be_reached_through_another_case(client, world):
+    """A measure or follow-up id belongs to its case: under another (own) case it is not found."""
+    first, second = world.analysed_case(), world.analysed_case(title="Zweiter Fall")
+    measure = world.measure(first)
+    follow_up = follow_ups.add_follow_up(world.facilitator, first.id, follow_ups.FollowUpInput(
+        date.today(), "Nachfragen", world.facilitator.id)).follow_up
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert client.get(f"/cases/{second.id}/measures/{measure.id}").status_code == 404
+    assert client.post(f"/cases/{second.id}/measures/{measure.id}",
+                       data={"kind": "other", "title": "x", "status": "done"}).status_code == 404
+    assert client.post(f"/cases/{second.id}/follow-ups/{follow_up.id}/done", data={"note": "x"}).status_code == 404
+    assert db.session.get(Measure, measure.id).title == "Runder Tisch im Rathaus"
+    assert db.session.get(FollowUp, follow_up.id).status == "open"
