@@ -84,7 +84,9 @@ def _claim(now) -> int | None:
 def _send(row_id: int, now) -> int:
     config = current_app.config
     row = db.session.get(DigestMail, row_id, populate_existing=True)
-    user = db.session.get(User, row.user_id)
+    user = db.session.get(User, row.user_id) if row is not None else None
+    if user is None:
+        return 0  # removed meanwhile
     if not (user.active and user.digest_enabled):
         return _settle(row_id, status="skipped", error="digest switched off")
     work = day_work(user, now)
@@ -106,6 +108,8 @@ def _settle(row_id: int, *, status: str | None = None, error: str = "", items: i
     config = current_app.config
     with write_transaction() as session:
         row = session.get(DigestMail, row_id, with_for_update=True, populate_existing=True)
+        if row is None:
+            return 0
         row.attempts += 1
         row.last_error = error
         row.items = items
