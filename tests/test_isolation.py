@@ -2,7 +2,7 @@
 route that takes an object id is tried with an object of another municipality."""
 import pathlib
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -144,3 +144,22 @@ def test_measures_and_follow_ups_of_a_case_cannot_be_reached_through_another_cas
     assert client.post(f"/cases/{second.id}/follow-ups/{follow_up.id}/done", data={"note": "x"}).status_code == 404
     assert db.session.get(Measure, measure.id).title == "Runder Tisch im Rathaus"
     assert db.session.get(FollowUp, follow_up.id).status == "open"
+
+
+def test_routes_with_a_secret_token_answer_404_for_another_persons_token_or_none(app, client, world, foreign_objects):
+    """Routes that take a token instead of an id (the calendar feed): the token of a person of
+    another municipality opens only that person's own entries, and a made-up token nothing."""
+    from kokoma.services import calendar_feed
+
+    token_routes = [rule.rule for rule in app.url_map.iter_rules()
+                    if "<token>" in rule.rule and "<int:" not in rule.rule]
+    assert set(token_routes) == {"/invitation/<token>", "/calendar/<token>.ics"}, "teach this test the new route"
+    own_case = world.analysed_case(title="Eigener Fall")
+    world.measure(own_case, title="Eigene Maßnahme", status="planned",
+                  planned_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
+                  responsible=f"user:{world.facilitator.id}")
+    foreign_token = calendar_feed.renew_token(world.outsider)
+    feed = client.get(f"/calendar/{foreign_token}.ics").get_data(as_text=True)
+    assert "Eigene Maßnahme" not in feed and own_case.reference not in feed
+    for made_up in ("a" * 43, foreign_token[:-1] + ("A" if foreign_token[-1] != "A" else "B")):
+        assert client.get(f"/calendar/{made_up}.ics").status_code == 404
