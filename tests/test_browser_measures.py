@@ -46,7 +46,7 @@ def test_a_measures_life_planned_overdue_done_with_outcome(site):
     assert "overdue" in row.get_attribute("class") and "überfällig" in row.text
     background = site.driver.execute_script("return getComputedStyle(arguments[0].querySelector('td')).backgroundColor", row)
     assert background not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")  # it stands out
-    assert "überfällig" in site.find(".site-header").text or site.find(".due-count").text == "1"
+    assert site.find(".due-count").text.startswith("1")  # the navigation counts it as due
     site.click_and_wait("table.measures tbody tr a")
     site.choose("#measure-status", "done")
     site.type("#measure-outcome", "Vereinbarung über Nutzungszeiten")
