@@ -8,12 +8,23 @@ import pytest
 
 from kokoma.services import calendar_feed, cases, follow_ups, measures, reviews
 
-from .browser_support import axe_violations, describe, missing
+from .browser_support import ARTIFACTS, axe_violations, describe, missing
 from .test_browser import driver, site  # noqa: F401 - the fixtures
 
 if missing() and os.environ.get("KOKOMA_REQUIRE_BROWSER"):
     raise RuntimeError(missing())
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
+
+
+def screenshot(site, name):
+    """With KOKOMA_SCREENSHOTS set, the whole page as a picture in test-artifacts/ (to look at)."""
+    if os.environ.get("KOKOMA_SCREENSHOTS"):
+        ARTIFACTS.mkdir(exist_ok=True)
+        height = site.driver.execute_script("return document.documentElement.scrollHeight")
+        width = site.driver.get_window_size()["width"]
+        site.driver.set_window_size(width, height + 150)
+        site.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+        site.driver.set_window_size(width, 1024)
 
 
 def in_processing(site, title="Streit am Bahnhof"):
@@ -130,7 +141,9 @@ def test_the_case_page_at_768_px_is_no_taller_than_three_screens_with_its_sectio
     site.driver.set_window_size(768, 1024)
     try:
         site.open(f"/cases/{case.id}")
+        screenshot(site, "case-page-768-open")
         site.driver.execute_script("document.querySelectorAll('details.section-body').forEach(d => d.open = false)")
+        screenshot(site, "case-page-768-closed")
         height = site.driver.execute_script("return document.documentElement.scrollHeight")
         screen = site.driver.execute_script("return window.innerHeight")
         print(f"case page at 768 px, sections closed: {height} px = {height / screen:.2f} screens")
@@ -213,6 +226,7 @@ def test_the_new_pages_pass_axe_at_1280_and_768_px(site, language):
         site.logout()
         site.login(site.world.advisor)
         site.open("/tasks/")
+        screenshot(site, f"tasks-advisor-{language}")
         site.click_and_wait("a[href^='/reviews/']")
         violations = axe_violations(site.driver)
         if violations:

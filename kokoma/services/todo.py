@@ -79,7 +79,8 @@ def day_work(user, now: datetime | None = None) -> DayWork:
     new_reviews = db.session.execute(
         select(Review, Case.reference, Case.title, User.name).join(Case, Case.id == Review.case_id)
         .join(User, User.id == Review.given_by_id)
-        .where(Case.facilitator_id == user.id, Review.given_at > since, permissions.case_scope(user))
+        .where(Review.status == "given", Review.given_at > since, Case.facilitator_id == user.id,
+               permissions.case_scope(user))
         .order_by(Review.given_at.desc()).limit(_limit())
     ).all() if permissions.can(user, "review.request") else []
     waiting = db.session.execute(

@@ -87,6 +87,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_measures_municipality_id'), ['municipality_id'], unique=False)
         batch_op.create_index('ix_measures_responsible_status_planned', ['responsible_user_id', 'status', 'planned_at'], unique=False)
 
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.create_index('ix_reviews_status_given_at', ['status', 'given_at'], unique=False)
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('digest_enabled', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('calendar_token_hash', sa.String(length=64), nullable=True))
@@ -96,6 +99,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_reviews_status_given_at')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_users_calendar_token_hash'), type_='unique')
         batch_op.drop_column('tasks_seen_at')
