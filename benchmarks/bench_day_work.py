@@ -13,18 +13,16 @@ the statements per request, and the ratio of the largest size to the smallest.
 import argparse
 import platform
 import sys
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cases import StatementCounter, app_config, reset_postgresql, seed, timed  # noqa: E402
+from bench_cases import StatementCounter, analyze, database_name, open_app, seed, timed  # noqa: E402
 
-from kokoma import create_app  # noqa: E402
 from kokoma.database import db, utcnow  # noqa: E402
 from kokoma.models import Case, FollowUp, Measure, Review, User  # noqa: E402
 from kokoma.services import accounts, cases, follow_ups, measures, todo  # noqa: E402
@@ -59,9 +57,7 @@ def seed_items(municipality_id, person, colleague, advisor, since_id):
         for start in range(0, len(rows), 5000):
             db.session.execute(insert(model), rows[start:start + 5000])
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    analyze()
 
 
 def main():
@@ -71,17 +67,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    workdir = Path(tempfile.mkdtemp(prefix="kokoma-bench-"))
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
-    if url.startswith("postgresql"):
-        reset_postgresql(url)
-    app = create_app(app_config(workdir, url, WTF_CSRF_ENABLED=False, SESSION_COOKIE_SECURE=False,
-                                NOTIFY_BACKGROUND_WORKER=False, LOGIN_RATE_LIMIT="1000 per minute"))
-    from flask_migrate import upgrade
-
+    app, url = open_app(args.database_url, NOTIFY_BACKGROUND_WORKER=False)
     rows = []
     with app.test_request_context():
-        upgrade()
         counter = StatementCounter(db.engine)
         home = accounts.create_municipality("MST", "Musterstadt")
         person = accounts.create_user(email="fac@mst.example", name="Bench", password=PASSWORD, role="facilitator",
@@ -103,7 +91,7 @@ def main():
         for n in range(10):
             follow_ups.add_follow_up(person, case.id, follow_ups.FollowUpInput(
                 date.today() - timedelta(days=n), f"Prüfen {n}", person.id))
-        db_version = db.session.scalar(text("select sqlite_version()" if url.startswith("sqlite") else "show server_version"))
+        database = database_name(url)
         client = app.test_client()
         with app.app_context():
             assert client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD}).status_code == 302
@@ -137,7 +125,7 @@ def main():
                          count_q["statements"], due, totals))
 
     print(f"KoKoMa day's work on {platform.platform()}, {__import__('os').cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {'SQLite' if url.startswith('sqlite') else 'PostgreSQL'} {db_version}")
+          f"Python {platform.python_version()}, {database}")
     print(f"times in ms as p50/p95 over {args.repeat} runs; the person has the same 20 due items at every size\n")
     print("| cases in the municipality | measures | reviews | GET /tasks/ | due count | statements page | statements count | due |")
     print("|---|---|---|---|---|---|---|---|")

@@ -11,18 +11,16 @@ the ratio of the longest trail to the shortest.
 import argparse
 import platform
 import sys
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cases import StatementCounter, app_config, reset_postgresql, timed  # noqa: E402
+from bench_cases import StatementCounter, analyze, database_name, open_app, timed  # noqa: E402
 
-from kokoma import create_app  # noqa: E402
 from kokoma.database import db, utcnow  # noqa: E402
 from kokoma.models import CaseEvent  # noqa: E402
 from kokoma.services import accounts, cases, follow_ups, measures  # noqa: E402
@@ -56,26 +54,16 @@ def main():
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
     sizes = [int(s) for s in args.events.split(",")]
-    workdir = Path(tempfile.mkdtemp(prefix="kokoma-bench-"))
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
-    if url.startswith("postgresql"):
-        reset_postgresql(url)
-    app = create_app(app_config(workdir, url, WTF_CSRF_ENABLED=False, SESSION_COOKIE_SECURE=False,
-                                NOTIFY_BACKGROUND_WORKER=False, LOGIN_RATE_LIMIT="1000 per minute"))
-    from flask_migrate import upgrade
-
+    app, url = open_app(args.database_url, NOTIFY_BACKGROUND_WORKER=False)
     rows = []
     with app.test_request_context():
-        upgrade()
         counter = StatementCounter(db.engine)
         home = accounts.create_municipality("MST", "Musterstadt")
         person = accounts.create_user(email="fac@mst.example", name="Bench", password=PASSWORD, role="facilitator",
                                       municipality=home)
         ids = {size: case_with_trail(person, size) for size in sizes}
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        db_version = db.session.scalar(text("select sqlite_version()" if url.startswith("sqlite") else "show server_version"))
+        analyze()
+        database = database_name(url)
         client = app.test_client()
         with app.app_context():
             assert client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD}).status_code == 302
@@ -94,7 +82,7 @@ def main():
                          timed(lambda: get(f"/cases/{case_id}?before={middle}"), args.repeat), page_q["statements"]))
 
     print(f"KoKoMa case page and timeline on {platform.platform()}, {__import__('os').cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {'SQLite' if url.startswith('sqlite') else 'PostgreSQL'} {db_version}")
+          f"Python {platform.python_version()}, {database}")
     print(f"times in ms as p50/p95 over {args.repeat} runs; 5 measures and 2 follow-ups on each case\n")
     print("| events | GET /cases/<id> | an older page | statements |")
     print("|---|---|---|---|")

@@ -113,6 +113,23 @@ def app(make_app):
 
 
 @pytest.fixture
+def mail_port():
+    from .channels import free_port
+
+    return free_port()
+
+
+@pytest.fixture
+def sink(mail_port):
+    """The SMTP server of the mail tests, on loopback (tests/channels.py)."""
+    from .channels import MailSink
+
+    server = MailSink(mail_port).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def ctx(app):
     with app.test_request_context():
         yield app

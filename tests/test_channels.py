@@ -18,18 +18,6 @@ from .conftest import PASSWORD, World, at_once
 
 
 @pytest.fixture
-def mail_port():
-    return free_port()
-
-
-@pytest.fixture
-def sink(mail_port):
-    server = MailSink(mail_port).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def receiver():
     server = WebhookReceiver()
     yield server

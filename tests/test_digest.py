@@ -12,22 +12,10 @@ from kokoma.models import DigestMail, User
 from kokoma.runtime import kokoma
 from kokoma.services import digest, follow_ups, measures
 
-from .channels import MailSink, free_port
+from .channels import free_port
 from .conftest import PASSWORD, World, at_once
 
 MORNING = datetime.combine(date.today(), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=7)  # 8:00 Berlin
-
-
-@pytest.fixture
-def mail_port():
-    return free_port()
-
-
-@pytest.fixture
-def sink(mail_port):
-    server = MailSink(mail_port).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
