@@ -89,8 +89,9 @@ def test_entering_prevention_asks_for_the_first_monitoring_date(world):
 @pytest.mark.parametrize("start", ["processing", "prevention"])
 def test_close_needs_a_summary(world, start):
     case = to_processing(world) if start == "processing" else to_prevention(world)
-    with pytest.raises(TransitionBlocked):
+    with pytest.raises(TransitionBlocked) as blocked:
         fire(world, case, "close", comment="   ")
+    assert blocked.value.reasons == ["Bitte den Abschlussbericht schreiben."]  # one term for it
     assert fire(world, case, "close", comment="Konflikt beigelegt").state == "closed"
 
 

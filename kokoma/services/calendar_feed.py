@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..database import db, utcnow, write_transaction
 from ..models import Case, FollowUp, Measure, User
@@ -30,7 +30,7 @@ def renew_token(user) -> str:
     permissions.require(user, "tasks.view")
     token = secrets.token_urlsafe(32)
     with write_transaction() as session:
-        session.get(User, user.id, with_for_update=True).calendar_token_hash = _hash(token)
+        session.execute(update(User).where(User.id == user.id).values(calendar_token_hash=_hash(token)))
     return token
 
 

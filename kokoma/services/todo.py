@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, func, literal, select
+from sqlalchemy import Integer, func, literal, select, update
 from zoneinfo import ZoneInfo
 
 from ..database import db, utcnow, write_transaction
@@ -120,4 +120,11 @@ def mark_reviews_seen(user) -> None:
     """The reviews listed so far have been read: from now on only newer ones are shown."""
     permissions.require(user, "tasks.view")
     with write_transaction() as session:
-        session.get(User, user.id, with_for_update=True).tasks_seen_at = utcnow()
+        session.execute(update(User).where(User.id == user.id).values(tasks_seen_at=utcnow()))
+
+
+def set_digest(user, enabled: bool) -> None:
+    """Switch the person's daily digest on or off."""
+    permissions.require(user, "tasks.view")
+    with write_transaction() as session:
+        session.execute(update(User).where(User.id == user.id).values(digest_enabled=enabled))

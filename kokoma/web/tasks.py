@@ -3,8 +3,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..database import utcnow, write_transaction
-from ..models import User
+from ..database import utcnow
 from ..services import calendar_feed, permissions, todo
 from .auth import require_login
 from .forms import Form, TaskSettingsForm
@@ -29,8 +28,7 @@ def settings():
     permissions.require(current_user, "tasks.view")
     form = TaskSettingsForm(digest_enabled=current_user.digest_enabled)
     if form.validate_on_submit():
-        with write_transaction() as session:
-            session.get(User, current_user.id, with_for_update=True).digest_enabled = bool(form.digest_enabled.data)
+        todo.set_digest(current_user, bool(form.digest_enabled.data))
         flash(_("Your settings were saved."), "success")
         return redirect(url_for(".settings"))
     return render_template("tasks/settings.html", form=form, renew_form=Form(), feed_url=None)
