@@ -7,7 +7,6 @@ from flask.cli import ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import notifications
 from .database import db
 from .domain import ROLES
 from .models import Municipality

@@ -2,7 +2,7 @@
 AA rules on every main page in German and English. Screenshots of failures go to test-artifacts/."""
 import os
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select

@@ -1,7 +1,7 @@
 """The calendar feed per person (iCalendar): their measures and follow-ups behind a secret
 address they can renew, with references and titles only."""
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from icalendar import Calendar
 

@@ -13,7 +13,7 @@ from kokoma.models import Delivery, Partner
 from kokoma.runtime import kokoma
 from kokoma.services import cases
 
-from .channels import MailSink, WebhookReceiver, free_port
+from .channels import MailSink, WebhookReceiver
 from .conftest import PASSWORD, World, at_once
 
 

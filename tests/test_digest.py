@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 
 from kokoma.database import db
 from kokoma.models import DigestMail, User
-from kokoma.runtime import kokoma
 from kokoma.services import digest, follow_ups, measures
 
 from .channels import free_port

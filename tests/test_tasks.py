@@ -1,9 +1,7 @@
 """The day's work ("Meine Aufgaben"): what is due for a person, on its page, on the overview and
 as a count in the navigation, in a fixed number of statements."""
 import re
-from datetime import date, datetime, timedelta, timezone
-
-from sqlalchemy import select
+from datetime import date, timedelta
 
 from kokoma.database import db, utcnow
 from kokoma.models import User
