@@ -126,7 +126,8 @@ def _settle(row_id: int, *, status: str | None = None, error: str = "", items: i
 def _message(user, work, row, config) -> EmailMessage:
     base_url = config["BASE_URL"].rstrip("/")
     with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]):
-        body = render_template("mail/digest.txt", user=user, work=work, base_url=base_url)
+        body = render_template("mail/digest.txt", user=user, work=work, tasks_url=f"{base_url}/tasks/",
+                               settings_url=f"{base_url}/tasks/settings")
         subject = _("[KoKoMa] What is due today (%(count)s)", count=work.due)
     message = EmailMessage()
     message["Subject"] = subject
