@@ -81,6 +81,34 @@ def app_config(workdir, url, **overrides) -> dict:
     }
 
 
+def open_app(database_url, **config):
+    """A migrated benchmark app on ``database_url`` (PostgreSQL: its public schema wiped first)
+    or, without one, on a fresh SQLite file in a temporary folder; returns (app, url)."""
+    from flask_migrate import upgrade
+
+    workdir = Path(tempfile.mkdtemp(prefix="kokoma-bench-"))
+    url = database_url or f"sqlite:///{workdir}/bench.sqlite"
+    if url.startswith("postgresql"):
+        reset_postgresql(url)
+    app = create_app(app_config(workdir, url, WTF_CSRF_ENABLED=False, SESSION_COOKIE_SECURE=False,
+                                LOGIN_RATE_LIMIT="1000 per minute", **config))
+    with app.app_context():
+        upgrade()
+    return app, url
+
+
+def analyze() -> None:
+    """Fresh planner statistics after a bulk insert (PostgreSQL; SQLite plans without)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+
+
+def database_name(url) -> str:
+    version = db.session.scalar(text("select sqlite_version()" if url.startswith("sqlite") else "show server_version"))
+    return f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'} {version}"
+
+
 def reset_postgresql(url):
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -122,9 +150,7 @@ def seed(municipality, facilitator, count, start_seq):
         Municipality.__table__.update().where(Municipality.id == municipality.id).values(case_seq=seq, case_seq_year=now.year)
     )
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    analyze()
     return time.perf_counter() - began
 
 

@@ -7,12 +7,12 @@ from flask.cli import ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import notifications
 from .database import db
 from .domain import ROLES
 from .models import Municipality
 from .runtime import kokoma
 from .services import accounts
+from .services.digest import worker_round
 from .services.errors import ValidationError
 
 
@@ -124,11 +124,12 @@ def demo_command(host, port):
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
 @with_appcontext
 def worker_command(once, interval):
-    """Deliver queued partner notifications, retrying failed ones when they are due.
+    """Deliver queued partner notifications, retrying failed ones when they are due, and send
+    the daily digests.
 
     Any number of workers may run at once, on one machine or several sharing the database."""
     while True:
-        attempted = notifications.deliver_due(kokoma().plugins)
+        attempted = worker_round(kokoma().plugins)
         db.session.remove()
         if once:
             click.echo(f"{attempted} delivery attempt(s)")

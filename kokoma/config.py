@@ -62,6 +62,10 @@ class Defaults:
     # How long a worker holds a delivery before another may take it over (a worker that died).
     NOTIFY_LEASE_SECONDS = 300
     # The address people reach KoKoMa at; links in notifications start with it.
+    # The daily digest of what is due, sent by the worker rounds from this hour (local time) on;
+    # each person can switch it off in their settings.
+    DIGEST_ENABLED = True
+    DIGEST_HOUR = 6
     BASE_URL = "http://127.0.0.1:5000"
     # E-mail: no server configured means e-mail deliveries are skipped (and say so).
     MAIL_SERVER: str | None = None

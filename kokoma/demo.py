@@ -1,7 +1,7 @@
 """Realistic German demo data, written through the services so every trail is real."""
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
-from .services import accounts, analysis, cases, partners, referral, reviews
+from .services import accounts, analysis, cases, follow_ups, measures, partners, referral, reviews
 from .services.analysis_snapshot import Analysis
 
 DEMO_PASSWORD = "Marktbrunnen im Nieselregen 7"
@@ -158,6 +158,29 @@ COMMENTS = {
 }
 
 
+def _at(days: int, hour: int) -> datetime:
+    """A point in time ``days`` from today at ``hour`` o'clock (UTC)."""
+    return datetime.combine(date.today() + timedelta(days=days), time(hour), tzinfo=timezone.utc)
+
+
+def _measures_in_every_status(actor, case_id: int) -> None:
+    """Measures planned, overdue, done and cancelled, and follow-ups due today and overdue."""
+    for kind, title, days, status, outcome, effect in (
+        ("dialogue", "Dialogforum Innenstadt", -3, "planned", "", None),
+        ("public_event", "Informationsabend für Anwohnende", 2, "planned", "", None),
+        ("counselling", "Beratung der Versammlungsbehörde", -20, "done",
+         "Auflagen für die Spaziergänge abgestimmt.", "no_change"),
+        ("training", "Schulung Argumentieren gegen Parolen", -6, "cancelled", "Zu wenige Anmeldungen.", None),
+    ):
+        measures.add_measure(actor, case_id, measures.MeasureInput(
+            kind=kind, title=title, planned_at=_at(days, 17), place="Rathaus", responsible=f"user:{actor.id}",
+            participants="Ordnungsamt, Streetwork, Gegendemonstration", status=status, outcome=outcome, effect=effect))
+    follow_ups.add_follow_up(actor, case_id, follow_ups.FollowUpInput(
+        date.today(), "Hat sich die Lage nach dem Dialogforum beruhigt?", actor.id))
+    follow_ups.add_follow_up(actor, case_id, follow_ups.FollowUpInput(
+        date.today() - timedelta(days=4), "Rückmeldung der Polizei zu den Auflagen einholen.", actor.id))
+
+
 def demo_logins() -> list[tuple[str, str]]:
     return [(email, role) for email, _name, role, _code in USERS]
 
@@ -182,6 +205,7 @@ def load_demo_data() -> list:
         for spec in specs:
             partners.save_partner(by_role[("coordinator", code)], None, partners.PartnerInput(**spec), kokoma().workflow)
 
+    planned_demo = []
     for code, specs in CASES.items():
         actor = by_role[("facilitator", code)]
         for days_ago, (target, fields) in enumerate(specs):
@@ -193,9 +217,18 @@ def load_demo_data() -> list:
             analyse(actor, advisor, case, parties, affected)
             for step in PATHS[target]:
                 if step == "measure":
-                    cases.record_measure(actor, case.id, "round_table", "Runder Tisch mit allen Beteiligten im Rathaus.")
+                    measures.add_measure(actor, case.id, measures.MeasureInput(
+                        kind="round_table", title="Runder Tisch mit allen Beteiligten", place="Rathaus, Ratssaal",
+                        planned_at=_at(-10, 18), responsible=f"user:{actor.id}", status="done",
+                        outcome="Alle Beteiligten waren da; Absprachen zu Nutzungszeiten getroffen.", effect="helped"))
+                elif step == "start_prevention":
+                    cases.fire_trigger(actor, case.id, step, COMMENTS[step], None, first_follow_up=follow_ups.FollowUpInput(
+                        date.today() + timedelta(days=28), "Monitoring: Hält die Vereinbarung?", actor.id))
                 else:
                     cases.fire_trigger(actor, case.id, step, COMMENTS[step], None)
+            if target == "processing" and code == "MST" and not planned_demo:
+                planned_demo.append(case.id)
+                _measures_in_every_status(actor, case.id)
             if case.title == REFERRED:
                 refer(actor, advisor, case)
             elif case.escalation_score >= 60 or target == "prevention":

@@ -43,8 +43,51 @@ MEASURE_KINDS = {
     "dialogue": _l("Dialogue format"),
     "mediation": _l("Mediation"),
     "round_table": _l("Round table"),
+    "public_event": _l("Public event"),
+    "training": _l("Training"),
+    "counselling": _l("Counselling"),
     "referral": _l("Referral"),
     "other": _l("Other measure"),
+}
+
+MEASURE_STATUSES = {
+    "planned": _l("planned"),
+    "done": _l("done"),
+    "cancelled": _l("cancelled"),
+}
+
+MEASURE_EFFECTS = {
+    "helped": _l("helped"),
+    "no_change": _l("no change"),
+    "worse": _l("made it worse"),
+}
+
+# The fields of a measure, as a change event names them.
+MEASURE_FIELDS = {
+    "kind": _l("Kind of measure"),
+    "title": _l("Title"),
+    "planned_at": _l("Planned for"),
+    "place": _l("Place"),
+    "responsible": _l("Responsible"),
+    "participants": _l("Participants"),
+    "status": _l("Status"),
+    "outcome": _l("Outcome"),
+    "effect": _l("Effect"),
+}
+
+# The fields of a case, as an "edited" event names them.
+CASE_FIELDS = {
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "category": _l("Focus area"),
+    "location": _l("Location"),
+    "observed_on": _l("Date observed"),
+    "parties": _l("Parties involved"),
+    "affected_groups": _l("Affected groups"),
+    "glasl_stage": _l("Glasl stage"),
+    "violence_reported": _l("Violence or threats reported"),
+    "facilitator_id": _l("Responsible facilitator"),
+    "extra": _l("Further fields"),
 }
 
 
@@ -160,6 +203,10 @@ EVENT_KINDS = {
     "transition": _l("State changed"),
     "comment": _l("Comment"),
     "measure": _l("Measure recorded"),
+    "measure_added": _l("Measure added"),
+    "measure_changed": _l("Measure changed"),
+    "follow_up_set": _l("Follow-up set"),
+    "follow_up_done": _l("Follow-up done"),
     "plugin_error": _l("Plugin error"),
     "review_requested": _l("Review requested"),
     "review_given": _l("Review given"),

@@ -11,7 +11,7 @@ from functools import partial
 from flask import Flask, current_app
 
 from .models import Case
-from .notifications import BackgroundDispatcher, deliver_due
+from .notifications import BackgroundDispatcher
 from .plugin_host import PluginHost
 from .workflow import WorkflowDefinition, WorkflowEngine
 
@@ -41,8 +41,9 @@ def build_runtime(app: Flask) -> Kokoma:
     workflow = WorkflowEngine(definition, plugins, reserved_names=case_attribute_names())
     dispatcher = None
     if app.config["NOTIFY_BACKGROUND_WORKER"]:
+        from .services.digest import worker_round  # the services use this module
         dispatcher = BackgroundDispatcher(app, interval=app.config["NOTIFY_POLL_SECONDS"],
-                                          work=partial(deliver_due, plugins))
+                                          work=partial(worker_round, plugins))
     return Kokoma(plugins=plugins, workflow=workflow, dispatcher=dispatcher)
 
 

@@ -6,7 +6,7 @@ test starts from empty tables.
 """
 import os
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask import has_app_context
@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from kokoma import create_app
 from kokoma.database import db
 from kokoma.models import Case
-from kokoma.services import accounts, analysis, cases
+from kokoma.services import accounts, analysis, cases, follow_ups, measures
 from kokoma.services.analysis_snapshot import Analysis
 
 PASSWORD = "Wolkenkratzer summt leise 47"
@@ -115,6 +115,23 @@ def app(make_app):
 
 
 @pytest.fixture
+def mail_port():
+    from .channels import free_port
+
+    return free_port()
+
+
+@pytest.fixture
+def sink(mail_port):
+    """The SMTP server of the mail tests, on loopback (tests/channels.py)."""
+    from .channels import MailSink
+
+    server = MailSink(mail_port).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def ctx(app):
     with app.test_request_context():
         yield app
@@ -191,6 +208,16 @@ class World:
         if not snapshot.assessments:
             analysis.assess(user, case.id, 3, "hot", "Taten statt Worte")
         db.session.commit()
+
+    def measure(self, case, user=None, **fields):
+        """A measure on ``case``: done, unless ``status`` (and ``planned_at``) say otherwise."""
+        data = {"kind": "round_table", "title": "Runder Tisch im Rathaus", "status": "done",
+                "outcome": "Alle waren da.", **fields}
+        return measures.add_measure(user or self.facilitator, case.id, measures.MeasureInput(**data)).measure
+
+    def first_monitoring(self, days: int = 14, user=None):
+        """The first monitoring date that entering prevention asks for."""
+        return follow_ups.FollowUpInput(date.today() + timedelta(days=days), "Monitoring", (user or self.facilitator).id)
 
 
 @pytest.fixture

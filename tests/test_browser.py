@@ -2,7 +2,7 @@
 AA rules on every main page in German and English. Screenshots of failures go to test-artifacts/."""
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -123,12 +123,23 @@ class Site:
     def logout(self):
         self.click_and_wait(".account button")
 
-    def trigger(self, name, comment=""):
-        form = f"form.trigger input[name=trigger][value={name}]"
-        box = self.find(f"#comment-{name}")
+    def trigger(self, name, comment="", follow_up_on=None):
+        """Open the step under "next steps", fill it in and send it."""
+        self.open_details(f"#step-{name}")
+        if follow_up_on is not None:
+            self.type_date(f"#follow-up-on-{name}", follow_up_on)
         if comment:
-            box.send_keys(comment)
-        self.click_and_wait(self.find(form).find_element("xpath", "..").find_element("css selector", "button[type=submit]"))
+            self.find(f"#comment-{name}").send_keys(comment)
+        self.click_and_wait(f"#step-{name} button[type=submit]")
+
+    def open_details(self, css):
+        details = self.find(css)
+        if details.get_attribute("open") is None:
+            details.find_element("css selector", "summary").click()
+
+    def type_date(self, css, value):
+        """A date (or date and time) into its input, as the browser's own picker would set it."""
+        self.driver.execute_script("arguments[0].value = arguments[1];", self.find(css), value)
 
     def case(self, title):
         with self.app.app_context():
@@ -168,11 +179,15 @@ def test_a_case_from_analysis_to_closing_with_a_review(site):
         analysis.assess(world.facilitator, site.case("Drohungen gegen das Jugendzentrum").id, 6, "hot", "Drohungen")
     site.driver.get(case_url)
     site.trigger("start_processing")
-    site.type("#measure-text", "Runder Tisch mit Träger und Polizei")
-    site.submit("form[action$='/measure']")
-    site.trigger("start_prevention")
+    site.open_details("#measure-new")
+    site.type("#measure-title", "Runder Tisch mit Träger und Polizei")
+    site.choose("#measure-status", "done")
+    site.type("#measure-outcome", "Alle waren da.")
+    site.submit("#measure-new form")
+    site.trigger("start_prevention", follow_up_on=(date.today() + timedelta(days=14)).isoformat())
+    site.open_details("#review-new")
     site.type("#question", "Können wir nach den Maßnahmen abschließen?")
-    site.submit("form[action$='/review']")
+    site.submit("#review-new form")
     site.logout()
 
     site.login(world.advisor)
@@ -191,8 +206,8 @@ def test_a_case_from_analysis_to_closing_with_a_review(site):
     assert case.state == "closed"
     with site.app.app_context():
         assert db.session.scalars(select(Review.status).where(Review.case_id == case.id)).all() == ["given"]
-    notifications = site.find("#notifications").text  # the partner's notifications are queued
-    assert "Jugendamt Musterstadt" in notifications and "Phase geändert" in notifications
+    notifications = site.find("#partners").text  # the partner's notifications are queued
+    assert "Jugendamt Musterstadt" in notifications and "wartet" in notifications
 
 
 def test_filter_the_case_list(site):
@@ -298,6 +313,7 @@ def test_a_form_that_expired_keeps_what_was_typed_on_an_error_page_that_passes_a
     if language == "en":
         site.click_and_wait("form.language button[value=en]")
     site.open(f"/cases/{case.id}")
+    site.open_details("#comment-new")
     site.type("#comment-text", "Gespräch mit dem Ortsbeirat am Dienstag")
     site.driver.execute_script(  # the token of an expired session
         "document.querySelector('form[action$=\"/comment\"] input[name=csrf_token]').value = 'abgelaufen';")
@@ -334,7 +350,7 @@ def test_pages_fit_a_tablet_and_print_without_navigation(site):
         site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         site.open(f"/cases/{case.id}")
         assert not site.find(".site-header nav").is_displayed()
-        assert not site.find("form.trigger").is_displayed()
+        assert not site.find("#step-start_processing form").is_displayed()
         assert site.find("h1").is_displayed()
     finally:
         site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

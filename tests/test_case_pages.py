@@ -101,7 +101,7 @@ def test_another_municipalitys_case_answers_404(client, auth, world):
     for url, data in (
         (f"/cases/{foreign.id}/transition", {"trigger": "start_processing"}),
         (f"/cases/{foreign.id}/comment", {"text": "Hallo"}),
-        (f"/cases/{foreign.id}/measure", {"kind": "dialogue", "text": "x"}),
+        (f"/cases/{foreign.id}/measures", {"kind": "dialogue", "title": "x", "status": "done"}),
     ):
         assert client.post(url, data=data).status_code == 404
     assert [e.kind for e in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == foreign.id))] == ["created"]
@@ -213,7 +213,7 @@ def test_comment_and_measure_from_the_page(client, auth, world):
     auth.login()
     assert client.post(f"/cases/{case.id}/comment", data={"text": "  "}).status_code == 422
     assert client.post(f"/cases/{case.id}/comment", data={"text": "Jugendamt informiert"}).status_code == 302
-    assert client.post(f"/cases/{case.id}/measure", data={"kind": "mediation", "text": "Erstgespräch"}).status_code == 302
+    assert client.post(f"/cases/{case.id}/measures", data={"kind": "mediation", "title": "Erstgespräch", "status": "done"}).status_code == 302
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Jugendamt informiert" in page and "Erstgespräch" in page
 

@@ -13,20 +13,8 @@ from kokoma.models import Delivery, Partner
 from kokoma.runtime import kokoma
 from kokoma.services import cases
 
-from .channels import MailSink, WebhookReceiver, free_port
+from .channels import MailSink, WebhookReceiver
 from .conftest import PASSWORD, World, at_once
-
-
-@pytest.fixture
-def mail_port():
-    return free_port()
-
-
-@pytest.fixture
-def sink(mail_port):
-    server = MailSink(mail_port).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

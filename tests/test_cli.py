@@ -62,6 +62,22 @@ def test_demo_data_covers_every_focus_area_and_state(app, runner):
     assert again.exit_code != 0 and "empty" in again.output
 
 
+def test_demo_data_has_measures_in_every_status_and_follow_ups_due_today_and_overdue(app, runner):
+    from datetime import date
+
+    from kokoma.database import utcnow
+    from kokoma.models import FollowUp, Measure
+
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    with app.app_context():
+        statuses = db.session.execute(select(Measure.status, Measure.planned_at)).all()
+        assert {s for s, _ in statuses} == {"planned", "done", "cancelled"}
+        assert any(s == "planned" and when < utcnow() for s, when in statuses)  # an overdue one
+        assert any(s == "planned" and when > utcnow() for s, when in statuses)
+        due = set(db.session.scalars(select(FollowUp.due_on).where(FollowUp.status == "open")))
+        assert date.today() in due and any(d < date.today() for d in due)
+
+
 def test_demo_logins_work(app, runner, client):
     runner.invoke(args=["demo-data"])
     response = client.post("/login", data={"email": "prozess@musterstadt.example", "password": DEMO_PASSWORD})

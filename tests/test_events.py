@@ -46,11 +46,11 @@ def test_saving_without_changes_writes_no_event(world):
 def test_comments_and_measures_are_events(world):
     case = world.case()
     cases.add_comment(world.coordinator, case.id, "Bitte Jugendamt einbeziehen")
-    cases.record_measure(world.facilitator, case.id, "dialogue", "Dialogabend im Stadtteilzentrum")
-    kinds = [(e.kind, e.comment, e.payload.get("measure")) for e in trail(case.id)]
+    world.measure(case, kind="dialogue", title="Dialogabend im Stadtteilzentrum")
+    kinds = [(e.kind, e.comment, e.payload.get("measure"), e.payload.get("title")) for e in trail(case.id)]
     assert kinds[1:] == [
-        ("comment", "Bitte Jugendamt einbeziehen", None),
-        ("measure", "Dialogabend im Stadtteilzentrum", "dialogue"),
+        ("comment", "Bitte Jugendamt einbeziehen", None, None),
+        ("measure_added", "", "dialogue", "Dialogabend im Stadtteilzentrum"),
     ]
 
 

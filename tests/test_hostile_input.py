@@ -43,7 +43,7 @@ def test_a_nul_in_the_case_form_is_refused_at_its_field_and_the_rest_is_kept(cli
 
 @pytest.mark.parametrize("path, field, data", [
     ("comment", "comment-text", {"text": "Ein\x00 Kommentar"}),
-    ("measure", "measure-text", {"kind": "mediation", "text": "Runder\x00 Tisch"}),
+    ("measures", "measure-title", {"kind": "mediation", "status": "done", "title": "Runder\x00 Tisch"}),
     ("review", "question", {"question": "Bitte\x00 prüfen"}),
 ])
 def test_a_nul_in_a_form_of_the_case_page_is_refused_at_its_field(client, world, path, field, data):

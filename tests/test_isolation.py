@@ -2,15 +2,15 @@
 route that takes an object id is tried with an object of another municipality."""
 import pathlib
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from kokoma.database import db
 from kokoma.models import ActorRelation, AnalysisActor, AnalysisResource, DisputeIssue, GroupHearing, HistoryEntry
-from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, Partner, Referral, Review, User
-from kokoma.services import analysis, referral, reviews
+from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, FollowUp, Measure, Partner, Referral, Review, User
+from kokoma.services import analysis, follow_ups, referral, reviews
 from kokoma.services.analysis_snapshot import Analysis
 
 from .conftest import PASSWORD
@@ -38,8 +38,13 @@ def foreign_objects(world):
     parts = analysis_items(world, case)
     referral.propose(world.outsider, case.id, "Offen antidemokratisch", partner.id, date(2026, 11, 1))
     parts["referral_id"] = db.session.scalars(select(Referral.id).where(Referral.case_id == case.id)).one()
+    measure = world.measure(case, user=world.outsider)
+    follow_up = follow_ups.add_follow_up(world.outsider, case.id, follow_ups.FollowUpInput(
+        date.today(), "Nachfragen", world.outsider.id)).follow_up
     return {
         **parts,
+        "measure_id": measure.id,
+        "follow_up_id": follow_up.id,
         "partner_id": partner.id,
         "delivery_id": delivery.id,
         "case_id": case.id,
@@ -83,6 +88,8 @@ def snapshot():
         tuple(db.session.execute(select(Referral.id, Referral.status).order_by(Referral.id)).all()),
         tuple(tuple(db.session.execute(select(model.id).order_by(model.id)).scalars().all())
               for model in (AnalysisActor, ActorRelation, DisputeIssue, HistoryEntry, GroupHearing, AnalysisResource)),
+        tuple(db.session.execute(select(Measure.id, Measure.title, Measure.status).order_by(Measure.id)).all()),
+        tuple(db.session.execute(select(FollowUp.id, FollowUp.status).order_by(FollowUp.id)).all()),
     )
 
 
@@ -102,7 +109,9 @@ def test_every_route_with_an_id_answers_404_for_another_municipality(app, client
             if method not in rule.methods:
                 continue
             response = client.open(url, method=method, data={"text": "x", "trigger": "start_processing",
-                                                             "active": "0", "role": "coordinator"})
+                                                             "active": "0", "role": "coordinator", "kind": "other",
+                                                             "title": "x", "status": "done", "note": "x",
+                                                             "due_on": "2030-01-01", "what": "x"})
             assert response.status_code == 404, f"{who} {method} {url} answered {response.status_code}"
             tried += 1
     assert tried >= 10
@@ -145,3 +154,37 @@ def test_scope_and_roles_are_decided_in_one_place():
         for n, line in enumerate(path.read_text().splitlines(), 1) if by_hand.search(line)
     ]
     assert offenders == [], f"ask kokoma.services.permissions instead: {offenders}"
+
+
+def test_measures_and_follow_ups_of_a_case_cannot_be_reached_through_another_case(client, world):
+    """A measure or follow-up id belongs to its case: under another (own) case it is not found."""
+    first, second = world.analysed_case(), world.analysed_case(title="Zweiter Fall")
+    measure = world.measure(first)
+    follow_up = follow_ups.add_follow_up(world.facilitator, first.id, follow_ups.FollowUpInput(
+        date.today(), "Nachfragen", world.facilitator.id)).follow_up
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert client.get(f"/cases/{second.id}/measures/{measure.id}").status_code == 404
+    assert client.post(f"/cases/{second.id}/measures/{measure.id}",
+                       data={"kind": "other", "title": "x", "status": "done"}).status_code == 404
+    assert client.post(f"/cases/{second.id}/follow-ups/{follow_up.id}/done", data={"note": "x"}).status_code == 404
+    assert db.session.get(Measure, measure.id).title == "Runder Tisch im Rathaus"
+    assert db.session.get(FollowUp, follow_up.id).status == "open"
+
+
+def test_routes_with_a_secret_token_answer_404_for_another_persons_token_or_none(app, client, world, foreign_objects):
+    """Routes that take a token instead of an id (the calendar feed): the token of a person of
+    another municipality opens only that person's own entries, and a made-up token nothing."""
+    from kokoma.services import calendar_feed
+
+    token_routes = [rule.rule for rule in app.url_map.iter_rules()
+                    if "<token>" in rule.rule and "<int:" not in rule.rule]
+    assert set(token_routes) == {"/invitation/<token>", "/calendar/<token>.ics"}, "teach this test the new route"
+    own_case = world.analysed_case(title="Eigener Fall")
+    world.measure(own_case, title="Eigene Maßnahme", status="planned",
+                  planned_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
+                  responsible=f"user:{world.facilitator.id}")
+    foreign_token = calendar_feed.renew_token(world.outsider)
+    feed = client.get(f"/calendar/{foreign_token}.ics").get_data(as_text=True)
+    assert "Eigene Maßnahme" not in feed and own_case.reference not in feed
+    for made_up in ("a" * 43, foreign_token[:-1] + ("A" if foreign_token[-1] != "A" else "B")):
+        assert client.get(f"/calendar/{made_up}.ics").status_code == 404

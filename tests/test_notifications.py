@@ -78,7 +78,7 @@ def test_comments_and_measures_stay_inside_the_tandem(notify_app):
     partner(world.musterstadt, "Jugendamt")
     case = world.case()
     cases.add_comment(world.facilitator, case.id, "intern")
-    cases.record_measure(world.facilitator, case.id, "dialogue", "intern")
+    world.measure(case, kind="dialogue", title="intern")
     notifications.deliver_due(kokoma().plugins)
     assert [c[1] for c in recorder().CALLS] == ["created"]
 

@@ -120,3 +120,47 @@ def test_case_and_analysis_pages_issue_the_same_queries_for_2_and_30_actors(app,
             page = client.get(path.format(id=many.id))
         assert page.status_code == 200 and len(re.findall(r"<title>Akteur \d+:", page.get_data(as_text=True))) == 30
         assert len(two) == len(thirty), (path, two, thirty)
+def test_detail_page_queries_do_not_grow_with_the_measures_and_follow_ups(app, client, auth, world):
+    from datetime import date, datetime, timedelta, timezone
+
+    from kokoma.services import follow_ups, measures
+
+    def fill(case, n):
+        for i in range(n):
+            measures.add_measure(world.facilitator, case.id, measures.MeasureInput(
+                kind="dialogue", title=f"Forum {i}", status="planned", responsible=f"user:{world.coordinator.id}",
+                planned_at=datetime.now(timezone.utc) + timedelta(days=i - n // 2)))
+            follow_ups.add_follow_up(world.facilitator, case.id, follow_ups.FollowUpInput(
+                date.today() + timedelta(days=i), f"Prüfen {i}", world.coordinator.id))
+
+    two, thirty = world.analysed_case(title="Zwei"), world.analysed_case(title="Dreißig")
+    fill(two, 2)
+    fill(thirty, 30)
+    auth.login()
+    with counted(app) as few:
+        assert client.get(f"/cases/{two.id}").status_code == 200
+    with counted(app) as many:
+        page = client.get(f"/cases/{thirty.id}").get_data(as_text=True)
+    assert page.count('<tr class="measure-planned') == 30
+    assert len(few) == len(many), (few, many)
+
+
+def test_a_long_trail_is_paged_newest_first_at_the_same_statements(app, client, auth, world):
+    short = world.case(title="Kurz")
+    long = world.case(title="Lang")
+    for n in range(45):
+        cases.add_comment(world.facilitator, long.id, f"Kommentar {n}")
+    auth.login()
+    with counted(app) as few:
+        client.get(f"/cases/{short.id}")
+    with counted(app) as many:
+        page = client.get(f"/cases/{long.id}").get_data(as_text=True)
+    assert len(few) == len(many)
+    shown = [int(n) for n in re.findall(r"Kommentar (\d+)", page)]
+    assert shown == list(range(44, 24, -1))  # the newest twenty, newest first
+    older = re.search(r'href="(/cases/\d+\?before=\d+#timeline-heading)"', page).group(1)
+    second = client.get(older.replace("&amp;", "&")).get_data(as_text=True)
+    assert [int(n) for n in re.findall(r"Kommentar (\d+)", second)] == list(range(24, 4, -1))
+    third = client.get(re.search(r'href="(/cases/\d+\?before=\d+)#', second).group(1)).get_data(as_text=True)
+    assert [int(n) for n in re.findall(r"Kommentar (\d+)", third)] == list(range(4, -1, -1))
+    assert "Ältere Einträge" not in third and "Neueste Einträge" in third

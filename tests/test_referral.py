@@ -1,17 +1,19 @@
 """Where multi-partiality ends: the referral path with four eyes, and what a referred case refuses."""
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
 from kokoma.database import db
-from kokoma.models import Case, CaseEvent, Partner, Referral
-from kokoma.services import analysis, cases, referral, reviews
+from kokoma.models import AnalysisActor, Case, CaseEvent, Partner, Referral
+from kokoma.services import analysis, cases, measures, referral, reviews
 from kokoma.services.errors import PermissionDenied, ValidationError
 from kokoma.services.referral_rules import measure_refusal
 from kokoma.workflow import TransitionBlocked
 
 from .conftest import PASSWORD
+
+SOON = datetime(2031, 5, 4, 10, 0, tzinfo=timezone.utc)
 
 
 def login(client, user):
@@ -72,14 +74,22 @@ def test_the_referral_path_with_the_advisors_confirmation(client, world, partner
 
     # in referral: no dialogue or mediation with the flagged actor; other measures go on
     with pytest.raises(ValidationError) as refused:
-        cases.record_measure(world.facilitator, case.id, "mediation", "Mediation mit allen")
+        measures.add_measure(world.facilitator, case.id, measures.MeasureInput(
+            kind="mediation", title="Mediation mit allen", planned_at=SOON))
     assert "Kameradschaft Nord" in str(refused.value.errors["kind"])
     client.post("/logout")
     login(client, world.facilitator)
-    response = client.post(f"/cases/{case.id}/measure", data={"kind": "dialogue", "text": "Gespräch mit der Gruppe"})
+    response = client.post(f"/cases/{case.id}/measures", data={
+        "kind": "dialogue", "title": "Gespräch mit der Gruppe", "status": "planned", "planned_at": "2031-05-04T10:00"})
     assert response.status_code == 422 and "Multiparteilichkeit" in response.get_data(as_text=True)
     assert "Gespräch mit der Gruppe" in response.get_data(as_text=True)  # what was typed is kept
-    cases.record_measure(world.facilitator, case.id, "round_table", "Runder Tisch mit der Mobilen Beratung")
+    measures.add_measure(world.facilitator, case.id, measures.MeasureInput(
+        kind="round_table", title="Runder Tisch mit der Mobilen Beratung", planned_at=SOON))
+    # a dialogue that names only actors who talk goes on
+    other = db.session.scalars(select(AnalysisActor).where(
+        AnalysisActor.case_id == case.id, AnalysisActor.anti_democratic.is_(False))).first()
+    measures.add_measure(world.facilitator, case.id, measures.MeasureInput(
+        kind="dialogue", title="Gespräch mit dem Verein", planned_at=SOON, participant_actor_ids=[other.id]))
 
     # back to analysis: the referral has ended, a new one needs a new confirmation
     cases.fire_trigger(world.facilitator, case.id, "end_referral", "Gruppe hat sich aufgelöst", None)

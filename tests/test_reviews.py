@@ -93,7 +93,7 @@ def test_comments_form_one_thread_for_both_sides_of_the_tandem(client, world):
     client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
     client.post(f"/cases/{case.id}/comment", data={"text": "Antwort der Prozessbegleitung"})
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert page.index("Frage der Beraterin") < page.index("Antwort der Prozessbegleitung")
+    assert page.index("Antwort der Prozessbegleitung") < page.index("Frage der Beraterin")  # newest first
     client.post("/logout")
     client.post("/login", data={"email": world.advisor.email, "password": PASSWORD})
     assert "Antwort der Prozessbegleitung" in client.get(f"/cases/{case.id}").get_data(as_text=True)
@@ -151,3 +151,18 @@ def test_the_queue_says_whom_each_request_is_asked_of(client, world, colleague):
     client.post("/language", data={"locale": "en"})
     page = client.get("/reviews/").get_data(as_text=True)
     assert "you personally" in page and "any advisor of the municipality" in page
+
+
+def test_the_review_form_shows_what_the_review_is_about(client, world):
+    """The analysis (Glasl stage, parties, affected groups) and the measures with their outcome."""
+    from .conftest import PASSWORD
+
+    case = world.analysed_case(glasl_stage=5, parties="Bürgerverein, Initiative", affected_groups="Geflüchtete")
+    world.measure(case, title="Dialogforum im Rathaus", outcome="Einigung auf Regeln", effect="helped")
+    reviews.request_review(world.facilitator, case.id, "Wie weiter?")
+    review = reviews.queue(world.advisor)[0].Review
+    client.post("/login", data={"email": world.advisor.email, "password": PASSWORD})
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    for shown in ("5 – Gesichtsverlust", "Bürgerverein, Initiative", "Geflüchtete", "Dialogforum im Rathaus",
+                  "durchgeführt", "Einigung auf Regeln", "hat geholfen"):
+        assert shown in page, shown

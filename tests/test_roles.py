@@ -54,7 +54,7 @@ def actions(world):
         "edit case": ("POST", f"/cases/{case_id}/edit", {"title": "Geändert", "category": "other",
                                                       "version": str(world.target_version)}),
         "move case": ("POST", f"/cases/{case_id}/transition", {"trigger": "start_processing"}),
-        "record measure": ("POST", f"/cases/{case_id}/measure", {"kind": "dialogue", "text": "Gespräch"}),
+        "record measure": ("POST", f"/cases/{case_id}/measures", {"kind": "dialogue", "title": "Gespräch", "status": "done"}),
         "comment": ("POST", f"/cases/{case_id}/comment", {"text": "Anmerkung"}),
         "assign": ("POST", f"/cases/{case_id}/assign", {"facilitator_id": str(facilitator_id), "advisor_id": ""}),
         "request review": ("POST", f"/cases/{case_id}/review", {"question": "Bitte prüfen"}),

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kokoma.database import db
-from kokoma.models import Case, CaseEvent, Partner, Review, User
+from kokoma.models import Case, CaseEvent, FollowUp, Measure, Partner, Review, User
 from kokoma.services import reviews
 
 from .conftest import PASSWORD
@@ -44,13 +44,15 @@ def forms_of_the_case_page(world):
     case = world.analysed_case()
     return case, {
         "comment": ({"text": "Gespräch mit dem Ortsbeirat"}, "commentform", lambda: count(CaseEvent, CaseEvent.kind == "comment")),
-        "measure": ({"kind": "mediation", "text": "Runder Tisch"}, "measureform",
-                    lambda: count(CaseEvent, CaseEvent.kind == "measure")),
+        "measures": ({"kind": "mediation", "title": "Runder Tisch", "status": "done"}, "measureform",
+                     lambda: count(Measure)),
+        "follow-ups": ({"due_on": "2030-01-02", "what": "Nachfragen", "assignee_id": str(world.facilitator.id)},
+                       "followupform", lambda: count(FollowUp)),
         "review": ({"question": "Können wir abschließen?"}, "reviewrequestform", lambda: count(Review)),
     }
 
 
-@pytest.mark.parametrize("path", ["comment", "measure", "review"])
+@pytest.mark.parametrize("path", ["comment", "measures", "follow-ups", "review"])
 def test_a_form_of_the_case_page_sent_twice_makes_one_record(client, world, path):
     case, forms = forms_of_the_case_page(world)
     data, form_name, records = forms[path]

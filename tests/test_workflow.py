@@ -2,19 +2,22 @@
 import gc
 import threading
 import weakref
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from kokoma.database import db
-from kokoma.models import Case, CaseEvent
+from kokoma.models import Case, CaseEvent, FollowUp
 from kokoma.runtime import kokoma
-from kokoma.services import cases
+from kokoma.services import cases, measures
+from kokoma.services.errors import ValidationError
 from kokoma.workflow import TransitionBlocked, WorkflowDefinition, WorkflowEngine, WorkflowError
 
 
 def fire(world, case, trigger, comment="", user=None):
-    return cases.fire_trigger(user or world.facilitator, case.id, trigger, comment, None).case
+    first = world.first_monitoring() if trigger == "start_prevention" else None
+    return cases.fire_trigger(user or world.facilitator, case.id, trigger, comment, None, first_follow_up=first).case
 
 
 def to_processing(world, **fields):
@@ -24,7 +27,7 @@ def to_processing(world, **fields):
 
 def to_prevention(world):
     case = to_processing(world)
-    cases.record_measure(world.facilitator, case.id, "round_table", "Runder Tisch im Rathaus")
+    world.measure(case)
     return fire(world, case, "start_prevention")
 
 
@@ -39,20 +42,42 @@ def test_start_processing_when_the_analysis_is_complete(world):
     assert to_processing(world).state == "processing"
 
 
-def test_no_prevention_before_a_measure_is_recorded(world):
+def test_no_prevention_before_a_measure_is_done(world):
     case = to_processing(world)
     with pytest.raises(TransitionBlocked) as blocked:
         fire(world, case, "start_prevention")
     assert "Maßnahme" in blocked.value.reasons[0]
-    cases.record_measure(world.facilitator, case.id, "mediation", "Mediation mit beiden Gruppen")
+    planned = world.measure(case, kind="mediation", title="Mediation mit beiden Gruppen", status="planned",
+                            outcome="", planned_at=datetime.now(timezone.utc) + timedelta(days=2))
+    with pytest.raises(TransitionBlocked):  # planned is not done
+        fire(world, case, "start_prevention")
+    measures.update_measure(world.facilitator, case.id, planned.id, measures.MeasureInput(
+        kind="mediation", title="Mediation mit beiden Gruppen", status="cancelled", outcome="abgesagt"))
+    with pytest.raises(TransitionBlocked):  # nor is cancelled
+        fire(world, case, "start_prevention")
+    measures.update_measure(world.facilitator, case.id, planned.id, measures.MeasureInput(
+        kind="mediation", title="Mediation mit beiden Gruppen", status="done", outcome="Einigung", effect="helped"))
     assert fire(world, case, "start_prevention").state == "prevention"
+
+
+def test_entering_prevention_asks_for_the_first_monitoring_date(world):
+    case = to_processing(world)
+    world.measure(case)
+    with pytest.raises(ValidationError) as refused:
+        cases.fire_trigger(world.facilitator, case.id, "start_prevention", "", None)
+    assert "follow_up_on" in refused.value.errors
+    assert db.session.get(Case, case.id).state == "processing"
+    fire(world, case, "start_prevention")
+    follow_up = db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id)).one()
+    assert follow_up.assignee_id == world.facilitator.id and follow_up.status == "open"
 
 
 @pytest.mark.parametrize("start", ["processing", "prevention"])
 def test_close_needs_a_summary(world, start):
     case = to_processing(world) if start == "processing" else to_prevention(world)
-    with pytest.raises(TransitionBlocked):
+    with pytest.raises(TransitionBlocked) as blocked:
         fire(world, case, "close", comment="   ")
+    assert blocked.value.reasons == ["Bitte den Abschlussbericht schreiben."]  # one term for it
     assert fire(world, case, "close", comment="Konflikt beigelegt").state == "closed"
 
 

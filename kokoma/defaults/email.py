@@ -21,7 +21,7 @@ def kokoma_notify_partners(case, event, partners, delivery):
     recipients = [p for p in partners if p.email]
     if not recipients or not config["MAIL_SERVER"]:
         return False  # skipped: no address, or no mail server configured (KOKOMA_MAIL_SERVER)
-    with _connect(config) as smtp:
+    with connect(config) as smtp:
         for partner in recipients:
             smtp.send_message(_message(case, event, partner, delivery, config))
     return True
@@ -54,7 +54,8 @@ def message_id(delivery, partner, config) -> str:
     return f"<{delivery.idempotency_key}.{partner.id}@{domain}>"
 
 
-def _connect(config):
+def connect(config):
+    """An SMTP connection as the settings say (also used by the daily digest)."""
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
     security = config["MAIL_SECURITY"]
     # The server's certificate is checked against the system's CAs, or MAIL_CA_FILE (a mail

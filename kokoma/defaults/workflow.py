@@ -1,12 +1,9 @@
 """The default workflow of the KoKoMa method: analysis, processing, prevention, closed."""
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
-
-from ..database import db
 from ..i18n import Label as _l
-from ..models import CaseEvent
 from ..plugin_host import hookimpl
 from ..services.analysis_snapshot import Analysis
+from ..services import measures
 
 
 def analysis_complete(request):
@@ -16,12 +13,9 @@ def analysis_complete(request):
     return None
 
 
-def processing_step_recorded(request):
-    has_measure = db.session.scalar(
-        select(exists().where(CaseEvent.case_id == request.case.id, CaseEvent.kind == "measure"))
-    )
-    if not has_measure:
-        return _("Record at least one measure of the processing first.")
+def measure_done(request):
+    if not measures.has_done_measure(request.case.id):
+        return _("Complete at least one measure of the processing first (status “done”).")
     return None
 
 
@@ -37,10 +31,10 @@ def kokoma_workflow(workflow):
     )
     workflow.add_transition(
         "start_prevention", "processing", "prevention", _l("Move to prevention"),
-        guards=[processing_step_recorded],
+        guards=[measure_done],
     )
     workflow.add_transition(
-        "close", ["processing", "prevention"], "closed", _l("Close with a summary"), requires_comment=True
+        "close", ["processing", "prevention"], "closed", _l("Close with a closing report"), requires_comment=True
     )
     workflow.add_transition(
         "reanalyse", ["processing", "prevention"], "analysis", _l("Analyse again"),

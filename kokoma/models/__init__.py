@@ -11,6 +11,9 @@ from .login_count import LoginCount
 from .login_session import LoginSession
 from .municipality import Municipality
 from .delivery import Delivery
+from .digest import DigestMail
+from .follow_up import FollowUp
+from .measure import Measure
 from .partner import Partner
 from .referral import Referral
 from .review import Review
@@ -34,6 +37,9 @@ __all__ = [
     "CaseAccess",
     "CaseEvent",
     "Delivery",
+    "DigestMail",
+    "FollowUp",
+    "Measure",
     "LoginCount",
     "LoginSession",
     "Municipality",

@@ -11,7 +11,11 @@ class Review(db.Model):
     """An external advisor's review of a case, requested by the facilitator's side of the tandem."""
 
     __tablename__ = "reviews"
-    __table_args__ = (Index("ix_reviews_status_advisor", "status", "advisor_id"),)
+    __table_args__ = (
+        Index("ix_reviews_status_advisor", "status", "advisor_id"),
+        # The day's work: the reviews given since a person last looked (the current one per case).
+        Index("ix_reviews_status_given_at", "status", "given_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -24,6 +24,11 @@ class User(UserMixin, db.Model):
     invitation_hash: Mapped[str | None] = mapped_column(String(64))
     invitation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The day's work: a digest e-mail each morning (switchable off), a calendar feed behind a
+    # secret address (the SHA-256 of its token), and when "Meine Aufgaben" was last looked at.
+    digest_enabled: Mapped[bool] = mapped_column(default=True)
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    tasks_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
 

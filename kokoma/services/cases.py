@@ -9,12 +9,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow
-from ..domain import CATEGORIES, LEVELS, MEASURE_KINDS
-from ..models import Case, CaseEvent, Municipality, User
+from ..domain import CATEGORIES, LEVELS
+from ..models import Case, CaseEvent, Municipality, Partner, User
 from ..runtime import kokoma
 from ..workflow import TransitionRequest
-from . import analysis, permissions, accounts
-from .referral_rules import measure_refusal
+from . import accounts, analysis, follow_ups, permissions
+from .permissions import is_case_worker_of
 from .changes import CaseChange, changing_case, creating_case
 from .submissions import Once
 from .errors import ValidationError
@@ -128,13 +128,19 @@ def update_case(user, case_id: int, expected_version: int, data: CaseInput, once
 
 
 def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_version: int | None,
-                 once: Once | None = None) -> CaseChange:
+                 once: Once | None = None, first_follow_up: "follow_ups.FollowUpInput | None" = None) -> CaseChange:
     """Fire a workflow trigger: guards, state, event, score and notifications in one transaction.
 
-    Raises TransitionBlocked with the reasons when a guard or the workflow says no.
+    Raises TransitionBlocked with the reasons when a guard or the workflow says no. A case that
+    enters prevention needs ``first_follow_up``, its first monitoring date (ValidationError).
     """
     with changing_case(user, case_id, "case.transition", expected_version, once) as change:
+        source = change.case.state
         fire_in(change, trigger, comment)
+        if change.case.state == follow_ups.MONITORED_STATE and source != follow_ups.MONITORED_STATE:
+            if first_follow_up is None or first_follow_up.due_on is None:
+                raise ValidationError({"follow_up_on": _l("Please give the date of the first monitoring.")})
+            follow_ups.schedule(change, first_follow_up, prefix="follow_up_")
     return change
 
 
@@ -180,22 +186,6 @@ def add_comment(user, case_id: int, text: str, once: Once | None = None) -> Case
     return change
 
 
-def record_measure(user, case_id: int, kind: str, text: str, once: Once | None = None) -> CaseChange:
-    errors = {}
-    if kind not in MEASURE_KINDS:
-        errors["kind"] = _l("Please choose a kind of measure.")
-    if not text.strip():
-        errors["text"] = _l("Please describe the measure.")
-    if errors:
-        raise ValidationError(errors)
-    with changing_case(user, case_id, "case.measure", once=once) as change:
-        refused = measure_refusal(change.case, kind)
-        if refused:
-            raise ValidationError({"kind": refused})
-        change.record("measure", comment=text.strip(), payload={"measure": kind})
-    return change
-
-
 def _score_payload(case: Case) -> dict:
     return {"score": case.escalation_score, "level": case.escalation_level}
 
@@ -211,13 +201,54 @@ def get_case(user, case_id: int, action: str = "case.view") -> Case:
     ))
 
 
-def timeline(case: Case) -> list[CaseEvent]:
-    return db.session.scalars(
-        select(CaseEvent)
-        .options(joinedload(CaseEvent.actor))
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.id)
-    ).all()
+@dataclass
+class TimelinePage:
+    events: list  # newest first
+    older_than: int | None  # the id to continue before (older events), None on the last page
+    first_page: bool
+    # ("user" | "partner", id) -> name, of everyone the page's events name (assignments, measures)
+    names: dict = field(default_factory=dict)
+
+
+TIMELINE_PER_PAGE = 20
+
+
+def timeline(case: Case, *, before: int | None = None, per_page: int = TIMELINE_PER_PAGE) -> TimelinePage:
+    """The trail of a case, newest first, paged by id (keyset): a page costs the same however
+    long the trail. Names of people and partners the events refer to come in one query each."""
+    query = (select(CaseEvent).options(joinedload(CaseEvent.actor))
+             .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
+             .limit(literal(per_page + 1, Integer, literal_execute=True)))
+    if before is not None:
+        query = query.where(CaseEvent.id < before)
+    rows = db.session.scalars(query).all()
+    events = rows[:per_page]
+    user_ids, partner_ids = _named_in(events)
+    names = {}
+    if user_ids:
+        names.update({("user", i): n for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))})
+    if partner_ids:
+        names.update({("partner", i): n for i, n in db.session.execute(
+            select(Partner.id, Partner.name).where(Partner.id.in_(partner_ids), Partner.municipality_id == case.municipality_id))})
+    return TimelinePage(events, events[-1].id if len(rows) > per_page else None, before is None, names)
+
+
+def _named_in(events) -> tuple[set[int], set[int]]:
+    """Ids of the people and partners that events of assignments, edits and measures name."""
+    users, partners = set(), set()
+    for event in events:
+        payload = event.payload or {}
+        for side in ("before", "after"):
+            users.update(v for v in (payload.get(side) or {}).values() if isinstance(v, int))
+        changes = payload.get("changes") or {}
+        users.update(v for v in changes.get("facilitator_id", ()) if isinstance(v, int))
+        for key in changes.get("responsible", ()):
+            kind, _sep, ident = str(key or "").partition(":")
+            if ident.isdigit():
+                (users if kind == "user" else partners).add(int(ident))
+        if isinstance(payload.get("assignee_id"), int):
+            users.add(payload["assignee_id"])
+    return users, partners
 
 
 @dataclass(frozen=True)
@@ -309,7 +340,3 @@ def case_workers(municipality_id: int) -> list[User]:
     return db.session.scalars(select(User).where(permissions.case_workers_of(municipality_id)).order_by(User.name)).all()
 
 
-def is_case_worker_of(user_id, municipality_id: int) -> bool:
-    return isinstance(user_id, int) and bool(db.session.scalar(
-        select(User.id).where(User.id == user_id, permissions.case_workers_of(municipality_id))
-    ))

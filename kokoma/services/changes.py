@@ -27,6 +27,8 @@ class CaseChange:
     # The score and its factors before the change (None for a new case): the score's history
     # gets a point when the change moved either (services.score_history).
     score_before: tuple | None = None
+    measure: object = None  # the measure a change made or changed (services.measures)
+    follow_up: object = None  # the follow-up a change set (services.follow_ups)
 
     def record(self, kind: str, *, notify: bool = True, **fields) -> CaseEvent:
         """Append an event to the trail, let plugins react to it and queue its notification."""

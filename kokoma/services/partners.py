@@ -97,18 +97,23 @@ def save_partner(user, partner_id: int | None, data: PartnerInput, workflow,
     return partner
 
 
-def deliveries_of(user, *, limit: int = 200) -> list[tuple[Delivery, str, str]]:
-    """Deliveries of the user's municipality that did not (yet) arrive: failed, waiting, skipped."""
+def deliveries_of(user, *, per_page: int = 50, before: int | None = None):
+    """Deliveries of the user's municipality that did not (yet) arrive (failed, waiting, skipped),
+    newest first, paged by id: (rows of (Delivery, reference, Partner), the id to continue before)."""
     permissions.require(user, "partners.manage")
-    return db.session.execute(
-        select(Delivery, Case.reference, Partner.name)
+    query = (
+        select(Delivery, Case.reference, Partner)
         .join(Case, Case.id == Delivery.case_id)
         .join(Partner, Partner.id == Delivery.partner_id)
         .options(joinedload(Delivery.event))
         .where(permissions.visible(user, Delivery), Delivery.status != "sent")
         .order_by(Delivery.id.desc())
-        .limit(limit)
-    ).all()
+        .limit(per_page + 1)
+    )
+    if before is not None:
+        query = query.where(Delivery.id < before)
+    rows = db.session.execute(query).all()
+    return rows[:per_page], (rows[per_page - 1].Delivery.id if len(rows) > per_page else None)
 
 
 def count_failed_deliveries(user) -> int:
@@ -129,13 +134,17 @@ def retry_delivery(user, delivery_id: int) -> Delivery:
     return delivery
 
 
-def deliveries_of_case(user, case) -> list[tuple[Delivery, str]]:
-    """The notifications of one case and their state, for the case workers of its municipality."""
+def delivery_summary_of_case(user, case) -> list[tuple[str, dict[str, int]]]:
+    """Per partner, how many notifications of one case are in which state ("Jugendamt: 3
+    delivered, 1 waiting"), for the case workers of its municipality; one query."""
     permissions.require(user, "case.deliveries")
-    return db.session.execute(
-        select(Delivery, Partner.name)
+    summary: dict[str, dict[str, int]] = {}
+    for name, status, count in db.session.execute(
+        select(Partner.name, Delivery.status, func.count())
         .join(Partner, Partner.id == Delivery.partner_id)
-        .options(joinedload(Delivery.event))
         .where(Delivery.case_id == case.id, permissions.visible(user, Delivery))
-        .order_by(Delivery.id)
-    ).all()
+        .group_by(Partner.name, Delivery.status)
+        .order_by(Partner.name, Delivery.status)
+    ):
+        summary.setdefault(name, {})[status] = count
+    return list(summary.items())

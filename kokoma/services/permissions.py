@@ -12,7 +12,7 @@ from sqlalchemy import false, select, true
 from ..database import db
 from ..models import (
     ActorRelation, AdvisorAssignment, AnalysisActor, AnalysisResource, Case, CaseAccess, Delivery, DisputeIssue,
-    GroupHearing, HistoryEntry, Partner, Referral, Review, User,
+    FollowUp, GroupHearing, HistoryEntry, Measure, Partner, Referral, Review, User,
 )
 from .errors import NotFound, PermissionDenied
 
@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.edit": CASE_WORKERS,
     "case.transition": CASE_WORKERS,
     "case.measure": CASE_WORKERS,
+    "case.follow_up": CASE_WORKERS,
+    "tasks.view": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # "Meine Aufgaben", digest, calendar
     "case.assign": CASE_WORKERS,
     "case.comment": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
     "case.deliveries": CASE_WORKERS,
@@ -88,14 +90,17 @@ def visible(user, model):
 def case_scope(user):
     """SQL condition for the cases ``user`` may see: case workers their municipality's, advisors
     (and admins, where assigned like an advisor) those of the municipalities assigned to them."""
+    return municipality_scope(user, Case.municipality_id)
+
+
+def municipality_scope(user, column):
+    """SQL condition: ``column`` (a municipality id) is one whose cases ``user`` sees."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return false()
     if user.role in CASE_WORKERS and user.municipality_id is not None:
-        return Case.municipality_id == user.municipality_id
+        return column == user.municipality_id
     if user.role in ACCOMPANYING:
-        return Case.municipality_id.in_(
-            select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id)
-        )
+        return column.in_(select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id))
     return false()
 
 
@@ -119,6 +124,13 @@ def user_scope(manager):
 def case_workers_of(municipality_id: int):
     """SQL condition for the people who can be made responsible for a case of a municipality."""
     return (User.municipality_id == municipality_id) & User.role.in_(CASE_WORKERS) & User.active.is_(True)
+
+
+def is_case_worker_of(user_id, municipality_id: int) -> bool:
+    """Whether ``user_id`` names a person who can be made responsible for a case there."""
+    return is_id(user_id) and bool(db.session.scalar(
+        select(User.id).where(User.id == user_id, case_workers_of(municipality_id))
+    ))
 
 
 def reviews_to_answer(user):
@@ -184,6 +196,8 @@ _SCOPES = {
     )},
     Review: lambda user: Review.case_id.in_(select(Case.id).where(case_scope(user))),
     CaseAccess: lambda user: own_municipality(user, CaseAccess.municipality_id),
+    Measure: lambda user: municipality_scope(user, Measure.municipality_id),
+    FollowUp: lambda user: municipality_scope(user, FollowUp.municipality_id),
     Partner: lambda user: own_municipality(user, Partner.municipality_id),
     Delivery: lambda user: own_municipality(user, Delivery.municipality_id),
     User: user_scope,

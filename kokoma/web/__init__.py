@@ -1,4 +1,6 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
+from datetime import date
+
 from flask import Flask, current_app, redirect, url_for
 from flask_babel import format_date, format_number
 from flask_babel import lazy_gettext as _l
@@ -6,8 +8,9 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..runtime import kokoma
-from ..services import permissions, accounts
-from . import admin, analysis, auth, cases, errors, health, input_guard, labels, overview, partners, referrals, reviews, security
+from ..services import accounts, permissions, todo
+from . import (admin, analysis, auth, calendar_feed, cases, errors, health, input_guard, labels, measures, overview,
+               partners, referrals, reviews, security, tasks)
 from .forms import checked_by_forms
 
 
@@ -17,6 +20,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(analysis.bp)
     app.register_blueprint(referrals.bp)
+    app.register_blueprint(measures.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(calendar_feed.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(partners.bp)
@@ -35,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["datetime"] = labels.datetime_filter
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["isodate"] = lambda value: format_date(date.fromisoformat(value), "medium") if value else ""
 
     @app.before_request
     def _start_dispatcher():
@@ -47,6 +54,7 @@ def init_app(app: Flask) -> None:
         return {
             **labels.template_words(kokoma().workflow, current_app.config["LANGUAGES"]),
             "can": lambda action: permissions.can(current_user, action),
+            "due_count": lambda: todo.due_count(current_user),
         }
 
 

@@ -1,25 +1,33 @@
 """Case pages: list, intake, detail with timeline and triggers, edit."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..runtime import kokoma
-from ..services import permissions, access_trail, accounts, partners, reviews
+from ..database import utcnow
+from ..services import permissions, access_trail, accounts, follow_ups, measures, partners, reviews, todo
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
+from . import labels
 from .auth import require_login
+from .timeline import changes_in_words
 from .forms import (
     AssignForm,
     CaseFilterForm,
     CommentForm,
+    FollowUpForm,
     MeasureForm,
     ReviewRequestForm,
     TransitionForm,
     attach_errors,
     case_form_class,
     choices,
+    focus_first_error,
     object_id,
     plugin_field_values,
 )
@@ -95,7 +103,7 @@ def edit(case_id: int):
 def detail(case_id: int):
     case = case_service.get_case(current_user, case_id)
     access_trail.record_view(current_user, case)
-    return _render_detail(case)
+    return render_detail(case, timeline_before=object_id(request.args.get("before")))
 
 
 @bp.post("/<int:case_id>/transition")
@@ -103,17 +111,21 @@ def transition(case_id: int):
     case = case_service.get_case(current_user, case_id, "case.transition")
     form = TransitionForm()
     if not form.validate_on_submit():
-        return _render_detail(case, transition_form=form, status=400)
+        return render_detail(case, transition_form=form, status=400)
     try:
         change = case_service.fire_trigger(
             current_user, case.id, form.trigger.data, form.comment.data or "", form.version.data,
             form.once(lambda _done: url_for(".detail", case_id=case.id)),
+            first_follow_up=form.first_follow_up(case.facilitator_id or current_user.id),
         )
+    except ValidationError as exc:
+        attach_errors(form, exc)
+        return render_detail(case_service.get_case(current_user, case.id), transition_form=form, status=422)
     except (TransitionBlocked, ConflictError) as refused:
         reasons, status = (refused.reasons, 422) if isinstance(refused, TransitionBlocked) else ([refused.message], 409)
         form.comment.errors = list(form.comment.errors) + [str(r) for r in reasons]
         # The failed transaction was rolled back: show the case as it stands now.
-        return _render_detail(case_service.get_case(current_user, case.id), transition_form=form, status=status)
+        return render_detail(case_service.get_case(current_user, case.id), transition_form=form, status=status)
     flash(_("The case is now in “%(state)s”.", state=kokoma().workflow.state_label(change.case.state)), "success")
     _flash_plugin_failures(change.plugin_failures)
     return redirect(url_for(".detail", case_id=case.id))
@@ -121,7 +133,7 @@ def transition(case_id: int):
 
 @bp.post("/<int:case_id>/comment")
 def comment(case_id: int):
-    return _case_form_action(
+    return case_form_action(
         case_id, "case.comment", CommentForm, "comment_form", "timeline", _l("Your comment was added."),
         lambda case, form, once: case_service.add_comment(current_user, case.id, form.text.data, once),
     )
@@ -132,7 +144,7 @@ def assign(case_id: int):
     case = case_service.get_case(current_user, case_id, "case.assign")
     form = AssignForm()
     if not form.validate():
-        return _render_detail(case, assign_form=form, status=422)
+        return render_detail(case, assign_form=form, status=422)
     try:
         case_service.assign_case(
             current_user, case.id, form.version.data, form.facilitator_id.chosen_id, form.advisor_id.chosen_id,
@@ -140,41 +152,34 @@ def assign(case_id: int):
         )
     except ValidationError as exc:
         attach_errors(form, exc)
-        return _render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=422)
+        return render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=422)
     except ConflictError as exc:
         flash(str(exc.message), "error")
-        return _render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=409)
+        return render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=409)
     flash(_("The responsibilities were saved."), "success")
     return redirect(url_for(".detail", case_id=case.id))
 
 
 @bp.post("/<int:case_id>/review")
 def request_review(case_id: int):
-    return _case_form_action(
+    return case_form_action(
         case_id, "review.request", ReviewRequestForm, "review_form", "reviews", _l("The review was requested."),
         lambda case, form, once: reviews.request_review(current_user, case.id, form.question.data, once),
-    )
-
-
-@bp.post("/<int:case_id>/measure")
-def measure(case_id: int):
-    return _case_form_action(
-        case_id, "case.measure", MeasureForm, "measure_form", "timeline", _l("The measure was recorded."),
-        lambda case, form, once: case_service.record_measure(current_user, case.id, form.kind.data, form.text.data,
-                                                             once),
     )
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _case_form_action(case_id, action, form_class, form_name, anchor, done, perform):
+def case_form_action(case_id, action, form_class, form_name, anchor, done, perform, prepare=None):
     """A small form on the case page: check, perform, then back to the page, or the page again
     with the form as typed and its errors."""
     case = case_service.get_case(current_user, case_id, action)
     form = form_class()
+    if prepare is not None:
+        prepare(case, form)
     if form.validate_on_submit():
-        result_page = url_for(".detail", case_id=case.id, _anchor=anchor)
+        result_page = url_for("cases.detail", case_id=case.id, _anchor=anchor)
         try:
             change = perform(case, form, form.once(lambda _done: result_page))
         except ValidationError as exc:
@@ -183,7 +188,7 @@ def _case_form_action(case_id, action, form_class, form_name, anchor, done, perf
             flash(str(done), "success")
             _flash_plugin_failures(change.plugin_failures)
             return redirect(result_page)
-    return _render_detail(case, status=422, **{form_name: form})
+    return render_detail(case, status=422, **{form_name: form})
 
 
 def _case_form(municipality, case=None):
@@ -208,30 +213,53 @@ def _render_form_conflict(form, case, exc: ConflictError):
     return render_template("cases/form.html", form=form, case=current, conflict=True), 409
 
 
-def _render_detail(case, *, status=200, **forms):
+def render_detail(case, *, status=200, timeline_before=None, **forms):
+    """The case page; ``forms`` are forms that come back with what was typed and its errors."""
     options, guard_failures = kokoma().workflow.options(case, current_user)
     plugin_fields, field_failures = plugin_field_values(case)
     _flash_plugin_failures(guard_failures + field_failures, saved=False)
+    workers = choices((u.id, u.name) for u in case_service.case_workers(case.municipality_id))
     assign_form = forms.get("assign_form") or AssignForm(formdata=None, version=case.version,
                                                           facilitator_id=str(case.facilitator_id or ""),
                                                           advisor_id=str(case.advisor_id or ""))
-    assign_form.facilitator_id.choices = choices((u.id, u.name) for u in case_service.case_workers(case.municipality_id))
+    assign_form.facilitator_id.choices = workers
     assign_form.advisor_id.choices = choices(
         ((u.id, u.name) for u in accounts.advisors_of(case.municipality_id)), empty=_("nobody yet")
     )
+    measure_form = forms.get("measure_form") or MeasureForm(formdata=None)
+    if permissions.can(current_user, "case.measure"):
+        measure_form.offer(measures.responsible_choices(case.municipality_id))
+    follow_up_form = forms.get("follow_up_form") or FollowUpForm(
+        formdata=None, assignee_id=str(case.facilitator_id or current_user.id))
+    follow_up_form.assignee_id.choices = workers
+    for form in forms.values():
+        focus_first_error(form)
+    timeline = case_service.timeline(case, before=timeline_before)
+    now = utcnow()
     return render_template(
         "cases/detail.html",
         case=case,
-        events=case_service.timeline(case),
+        now=now,
+        today=todo.local_today(now),
+        timeline=timeline,
+        changes_in_words=lambda event: changes_in_words(event, timeline.names, labels.DateTimeFormat(
+            get_locale(), ZoneInfo(str(get_timezone())))),
+        measures=measures.measures_of(case),
+        follow_ups=follow_ups.follow_ups_of(case),
         reviews=reviews.reviews_of(case),
-        deliveries=partners.deliveries_of_case(current_user, case) if permissions.can(current_user, "case.deliveries") else [],
+        delivery_summary=partners.delivery_summary_of_case(current_user, case)
+        if permissions.can(current_user, "case.deliveries") else [],
         plugin_fields=plugin_fields,
         options=options,
+        monitored_state=follow_ups.MONITORED_STATE,
         transition_form=forms.get("transition_form") or TransitionForm(formdata=None),
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
-        measure_form=forms.get("measure_form") or MeasureForm(formdata=None),
+        measure_form=measure_form,
+        follow_up_form=follow_up_form,
         review_form=forms.get("review_form") or ReviewRequestForm(formdata=None),
         assign_form=assign_form,
+        workers=workers,
+        returned=next(iter(forms), None),  # the form that came back, to open and scroll to
     ), status
 
 

@@ -1,10 +1,11 @@
 """WTForms forms: they parse and check the shape of input; services check the rules."""
 import re
-from datetime import date
+from datetime import date, timezone
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from flask import flash, g, request
-from flask_babel import get_translations
+from flask_babel import LazyString, get_timezone, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +14,7 @@ from wtforms import (
     BooleanField,
     SelectChoice,
     DateField,
+    DateTimeLocalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -29,12 +31,15 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 from werkzeug.datastructures import MultiDict
 
 from ..i18n import translated
-from ..domain import CATEGORIES, LEVELS, MEASURE_KINDS, PARTNER_KINDS, RECOMMENDATIONS
+from ..domain import (CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES,
+                      PARTNER_KINDS, RECOMMENDATIONS)
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
 from ..services import submissions
 from ..services.accounts import CODE_PATTERN
 from ..services.cases import CaseFilters, CaseInput
+from ..services.follow_ups import FollowUpInput
+from ..services.measures import MeasureInput, responsible_key
 from ..services.permissions import is_id
 from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 
@@ -286,6 +291,15 @@ def attach_errors(form, exc) -> None:
             field.errors = list(field.errors) + [str(message)]
 
 
+def focus_first_error(form) -> None:
+    """The first field with an error gets the focus when the page comes back (``autofocus``: no
+    JavaScript needed); the page also scrolls to the form by the fragment of its address."""
+    for field in form:
+        if field.errors and getattr(field.widget, "input_type", None) != "hidden":
+            field.render_kw = {**(field.render_kw or {}), "autofocus": True}
+            return
+
+
 def plugin_field_values(case) -> tuple[list[tuple[str, str]], list[PluginFailure]]:
     """(label, shown value) of each plugin field stored on a case, choices shown by their label."""
     form_class, failures = case_form_class(case.municipality)
@@ -310,6 +324,15 @@ class TransitionForm(OneSubmission, Form):
     trigger = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
+    # Entering prevention: the first monitoring (services.follow_ups.MONITORED_STATE).
+    follow_up_on = DateField(_l("First monitoring on"), validators=[Optional()])
+    follow_up_what = TextAreaField(_l("What the monitoring checks"), validators=[Length(max=5000)])
+
+    def first_follow_up(self, assignee_id) -> FollowUpInput | None:
+        if self.follow_up_on.data is None:
+            return None
+        what = (self.follow_up_what.data or "").strip() or _("Monitoring: is the conflict staying calm?")
+        return FollowUpInput(self.follow_up_on.data, what, assignee_id)
 
 
 class CommentForm(OneSubmission, Form):
@@ -318,14 +341,91 @@ class CommentForm(OneSubmission, Form):
     )
 
 
-class MeasureForm(OneSubmission, Form):
-    # ids of their own: the case page holds this form beside the comment form
+class MeasureFields(Form):
+    """A measure as a person plans, changes and completes it (ids of their own: the case page
+    holds it beside other forms). Times are typed in the reader's time zone and kept in UTC."""
+
     kind = SelectField(_l("Kind of measure"), choices=choices(MEASURE_KINDS.items()), id="measure-kind")
-    text = TextAreaField(
-        _l("What was done, with whom?"),
-        validators=[DataRequired(_l("Please describe the measure.")), Length(max=10000)],
-        id="measure-text",
-    )
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Please give the measure a title.")), Length(max=200)],
+                        id="measure-title")
+    planned_at = DateTimeLocalField(_l("Planned for (date and time)"), validators=[Optional()], id="measure-planned-at",
+                                    format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    place = StringField(_l("Place"), validators=[Length(max=200)], id="measure-place")
+    responsible = SelectField(_l("Responsible"), validate_choice=False, id="measure-responsible")
+    participants = TextAreaField(_l("Participants"), validators=[Length(max=5000)], id="measure-participants")
+    status = SelectField(_l("Status"), choices=choices(MEASURE_STATUSES.items()), id="measure-status")
+    outcome = TextAreaField(_l("Outcome"), validators=[Length(max=10000)], id="measure-outcome")
+    effect = SelectField(_l("Effect"), choices=choices(MEASURE_EFFECTS.items(), empty=_l("not judged yet")),
+                         id="measure-effect", validate_choice=False)
+
+    def offer(self, responsible: list[tuple[str, str, str]]) -> None:
+        """The people and partners who can be responsible, grouped."""
+        people = [(key, name) for key, name, group in responsible if group == "people"]
+        partners = [(key, name) for key, name, group in responsible if group == "partners"]
+        grouped = {"": [("", _("nobody yet"))], _("People of the municipality"): people}
+        if partners:
+            grouped[_("Partners")] = partners
+        self.responsible.choices = grouped
+
+    def fill(self, measure) -> None:
+        """Show a stored measure (times in the reader's zone)."""
+        for name in ("kind", "title", "place", "participants", "status", "outcome"):
+            getattr(self, name).data = getattr(measure, name)
+        self.effect.data = measure.effect or ""
+        self.responsible.data = responsible_key(measure)
+        self.planned_at.data = measure.planned_at.astimezone(_reader_zone()).replace(tzinfo=None) \
+            if measure.planned_at else None
+
+    def to_input(self) -> MeasureInput:
+        planned = self.planned_at.data
+        return MeasureInput(
+            kind=self.kind.data or "", title=self.title.data or "",
+            planned_at=planned.replace(tzinfo=_reader_zone()).astimezone(timezone.utc) if planned else None,
+            place=self.place.data or "", responsible=self.responsible.data or "",
+            participants=self.participants.data or "", status=self.status.data or "",
+            outcome=self.outcome.data or "", effect=self.effect.data or None,
+        )
+
+
+def _reader_zone() -> ZoneInfo:
+    return ZoneInfo(str(get_timezone()))
+
+
+class MeasureForm(OneSubmission, MeasureFields):
+    pass
+
+
+class MeasureEditForm(MeasureFields):
+    pass
+
+
+class FollowUpForm(OneSubmission, Form):
+    due_on = DateField(_l("Date"), validators=[InputRequired(_l("Please give the date of the follow-up."))],
+                       id="follow-up-due-on")
+    what = TextAreaField(_l("What is to be checked"),
+                         validators=[DataRequired(_l("Please say what is to be checked.")), Length(max=5000)],
+                         id="follow-up-what")
+    assignee_id = IdSelectField(_l("Who"), id="follow-up-assignee")
+
+    def to_input(self) -> FollowUpInput:
+        return FollowUpInput(self.due_on.data, self.what.data or "", self.assignee_id.chosen_id)
+
+
+class FollowUpDoneForm(Form):
+    note = TextAreaField(_l("What the check found"),
+                         validators=[DataRequired(_l("Please note what the check found.")), Length(max=5000)])
+    next_due_on = DateField(_l("Next follow-up on (optional)"), validators=[Optional()])
+    next_what = TextAreaField(_l("What is to be checked then"), validators=[Length(max=5000)])
+    next_assignee_id = IdSelectField(_l("Who"))
+
+    def following(self) -> FollowUpInput | None:
+        if not self.next_due_on.data and not (self.next_what.data or "").strip():
+            return None
+        return FollowUpInput(self.next_due_on.data, self.next_what.data or "", self.next_assignee_id.chosen_id)
+
+
+class TaskSettingsForm(Form):
+    digest_enabled = BooleanField(_l("Send me a daily e-mail of what is due"))
 
 
 class AssignForm(OneSubmission, Form):

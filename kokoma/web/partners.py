@@ -1,5 +1,5 @@
 """Coordinators' pages: the municipality's partners and the deliveries that did not arrive."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,7 +7,8 @@ from ..runtime import kokoma
 from ..services import partners, permissions
 from ..services.errors import ValidationError
 from .auth import require_login
-from .forms import PartnerForm, attach_errors, choices
+from ..notifications import reasons
+from .forms import PartnerForm, attach_errors, choices, object_id
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 require_login(bp)
@@ -47,7 +48,10 @@ def _edit(partner):
 
 @bp.get("/deliveries")
 def deliveries():
-    return render_template("partners/deliveries.html", rows=partners.deliveries_of(current_user))
+    before = object_id(request.args.get("before"))
+    rows, older_than = partners.deliveries_of(current_user, before=before)
+    return render_template("partners/deliveries.html", rows=rows, older_than=older_than, first_page=before is None,
+                           reason=reasons.reason, channel_name=reasons.channel_name)
 
 
 @bp.post("/deliveries/<int:delivery_id>/retry")

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..services import cases as case_service
-from ..services import permissions, referral, reviews
+from ..services import measures, permissions, referral, reviews
 from ..services.errors import ValidationError
 from .auth import require_login
 from .forms import ReviewForm, attach_errors
@@ -35,4 +35,5 @@ def give(review_id: int):
         else:
             flash(_("Your review was saved."), "success")
             return redirect(url_for("cases.detail", case_id=case.id, _anchor="reviews"))
-    return render_template("reviews/give.html", review=review, case=case, form=form), 422 if form.errors else 200
+    return (render_template("reviews/give.html", review=review, case=case, form=form,
+                            measures=measures.measures_of(case)), 422 if form.errors else 200)

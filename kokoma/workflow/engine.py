@@ -101,9 +101,10 @@ class WorkflowEngine:
 
         return check
 
-    @staticmethod
-    def _comment_reasons(transition: TransitionDef, request: TransitionRequest) -> list[str]:
+    def _comment_reasons(self, transition: TransitionDef, request: TransitionRequest) -> list[str]:
         if transition.requires_comment and not request.comment.strip():
+            if self.definition.states[transition.dest].final:  # the one term for what a closing needs
+                return [_("Please write the closing report.")]
             return [_("Please give a reason in the comment.")]
         return []
 

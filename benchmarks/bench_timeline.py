@@ -1,0 +1,97 @@
+"""What the case page costs with a trail of 5 events and one of 2,000 (aim: at most 2x; the
+timeline is paged newest first by keyset, 20 events a page).
+
+    .venv/bin/python benchmarks/bench_timeline.py [--events 5,2000] [--database-url URL]
+
+Without --database-url it uses a fresh SQLite file in a temporary folder; a PostgreSQL URL has
+its public schema DROPPED first. Each case also has 5 measures and 2 follow-ups. Prints p50/p95
+in ms of GET /cases/<id> and of an older page of the timeline, the statements per request, and
+the ratio of the longest trail to the shortest.
+"""
+import argparse
+import platform
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_cases import StatementCounter, analyze, database_name, open_app, timed  # noqa: E402
+
+from kokoma.database import db, utcnow  # noqa: E402
+from kokoma.models import CaseEvent  # noqa: E402
+from kokoma.services import accounts, cases, follow_ups, measures  # noqa: E402
+
+PASSWORD = "timing the timeline 2026"
+
+
+def case_with_trail(person, events: int) -> int:
+    case = cases.create_case(person, cases.CaseInput(title=f"Fall mit {events} Ereignissen", category="other",
+                                                     parties="A, B", affected_groups="C", glasl_stage=3)).case
+    for n in range(5):
+        measures.add_measure(person, case.id, measures.MeasureInput(
+            kind="dialogue", title=f"Forum {n}", planned_at=utcnow() + timedelta(days=n - 2),
+            responsible=f"user:{person.id}"))
+    for n in range(2):
+        follow_ups.add_follow_up(person, case.id, follow_ups.FollowUpInput(date.today() + timedelta(days=n), "Prüfen",
+                                                                           person.id))
+    have = db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id))
+    rows = [{"case_id": case.id, "actor_id": person.id, "kind": "comment", "comment": f"Kommentar {n}", "payload": {},
+             "created_at": utcnow()} for n in range(max(0, events - have))]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(CaseEvent), rows[start:start + 5000])
+    db.session.commit()
+    return case.id
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", default="5,2000")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is wiped)")
+    parser.add_argument("--repeat", type=int, default=100)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.events.split(",")]
+    app, url = open_app(args.database_url, NOTIFY_BACKGROUND_WORKER=False)
+    rows = []
+    with app.test_request_context():
+        counter = StatementCounter(db.engine)
+        home = accounts.create_municipality("MST", "Musterstadt")
+        person = accounts.create_user(email="fac@mst.example", name="Bench", password=PASSWORD, role="facilitator",
+                                      municipality=home)
+        ids = {size: case_with_trail(person, size) for size in sizes}
+        analyze()
+        database = database_name(url)
+        client = app.test_client()
+        with app.app_context():
+            assert client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD}).status_code == 302
+        for size in sizes:
+            case_id = ids[size]
+            middle = db.session.scalar(select(func.min(CaseEvent.id) + func.count() // 2).where(CaseEvent.case_id == case_id))
+
+            def get(path):
+                with app.app_context():
+                    response = client.get(path)
+                assert response.status_code == 200
+
+            with counter.counting() as page_q:
+                get(f"/cases/{case_id}")
+            rows.append((size, timed(lambda: get(f"/cases/{case_id}"), args.repeat),
+                         timed(lambda: get(f"/cases/{case_id}?before={middle}"), args.repeat), page_q["statements"]))
+
+    print(f"KoKoMa case page and timeline on {platform.platform()}, {__import__('os').cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, {database}")
+    print(f"times in ms as p50/p95 over {args.repeat} runs; 5 measures and 2 follow-ups on each case\n")
+    print("| events | GET /cases/<id> | an older page | statements |")
+    print("|---|---|---|---|")
+    for size, page_t, older_t, statements in rows:
+        print(f"| {size:,} | {page_t[0]:.1f} / {page_t[1]:.1f} | {older_t[0]:.1f} / {older_t[1]:.1f} | {statements} |")
+    first, last = rows[0], rows[-1]
+    print(f"\nratio {last[0]:,} / {first[0]:,} events (p50): case page {last[1][0] / first[1][0]:.2f}x, "
+          f"older page {last[2][0] / first[2][0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
