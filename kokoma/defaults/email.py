@@ -12,6 +12,8 @@ from ..database import utcnow
 from ..domain import CATEGORIES, LEVELS
 from ..notifications import case_link, event_label
 from ..plugin_host import hookimpl
+
+KOKOMA_CHANNEL = "email"  # the stable name its deliveries are queued under
 from ..runtime import kokoma
 
 

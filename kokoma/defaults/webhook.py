@@ -10,6 +10,8 @@ from flask import current_app
 from ..notifications import check_webhook_address, payload
 from ..plugin_host import hookimpl
 
+KOKOMA_CHANNEL = "webhook"  # the stable name its deliveries are queued under
+
 SIGNATURE_HEADER = "X-KoKoMa-Signature"
 TIMESTAMP_HEADER = "X-KoKoMa-Timestamp"
 

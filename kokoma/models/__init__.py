@@ -8,6 +8,7 @@ from .login_session import LoginSession
 from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
+from .plugin_choice import PluginChoice
 from .review import Review
 from .submission import Submission
 from .user import User
@@ -22,6 +23,7 @@ __all__ = [
     "LoginSession",
     "Municipality",
     "Partner",
+    "PluginChoice",
     "Review",
     "Submission",
     "User",

@@ -7,7 +7,8 @@ from flask_login import current_user
 from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import permissions, accounts
-from . import admin, auth, cases, errors, health, input_guard, labels, overview, partners, reviews, security
+from ..services.escalation import reason_text
+from . import admin, auth, cases, errors, health, input_guard, labels, overview, partners, plugins, reviews, security
 from .forms import checked_by_forms
 
 
@@ -19,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(partners.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(plugins.bp)
+    plugins.register_plugin_pages(app)
     security.init_app(app)
     input_guard.init_app(app, checked_by_forms)
     errors.init_app(app)
@@ -45,6 +48,8 @@ def init_app(app: Flask) -> None:
         return {
             **labels.template_words(kokoma().workflow, current_app.config["LANGUAGES"]),
             "can": lambda action: permissions.can(current_user, action),
+            "plugin_menu_links": plugins.menu_links,
+            "factor_reason": reason_text,
         }
 
 

@@ -10,6 +10,7 @@ from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
 from .auth import require_login
+from .plugins import case_panels
 from .forms import (
     AssignForm,
     CaseFilterForm,
@@ -211,7 +212,8 @@ def _render_form_conflict(form, case, exc: ConflictError):
 def _render_detail(case, *, status=200, **forms):
     options, guard_failures = kokoma().workflow.options(case, current_user)
     plugin_fields, field_failures = plugin_field_values(case)
-    _flash_plugin_failures(guard_failures + field_failures, saved=False)
+    panels, panel_failures = case_panels(case, current_user)
+    _flash_plugin_failures(guard_failures + field_failures + panel_failures, saved=False)
     assign_form = forms.get("assign_form") or AssignForm(formdata=None, version=case.version,
                                                           facilitator_id=str(case.facilitator_id or ""),
                                                           advisor_id=str(case.advisor_id or ""))
@@ -226,6 +228,7 @@ def _render_detail(case, *, status=200, **forms):
         reviews=reviews.reviews_of(case),
         deliveries=partners.deliveries_of_case(current_user, case) if permissions.can(current_user, "case.deliveries") else [],
         plugin_fields=plugin_fields,
+        plugin_panels=panels,
         options=options,
         transition_form=forms.get("transition_form") or TransitionForm(formdata=None),
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
