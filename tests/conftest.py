@@ -11,28 +11,20 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
 
 from kokoma import create_app
 from kokoma.database import db
 from kokoma.services import accounts, cases
+from kokoma.testing import TEST_PASSWORD as PASSWORD
+from kokoma.testing import empty_tables, reset_postgresql, app_test_config
 
-PASSWORD = "Wolkenkratzer summt leise 47"
 TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
-
-
-def _reset_postgresql(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if TEST_DATABASE_URL:
-        _reset_postgresql(TEST_DATABASE_URL)
+        reset_postgresql(TEST_DATABASE_URL)
         url = TEST_DATABASE_URL
     else:
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kokoma.sqlite")
@@ -43,23 +35,7 @@ def database_url(tmp_path_factory):
     return url
 
 
-def _test_config(url: str, instance, **overrides) -> dict:
-    config = {
-        "TESTING": True,
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "test-only",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "PLUGINS_DIR": None,
-        "LOAD_ENTRYPOINT_PLUGINS": False,
-        "WTF_CSRF_ENABLED": False,
-        "SESSION_COOKIE_SECURE": False,  # the test client speaks HTTP
-        "NOTIFY_BACKGROUND_WORKER": False,  # tests deliver explicitly, with deliver_due()
-        "WEBHOOK_ALLOW_INTERNAL": True,  # the tests' webhook receivers listen on 127.0.0.1
-        # Cheap hashing keeps the suite fast; production uses argon2-cffi's defaults.
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    }
-    config.update(overrides)
-    return config
+_test_config = app_test_config
 
 
 class FreshContextClient(FlaskClient):
@@ -96,14 +72,7 @@ def make_app(database_url, tmp_path):
             db.engine.dispose()
 
 
-def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
-    db.session.commit()
+_empty_tables = empty_tables
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ class WorkflowEngine:
         """Every trigger from the case's state, each with what blocks it now (a comment aside),
         and the failures of guard plugins met on the way."""
         options, failures = [], []
-        on = self.plugins.enabled(case.municipality_id)
+        on = self.plugins.enabled(getattr(case, "municipality_id", None))
         for transition in self.definition.transitions_from(case.state):
             if transition.plugin is not None and transition.plugin not in on:
                 continue  # a plugin's transitions are offered only where it is on
@@ -98,7 +98,7 @@ class WorkflowEngine:
         return source
 
     def _offered(self, trigger: str, case) -> bool:
-        on = self.plugins.enabled(case.municipality_id)
+        on = self.plugins.enabled(getattr(case, "municipality_id", None))
         return any(t.plugin is None or t.plugin in on
                    for t in self.definition.transitions_from(case.state) if t.trigger == trigger)
 
@@ -117,7 +117,7 @@ class WorkflowEngine:
         return []
 
     def _guard_reasons(self, transition: TransitionDef, request: TransitionRequest) -> list[str]:
-        on = self.plugins.enabled(request.case.municipality_id)
+        on = self.plugins.enabled(getattr(request.case, "municipality_id", None))
         reasons = [reason for guard in transition.guards
                    if getattr(guard, "plugin", None) in (None, *on) and (reason := guard(request))]
         results, failures = self.plugins.call_each(
