@@ -17,8 +17,8 @@ class ScaffoldError(ValueError):
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 PYPROJECT = '''[build-system]
-requires = ["setuptools>=64"]
-build-backend = "setuptools.build_meta"
+requires = ["hatchling>=1.24"]
+build-backend = "hatchling.build"
 
 [project]
 name = "kokoma-{dash}"
@@ -30,11 +30,8 @@ dependencies = ["kokoma"]
 [project.entry-points.kokoma]
 {name} = "kokoma_{name}"
 
-[tool.setuptools]
+[tool.hatch.build.targets.wheel]
 packages = ["kokoma_{name}"]
-
-[tool.setuptools.package-data]
-kokoma_{name} = ["translations/*/LC_MESSAGES/*.po", "translations/*/LC_MESSAGES/*.mo"]
 
 [tool.pytest.ini_options]
 kokoma_plugins = ["kokoma_{name}"]

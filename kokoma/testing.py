@@ -62,6 +62,7 @@ def reset_postgresql(url: str) -> None:
 
 def empty_tables() -> None:
     """Delete every row of KoKoMa's tables and of the loaded plugins' own tables."""
+    from sqlalchemy import inspect as sa_inspect
     from sqlalchemy import text
 
     from .database import db
@@ -69,14 +70,41 @@ def empty_tables() -> None:
 
     metadatas = [db.metadata] + [p.declaration.metadata for p in kokoma().plugins.plugins.values()
                                  if p.declaration and p.declaration.metadata is not None]
+    existing = set(sa_inspect(db.engine).get_table_names()) if len(metadatas) > 1 else set()
     for metadata in reversed(metadatas):
-        tables = list(reversed(metadata.sorted_tables))
+        tables = [t for t in reversed(metadata.sorted_tables) if metadata is db.metadata or t.name in existing]
+        if not tables:
+            continue
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 db.session.execute(table.delete())
     db.session.commit()
+
+
+try:
+    from flask.testing import FlaskClient
+except ImportError:  # pragma: no cover
+    FlaskClient = object
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own application context, as in production: its own database session
+    and ``g``, even while a test holds a context open to call services. Afterwards the test's
+    session starts afresh, so it sees what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        from flask import has_app_context
+
+        from .database import db
+
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.commit()  # end the test's read snapshot ...
+            db.session.expire_all()  # ... and reload what it had loaded
+        return response
 
 
 @dataclass
@@ -149,6 +177,7 @@ def kokoma_app(request, kokoma_database_url, kokoma_plugin_modules, tmp_path):
     if extra and not modules:
         config["LOAD_ENTRYPOINT_PLUGINS"] = True
     app = create_app(app_test_config(kokoma_database_url, tmp_path, **config))
+    app.test_client_class = FreshContextClient
     with app.test_request_context():
         yield app
         db.session.rollback()

@@ -8,15 +8,13 @@ import os
 import threading
 
 import pytest
-from flask import has_app_context
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from kokoma import create_app
 from kokoma.database import db
 from kokoma.services import accounts, cases
 from kokoma.testing import TEST_PASSWORD as PASSWORD
-from kokoma.testing import empty_tables, reset_postgresql, app_test_config
+from kokoma.testing import FreshContextClient, app_test_config, empty_tables, reset_postgresql
 
 TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
 
@@ -36,20 +34,6 @@ def database_url(tmp_path_factory):
 
 
 _test_config = app_test_config
-
-
-class FreshContextClient(FlaskClient):
-    """Each request in its own application context, as in production: its own database session
-    and ``g``, even while a test holds a context open to call services. Afterwards the test's
-    session starts afresh, so it sees what the request wrote."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        if has_app_context():
-            db.session.commit()  # end the test's read snapshot ...
-            db.session.expire_all()  # ... and reload what it had loaded
-        return response
 
 
 @pytest.fixture

@@ -256,7 +256,7 @@ def test_escalation_reasons_show_in_the_reader_s_language(make_app):
     client = app.test_client()
     client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     german = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Glasl-Stufe 4 (Bilder und Koalitionen)" in german
+    assert "Glasl-Stufe 4 (Images und Koalitionen)" in german
     assert "Öffentliche Sichtbarkeit: regionale Medien" in german
     client.post("/language", data={"locale": "en"})
     english = client.get(f"/cases/{case.id}").get_data(as_text=True)
@@ -306,3 +306,42 @@ def test_the_reference_is_up_to_date_and_the_command_prints_it(app):
         assert needed in generated
     result = app.test_cli_runner().invoke(args=["plugins", "--reference"])
     assert result.exit_code == 0 and result.output == generated
+
+
+def test_menu_links_and_cli_commands_of_a_plugin(make_app, tmp_path):
+    folder = write(tmp_path / "plugins", "extras", '''
+        import click
+        from kokoma import hookimpl
+
+        @click.command("extras-count")
+        def count():
+            click.echo("drei")
+
+        @hookimpl
+        def kokoma_cli_commands():
+            return [count]
+
+        @hookimpl
+        def kokoma_menu_links(user):
+            return [("Extras", "/extras/"), "kaputt"]
+    ''')
+    app = make_app(PLUGINS_DIR=str(folder))
+    with app.test_request_context():
+        World()
+    assert app.test_cli_runner().invoke(args=["extras-count"]).output == "drei\n"
+    client = app.test_client()
+    client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
+    page = client.get("/cases/").get_data(as_text=True)
+    assert '<a href="/extras/">Extras</a>' in page and "kaputt" not in page  # a malformed link is left out
+
+
+def test_a_plugin_returning_no_blueprint_stops_the_start_up(make_app, tmp_path):
+    folder = write(tmp_path / "plugins", "nopages", '''
+        from kokoma import hookimpl
+
+        @hookimpl
+        def kokoma_blueprints():
+            return ["/pages"]
+    ''')
+    with pytest.raises(PluginLoadError, match="plugins/nopages.*expected a list of flask.Blueprint"):
+        make_app(PLUGINS_DIR=str(folder))
