@@ -17,10 +17,13 @@ def choices_of(municipality_id: int) -> dict[str, tuple[bool, dict]]:
     """{plugin name: (enabled, settings)} as the municipality's coordinators chose them."""
     kept = db.session.info.setdefault(_KEY, {})
     if municipality_id not in kept:
-        rows = db.session.execute(
-            select(PluginChoice.plugin, PluginChoice.enabled, PluginChoice.settings)
-            .where(PluginChoice.municipality_id == municipality_id)
-        ).all()
+        # no autoflush: a hook may ask in the middle of a change (a case half-updated by rescore),
+        # which must be written once, whole
+        with db.session.no_autoflush:
+            rows = db.session.execute(
+                select(PluginChoice.plugin, PluginChoice.enabled, PluginChoice.settings)
+                .where(PluginChoice.municipality_id == municipality_id)
+            ).all()
         kept[municipality_id] = {plugin: (enabled, settings or {}) for plugin, enabled, settings in rows}
     return kept[municipality_id]
 
