@@ -90,17 +90,11 @@ class Plugin:
 
     def gettext(self, msgid: str, **params) -> str:
         """``msgid`` translated with this plugin's catalogue into the reader's language."""
-        from .runtime import kokoma
-        from .services.escalation import note_translation
-
-        text = kokoma().plugins.translations(self.name).gettext(msgid)
-        text = text % params if params else text
-        note_translation(text, msgid, params, self.name)
-        return text
+        return translate_in(self.name, msgid, **params)
 
     def lazy_gettext(self, msgid: str, **params) -> LazyString:
         """Like :meth:`gettext`, translated when it becomes text (for labels defined at import)."""
-        return LazyString(self.gettext, msgid, **params)
+        return LazyString(translate_in, self.name, msgid, **params)
 
     def reason(self, msgid: str, **params) -> "Reason":
         """A :class:`Reason` in this plugin's translation domain."""
@@ -112,6 +106,23 @@ class Plugin:
         from .runtime import kokoma
 
         return kokoma().plugins.settings_for(self.name, municipality_id_of(where))
+
+
+def translate_in(domain: str, msgid: str, **params) -> str:
+    """``msgid`` translated with the catalogue of the plugin ``domain`` into the reader's language."""
+    from .runtime import kokoma
+    from .services.escalation import note_translation
+
+    text = kokoma().plugins.translations(domain).gettext(msgid)
+    text = text % params if params else text
+    note_translation(text, msgid, params, domain)
+    return text
+
+
+def lazy_gettext_for(domain: str):
+    """A ``lazy_gettext`` of a plugin's catalogue, for what is declared before ``KOKOMA_PLUGIN``
+    (the labels of its settings): ``_l = lazy_gettext_for("hotline")``."""
+    return lambda msgid, **params: LazyString(translate_in, domain, msgid, **params)
 
 
 class Reason:

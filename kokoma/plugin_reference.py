@@ -142,6 +142,8 @@ def _api() -> str:
         _members(plugin_api.Plugin, ("gettext", "lazy_gettext", "reason", "settings_for")),
         f"### `kokoma.Setting{inspect.signature(plugin_api.Setting)}`\n\n{_doc(plugin_api.Setting)}\n",
         f"### `kokoma.Reason(msgid, *, domain=None, **params)`\n\n{_doc(plugin_api.Reason)}\n",
+        f"### `kokoma.lazy_gettext_for{inspect.signature(plugin_api.lazy_gettext_for)}`\n\n"
+        f"{_doc(plugin_api.lazy_gettext_for)}\n",
         "### Form inputs\n\nA field `<name>` of `kokoma_case_form_fields` or `kokoma_partner_fields` is the form "
         "input `extra_<name>`; its value is stored in `case.extra[<name>]` or `partner.extra[<name>]`.\n",
     ])

@@ -5,7 +5,14 @@ from sqlalchemy import exists, select
 from ..database import db
 from ..i18n import Label as _l
 from ..models import CaseEvent
+from ..i18n import Label as _label
+from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
+
+KOKOMA_PLUGIN = Plugin(
+    name="kokoma.defaults.workflow",
+    description=_label("The workflow of the method: analysis, processing, prevention, closed."),
+)
 
 
 def analysis_complete(request):

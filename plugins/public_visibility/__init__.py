@@ -11,19 +11,21 @@ from pathlib import Path
 
 from wtforms import SelectChoice, SelectField
 
-from kokoma import Plugin, Setting, hookimpl
+from kokoma import Plugin, Setting, hookimpl, lazy_gettext_for
+
+_l = lazy_gettext_for("public_visibility")  # this plugin's own catalogue, in translations/
 
 KOKOMA_PLUGIN = Plugin(
     name="public_visibility",
-    description="Public visibility of a conflict as a form field and an escalation factor.",
+    description=_l("Public visibility of a conflict as a form field and an escalation factor."),
+    version="1.0",
     settings=(
-        Setting("national_points", int, default=15, label="Points for national media",
-                validate=lambda points: None if 0 <= points <= 40 else "Between 0 and 40, please."),
+        Setting("national_points", int, default=15, label=_l("Points for national media"),
+                help=_l("Added to the score of a conflict in the national media."),
+                validate=lambda points: None if 0 <= points <= 40 else _l("Between 0 and 40, please.")),
     ),
     translations=Path(__file__).resolve().parent / "translations",
 )
-_ = KOKOMA_PLUGIN.gettext
-_l = KOKOMA_PLUGIN.lazy_gettext
 
 VISIBILITY = {
     "": (_l("not known"), 0),
