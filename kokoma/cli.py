@@ -101,8 +101,13 @@ def plugins_command(reference):
 
         click.echo(reference_markdown(), nl=False)
         return
-    for name, hooks in kokoma().plugins.listing():
-        click.echo(f"{name}\n    " + ("\n    ".join(hooks) if hooks else "(no hooks)"))
+    host = kokoma().plugins
+    for name, hooks in host.listing():
+        plugin = host.plugins[name]
+        click.echo(f"{name} {plugin.version or ''}".rstrip() + f"  [{plugin.source}: {plugin.origin}]")
+        if plugin.description:
+            click.echo(f"    {plugin.description}")
+        click.echo("    hooks: " + (", ".join(hooks) if hooks else "(none)"))
 
 
 @click.group("plugin", help="Write a new plugin; migrate the plugins' own tables.")

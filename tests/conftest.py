@@ -155,3 +155,9 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session")
+def kokoma_database_url(database_url):
+    """The author fixtures of kokoma.testing (tests/test_example_plugin.py) use this run's database."""
+    return database_url

@@ -345,3 +345,39 @@ def test_a_plugin_returning_no_blueprint_stops_the_start_up(make_app, tmp_path):
     ''')
     with pytest.raises(PluginLoadError, match="plugins/nopages.*expected a list of flask.Blueprint"):
         make_app(PLUGINS_DIR=str(folder))
+
+
+def test_a_page_reads_the_plugin_choices_once_however_many_plugins(make_app, tmp_path):
+    from .test_query_counts import counted
+
+    counts = {}
+    for n in (1, 4):
+        folder = tmp_path / f"plugins{n}"
+        for i in range(n):
+            write(folder, f"local{i}", LOCAL.replace('name="local", channel="hotline"', f'name="local{i}", channel="h{i}"')
+                  .replace('"press"', f'"press{i}"').replace('"note"', f'"note{i}"').replace('"hotline_id"', f'"hid{i}"')
+                  .replace('add_state("referral"', f'add_state("referral{i}"').replace('"refer"', f'"refer{i}"')
+                  .replace('"take_back"', f'"take_back{i}"').replace('"referral",', f'"referral{i}",')
+                  .replace('"referral"', f'"referral{i}"'))
+        app = make_app(PLUGINS_DIR=str(folder))
+        if n == 1:  # the database is shared by both apps
+            with app.test_request_context():
+                case = World().case()
+        client = app.test_client()
+        client.post("/login", data={"email": "coord@mst.example", "password": PASSWORD})
+        for path in (f"/cases/{case.id}", "/plugins/", "/plugins/local0"):
+            with counted(app) as statements:
+                assert client.get(path).status_code == 200
+            assert sum("plugin_choices" in s for s in statements) == 1, (path, statements)
+            counts[n, path] = len(statements)
+    assert counts[1, f"/cases/{case.id}"] == counts[4, f"/cases/{case.id}"]
+    assert counts[1, "/plugins/"] == counts[4, "/plugins/"]
+    assert counts[1, "/plugins/local0"] == counts[4, "/plugins/local0"]
+
+
+def test_another_municipality_s_choices_stay_its_own(local_app, local_world):
+    plugin_service.save_settings(local_world.coordinator, "local", {"points": "30", "motto": "Musterstadt"})
+    plugin_service.switch(local_world.coordinator, "local", False)
+    other_coordinator = World.user("coord@bhn.example", "coordinator", local_world.other, "Bea Koordination")
+    (row,) = [r for r in plugin_service.installed(other_coordinator) if r.name == "local"]
+    assert row.enabled and row.settings == {"points": 7, "motto": ""}
