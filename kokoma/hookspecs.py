@@ -82,10 +82,9 @@ def kokoma_notify_partners(case, event, partners, delivery):
     :class:`kokoma.models.CaseEvent`, a list holding the one :class:`kokoma.models.Partner` to
     tell (its ``extra`` holds the values of the plugin's ``kokoma_partner_fields``), and
     ``delivery`` (``idempotency_key``, the same on every retry; ``attempt``, from 1; ``base_url``
-    for links). Deliveries are queued under the channel's stable name
-    (``Plugin(channel=...)``, else the plugin's name), so they survive a re-install. Return False
-    when the partner has no address on this channel (the
-    delivery is marked skipped), anything else when it was delivered. Raise to have it retried
+    for links). Deliveries are queued under the channel's stable name (``Plugin(channel=...)``,
+    else the plugin's name), so they survive a re-install. Return False when the partner has no
+    address on this channel (the delivery is marked skipped), anything else when it was delivered. Raise to have it retried
     later with a doubling delay: a failing channel never undoes or blocks a change. Send only what
     the partner needs (reference, category, state, level, link) unless ``partner.share_details``.
     """
@@ -122,9 +121,10 @@ def kokoma_case_panel(case, user):
     """Show a panel of the plugin's own on the case page.
 
     Called each time the case page is shown, with the case and the :class:`kokoma.models.User`
-    who reads it. Return HTML (``render_template`` of the plugin's own template, or a
-    ``markupsafe.Markup``) or None for no panel. A plain string is escaped. Show only what the
-    reader may see: the reader's role is ``user.role``.
+    who reads it. Return HTML as a ``markupsafe.Markup`` (e.g.
+    ``Markup(render_template("hotline/panel.html", case=case))`` with the template in the
+    plugin's blueprint folder) or None for no panel; a plain string is shown as text (escaped). Show
+    only what the reader may see: the reader's role is ``user.role``.
     """
 
 

@@ -281,7 +281,7 @@ def partner_form_class(municipality) -> tuple[type, list[PluginFailure]]:
     """The partner form: the core fields plus those the channels switched on here need
     (``field_owners`` tells which channel plugin asked for each)."""
     attrs, failures = plugin_form_fields("kokoma_partner_fields", municipality=municipality)
-    return type("ChannelPartnerForm", (PartnerForm,), attrs), failures
+    return type("PartnerForm", (PartnerForm,), attrs), failures  # its name makes the ids of its fields
 
 
 FIELDS_EXPECTED = "a dict of field name (a lower-case identifier) to an unbound WTForms field, or None"
