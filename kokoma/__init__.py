@@ -4,9 +4,10 @@ import os
 
 from flask import Flask
 
+from .plugin_api import Plugin, Reason, Setting, lazy_gettext_for
 from .plugin_host import hookimpl
 
-__all__ = ["create_app", "hookimpl"]
+__all__ = ["Plugin", "Reason", "Setting", "create_app", "hookimpl", "lazy_gettext_for"]
 
 log = logging.getLogger(__name__)
 

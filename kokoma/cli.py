@@ -24,6 +24,23 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(plugin_cli)
+    _add_plugin_commands(app)
+
+
+def _add_plugin_commands(app: Flask) -> None:
+    """The commands plugins add (kokoma_cli_commands)."""
+    from .plugin_host import PluginLoadError, malformed
+
+    results, failures = app.extensions["kokoma"].plugins.call_each("kokoma_cli_commands")
+    if failures:
+        raise PluginLoadError("; ".join(f"plugin {f.plugin} failed in {f.hook}: {f.error}" for f in failures))
+    for plugin, commands in results:
+        for command in commands or ():
+            if not isinstance(command, click.Command):
+                raise PluginLoadError(f"plugin {plugin}: " + malformed(plugin, "kokoma_cli_commands", command,
+                                                                       "a list of click commands").error)
+            app.cli.add_command(command)
 
 
 def _fail_on(exc: ValidationError):
@@ -75,11 +92,66 @@ def create_user(email, name, role, municipality_code, password):
 
 
 @click.command("plugins")
+@click.option("--reference", is_flag=True, help="Print the plugin reference (Markdown), generated from the code.")
 @with_appcontext
-def plugins_command():
+def plugins_command(reference):
     """List the loaded plugins and the hooks each implements."""
-    for name, hooks in kokoma().plugins.listing():
-        click.echo(f"{name}\n    " + ("\n    ".join(hooks) if hooks else "(no hooks)"))
+    if reference:
+        from .plugin_reference import reference_markdown
+
+        click.echo(reference_markdown(), nl=False)
+        return
+    host = kokoma().plugins
+    for name, hooks in host.listing():
+        plugin = host.plugins[name]
+        click.echo(f"{name} {plugin.version or ''}".rstrip() + f"  [{plugin.source}: {plugin.origin}]")
+        if plugin.description:
+            click.echo(f"    {plugin.description}")
+        click.echo("    hooks: " + (", ".join(hooks) if hooks else "(none)"))
+
+
+@click.group("plugin", help="Write a new plugin; migrate the plugins' own tables.")
+def plugin_cli():
+    pass
+
+
+@plugin_cli.command("new")
+@click.argument("name")
+@click.option("--directory", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where the package's folder is written.")
+def new_plugin(name, directory):
+    """Write an installable plugin package NAME (a lower-case identifier) with a test."""
+    from .scaffold import ScaffoldError, write_scaffold
+
+    try:
+        folder = write_scaffold(name, directory)
+    except ScaffoldError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Wrote {folder}. Next:\n  pip install -e {folder}\n  pytest {folder}")
+
+
+@plugin_cli.command("upgrade")
+@with_appcontext
+def upgrade_plugin_tables():
+    """Create or migrate the plugins' own tables (after `db upgrade`)."""
+    from .plugin_tables import upgrade_plugins
+
+    done = upgrade_plugins()
+    click.echo("Migrated: " + (", ".join(done) if done else "no plugin has tables of its own"))
+
+
+@plugin_cli.command("revision")
+@click.argument("name")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def plugin_revision(name, message):
+    """Write a migration of plugin NAME's own tables, from its models."""
+    from .plugin_tables import new_revision
+
+    try:
+        new_revision(name, message)
+    except (KeyError, LookupError) as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.command("demo-data")
@@ -105,6 +177,9 @@ def demo_command(host, port):
     from .demo import DEMO_PASSWORD, demo_logins, load_demo_data
 
     upgrade()
+    from .plugin_tables import upgrade_plugins
+
+    upgrade_plugins()
     if db.session.query(Municipality.id).first() is None:
         load_demo_data()
     click.echo("\nKoKoMa runs at http://%s:%d/" % (host, port))

@@ -52,6 +52,14 @@ class Defaults:
     PLUGINS_DIR = str(PROJECT_DIR / "plugins")
     # Load plugins from installed packages (entry point group "kokoma").
     LOAD_ENTRYPOINT_PLUGINS = True
+    # Plugins by module (or module name) besides those above, e.g. the one under test.
+    EXTRA_PLUGINS = []
+    # Settings of plugins for every municipality: {"plugin name": {"setting": value}}; a
+    # coordinator may choose other values for their municipality on the plugin's page.
+    PLUGIN_SETTINGS = {}
+    # Whether a plugin is on where no coordinator chose: {"plugin name": false}; otherwise as
+    # the plugin declares (Plugin.default_enabled, true unless it says otherwise).
+    PLUGINS_ENABLED = {}
     # Partner notifications: a background thread per process delivers them (False: only
     # `flask --app kokoma worker` does); a failed delivery is retried after NOTIFY_RETRY_BASE_SECONDS,
     # doubling each time, and given up after NOTIFY_MAX_ATTEMPTS.

@@ -11,7 +11,8 @@ from functools import partial
 from flask import Flask, current_app
 
 from .models import Case
-from .notifications import BackgroundDispatcher
+from .notifications import BackgroundDispatcher, deliver_due
+from .plugin_choices import choices_of
 from .plugin_host import PluginHost
 from .workflow import WorkflowDefinition, WorkflowEngine
 
@@ -34,10 +35,17 @@ class Kokoma:
 
 
 def build_runtime(app: Flask) -> Kokoma:
-    plugins = PluginHost()
-    plugins.load(plugins_dir=app.config.get("PLUGINS_DIR"), entrypoints=app.config["LOAD_ENTRYPOINT_PLUGINS"])
+    config = app.config
+    plugins = PluginHost(choices=choices_of, instance_settings=config["PLUGIN_SETTINGS"],
+                         enabled_by_default=config["PLUGINS_ENABLED"])
+    plugins.load(plugins_dir=config.get("PLUGINS_DIR"), entrypoints=config["LOAD_ENTRYPOINT_PLUGINS"],
+                 modules=config["EXTRA_PLUGINS"])
     definition = WorkflowDefinition()
-    plugins.pm.hook.kokoma_workflow(workflow=definition)
+    for impl in plugins.implementations("kokoma_workflow"):
+        # Each plugin on its own, so that what it adds is known to be its own (its transitions
+        # are offered only where it is on; a clash names both plugins).
+        with definition.defined_by(impl.plugin_name):
+            impl.function(workflow=definition)
     workflow = WorkflowEngine(definition, plugins, reserved_names=case_attribute_names())
     dispatcher = None
     if app.config["NOTIFY_BACKGROUND_WORKER"]:

@@ -9,33 +9,24 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from flask import has_app_context
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
 
 from kokoma import create_app
 from kokoma.database import db
 from kokoma.models import Case
 from kokoma.services import accounts, analysis, cases, follow_ups, measures
 from kokoma.services.analysis_snapshot import Analysis
+from kokoma.testing import TEST_PASSWORD as PASSWORD
+from kokoma.testing import (FreshContextClient, add_actors, app_test_config, complete_analysis, empty_tables,
+                            reset_postgresql)
 
-PASSWORD = "Wolkenkratzer summt leise 47"
 TEST_DATABASE_URL = os.environ.get("KOKOMA_TEST_DATABASE_URL")
-
-
-def _reset_postgresql(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if TEST_DATABASE_URL:
-        _reset_postgresql(TEST_DATABASE_URL)
+        reset_postgresql(TEST_DATABASE_URL)
         url = TEST_DATABASE_URL
     else:
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kokoma.sqlite")
@@ -46,37 +37,7 @@ def database_url(tmp_path_factory):
     return url
 
 
-def _test_config(url: str, instance, **overrides) -> dict:
-    config = {
-        "TESTING": True,
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "test-only",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "PLUGINS_DIR": None,
-        "LOAD_ENTRYPOINT_PLUGINS": False,
-        "WTF_CSRF_ENABLED": False,
-        "SESSION_COOKIE_SECURE": False,  # the test client speaks HTTP
-        "NOTIFY_BACKGROUND_WORKER": False,  # tests deliver explicitly, with deliver_due()
-        "WEBHOOK_ALLOW_INTERNAL": True,  # the tests' webhook receivers listen on 127.0.0.1
-        # Cheap hashing keeps the suite fast; production uses argon2-cffi's defaults.
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    }
-    config.update(overrides)
-    return config
-
-
-class FreshContextClient(FlaskClient):
-    """Each request in its own application context, as in production: its own database session
-    and ``g``, even while a test holds a context open to call services. Afterwards the test's
-    session starts afresh, so it sees what the request wrote."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        if has_app_context():
-            db.session.commit()  # end the test's read snapshot ...
-            db.session.expire_all()  # ... and reload what it had loaded
-        return response
+_test_config = app_test_config
 
 
 @pytest.fixture
@@ -99,14 +60,7 @@ def make_app(database_url, tmp_path):
             db.engine.dispose()
 
 
-def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
-    db.session.commit()
+_empty_tables = empty_tables
 
 
 @pytest.fixture
@@ -175,39 +129,17 @@ class World:
         return case
 
     def actors(self, case, parties="", affected_groups="", user=None):
-        for names, affected in ((parties, False), (affected_groups, True)):
-            for name in filter(None, (n.strip() for n in names.split(","))):
-                analysis.add_item(user or self.facilitator, case.id, "actor", {
-                    "name": name, "kind": "group", "role": "secondary" if affected else "primary",
-                    "influence": "medium", "affected": affected, "anti_democratic": False,
-                })
-        return case
+        return add_actors(case, parties, affected_groups, user or self.facilitator)
 
     def analysed_case(self, user=None, **fields):
         """A case whose analysis is complete: two actors (one an affected group, heard), an issue
         in dispute and a Glasl assessment."""
         fields = {"parties": "Anwohnende", "affected_groups": "Jugendliche", "glasl_stage": 3, **fields}
         case = self.case(user, **fields)
-        self.complete_analysis(case, user)
-        case = db.session.get(Case, case.id, populate_existing=True)
-        db.session.commit()  # end this read, as a request would: a later look sees what others wrote
-        return case
+        return complete_analysis(case, user or self.facilitator)
 
     def complete_analysis(self, case, user=None):
-        user = user or self.facilitator
-        snapshot = Analysis(db.session.get(Case, case.id))
-        if len(snapshot.actors) < 2:
-            analysis.add_item(user, case.id, "actor", {"name": "Ortsbeirat", "kind": "institution", "role": "third",
-                                                       "influence": "high", "affected": False, "anti_democratic": False})
-        analysis.add_item(user, case.id, "issue", {"text": "Nutzung des Platzes am Abend", "kind": "interests"})
-        for actor in snapshot.not_heard():
-            analysis.add_item(user, case.id, "hearing", {
-                "actor_id": actor.id, "format": "group_talk", "held_on": date(2026, 11, 2), "consent": True,
-                "summary": "Sie fühlen sich verdrängt.", "threat": "low",
-            })
-        if not snapshot.assessments:
-            analysis.assess(user, case.id, 3, "hot", "Taten statt Worte")
-        db.session.commit()
+        complete_analysis(case, user or self.facilitator)
 
     def measure(self, case, user=None, **fields):
         """A measure on ``case``: done, unless ``status`` (and ``planned_at``) say otherwise."""
@@ -267,3 +199,9 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session")
+def kokoma_database_url(database_url):
+    """The author fixtures of kokoma.testing (tests/test_example_plugin.py) use this run's database."""
+    return database_url

@@ -3,6 +3,7 @@ AA rules on every main page in German and English. Screenshots of failures go to
 import os
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from kokoma.services import accounts, analysis, cases, login_limits, reviews
 
 from .browser_support import ARTIFACTS, LiveServer, axe_violations, describe, missing, start_chromium
 from .conftest import PASSWORD, World
+
+ROOT = Path(__file__).resolve().parent.parent
 
 if missing() and os.environ.get("KOKOMA_REQUIRE_BROWSER"):
     raise RuntimeError(missing())  # CI sets this: there, a missing browser is a failure, not a skip
@@ -29,7 +32,17 @@ def driver():
 
 @pytest.fixture
 def site(make_app, driver, request):
-    app = make_app(WTF_CSRF_ENABLED=True)
+    yield from _site(make_app, driver, request)
+
+
+@pytest.fixture
+def plugin_site(make_app, driver, request):
+    """The site with the shipped example plugin (a form field, a factor, a setting)."""
+    yield from _site(make_app, driver, request, PLUGINS_DIR=str(ROOT / "plugins"))
+
+
+def _site(make_app, driver, request, **config):
+    app = make_app(WTF_CSRF_ENABLED=True, **config)
     with app.test_request_context():
         world = World()
         db.session.add(Partner(municipality_id=world.musterstadt.id, name="Jugendamt Musterstadt",
@@ -240,7 +253,8 @@ def test_everything_works_by_keyboard_with_a_visible_focus(site):
 
 
 PAGES = ["/login", "/overview/", "/cases/", "/cases/new", "/cases/{case}", "/cases/{case}/edit", "/partners/",
-         "/partners/deliveries", "/admin/users", "/admin/access-log", "/cases/999999", "/nowhere"]
+         "/partners/deliveries", "/admin/users", "/admin/access-log", "/plugins/", "/plugins/kokoma.defaults.escalation",
+         "/cases/999999", "/nowhere"]
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -465,11 +479,14 @@ def test_the_referral_path_with_the_advisors_confirmation(site):
 
     site.login(world.facilitator)
     site.open(f"/cases/{case.id}")
+    site.open_details("#measure-new")
     site.choose("#measure-kind", "mediation")
-    site.type("#measure-text", "Mediation mit allen Beteiligten")
-    site.submit("form[action$='/measure']")
+    site.type("#measure-title", "Mediation mit allen Beteiligten")
+    site.choose("#measure-status", "done")
+    site.type("#measure-outcome", "Noch offen")
+    site.submit("#measure-new form")
     assert "Multiparteilichkeit" in site.find("#measure-kind-error").text
-    assert site.find("#measure-text").get_attribute("value") == "Mediation mit allen Beteiligten"
+    assert site.find("#measure-title").get_attribute("value") == "Mediation mit allen Beteiligten"
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -535,3 +552,41 @@ def analysis_actors(case):
     from kokoma.services.analysis_snapshot import Analysis
 
     return Analysis(db.session.get(Case, case.id)).actors
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_plugin_pages_pass_axe_and_fit_at_1280_and_768(plugin_site, language):
+    site = plugin_site
+    with site.app.test_request_context():
+        case = site.world.analysed_case(title="Konflikt am Bahnhof", extra={"public_visibility": "national"})
+    site.login(site.world.coordinator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    problems = {}
+
+    def scan(state):
+        assert site.find("html").get_attribute("lang") == language
+        violations = axe_violations(site.driver)
+        if violations:
+            problems[state] = describe(violations)
+        for width in (1280, 768):
+            site.driver.set_window_size(width, 900)
+            overflow = site.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{state} scrolls sideways by {overflow}px at {width}px"
+            site.driver.save_screenshot(str(ARTIFACTS / f"plugins-{language}-{state.strip('/').replace('/', '_')}-{width}.png"))
+        site.driver.set_window_size(1024, 900)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for path in ("/plugins/", "/plugins/public_visibility", f"/cases/{case.id}", "/partners/new"):
+        site.open(path)
+        scan(path)
+    site.open("/plugins/public_visibility")
+    site.type("#setting_national_points", "99")
+    site.submit("form.case-form")
+    assert site.find("#setting_national_points-error").text
+    assert site.find("#setting_national_points").get_attribute("value") == "99"  # kept as typed
+    scan("/plugins/public_visibility (invalid setting)")
+    site.open("/plugins/public_visibility")
+    site.submit("form.actions")  # switch it off for Musterstadt
+    assert "kokoma.defaults" not in site.find(".flashes").text
+    scan("/plugins/public_visibility (switched off)")
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())

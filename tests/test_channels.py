@@ -99,7 +99,7 @@ def test_a_webhook_answering_500_is_retried_and_then_succeeds(channel_app, recei
     receiver.answers = [500, 500]
     world.case()
     notifications.deliver_due(kokoma().plugins)
-    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "webhook")).all()
     assert delivery.status == "pending" and "500" in delivery.last_error
     make_due()
     notifications.deliver_due(kokoma().plugins)
@@ -122,7 +122,7 @@ def test_with_the_mail_server_down_work_goes_on_and_nothing_is_lost(channel_app,
             moved = cases.fire_trigger(world.facilitator, case.id, trigger, "Neue Lage", None)
             assert moved.case.state in ("processing", "analysis")
     notifications.deliver_due(kokoma().plugins)  # the SMTP server is down: every attempt fails
-    email = select(Delivery).where(Delivery.channel == "kokoma.defaults.email")
+    email = select(Delivery).where(Delivery.channel == "email")
     pending = db.session.scalars(email).all()
     assert len(pending) == 50 and all(d.status == "pending" and d.last_error for d in pending)
 
@@ -152,7 +152,7 @@ def webhook_cases(receiver, number: int) -> set[str]:
 
 
 def webhook_deliveries():
-    return db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    return db.session.scalars(select(Delivery).where(Delivery.channel == "webhook")).all()
 
 
 def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, receiver, database_url, tmp_path):
@@ -216,7 +216,7 @@ def test_an_e_mail_keeps_its_message_id_on_every_attempt(channel_app, sink):
     add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
     world.case()
     notifications.deliver_due(kokoma().plugins)
-    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "email")).all()
     db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(status="pending", next_attempt_at=utcnow()))
     db.session.commit()  # as if the outcome had never been written
     notifications.deliver_due(kokoma().plugins)
@@ -295,7 +295,7 @@ def test_a_webhook_that_now_leads_inside_fails_its_delivery_and_sends_nothing(gu
     add_partner(world.musterstadt, "Polizei", webhook_url=receiver.url)  # e.g. its name moved since it was saved
     world.case()
     notifications.deliver_due(kokoma().plugins)
-    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "webhook")).all()
     assert delivery.status == "pending" and "not a public address" in delivery.last_error
     assert receiver.requests == []
 
@@ -306,7 +306,7 @@ def test_a_webhook_redirect_is_not_followed(channel_app, receiver):
     receiver.answers = [(302, {"Location": receiver.url + "?umgeleitet"})]
     world.case()
     notifications.deliver_due(kokoma().plugins)
-    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.webhook")).all()
+    (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "webhook")).all()
     assert delivery.status == "pending" and "302" in delivery.last_error
     assert len(receiver.requests) == 1  # the redirect's target was never called
 
@@ -345,7 +345,7 @@ def test_mail_goes_encrypted_with_credentials(make_app, mail_port, certificate, 
             add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
             world.case()
             notifications.deliver_due(kokoma().plugins)
-            (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
+            (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "email")).all()
             assert delivery.status == "sent", delivery.last_error
         assert [m["To"] for m in sink.messages] == ["jugendamt@musterstadt.example"]
         assert sink.logins == ["kokoma"]  # the server took mail only over TLS and after this login
@@ -362,7 +362,7 @@ def test_an_untrusted_mail_server_certificate_fails_the_delivery_and_sends_nothi
             add_partner(world.musterstadt, "Jugendamt", email="jugendamt@musterstadt.example")
             case = world.case()
             notifications.deliver_due(kokoma().plugins)
-            (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "kokoma.defaults.email")).all()
+            (delivery,) = db.session.scalars(select(Delivery).where(Delivery.channel == "email")).all()
             assert delivery.status == "pending" and "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
             assert db.session.get(type(case), case.id).state == "analysis"  # the case change stands
         assert sink.messages == []

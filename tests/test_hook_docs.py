@@ -27,7 +27,18 @@ def example_for(hook: str) -> str:
 
 
 def test_there_are_hooks():
-    assert len(HOOKS) == 7
+    assert len(HOOKS) == 12
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_signature_written_in_the_docs_is_the_code_s(hook):
+    spec = set(inspect.signature(getattr(hookspecs, hook)).parameters)
+    written = re.findall(rf"`{hook}\(([^)]*)\)`", DOCS)
+    assert written, f"docs/plugins.md writes no signature of {hook}"
+    for arguments in written:
+        assert [a.strip() for a in arguments.split(",") if a.strip()] == list(inspect.signature(getattr(hookspecs, hook)).parameters)
+    example = re.search(rf"def {hook}\(([^)]*)\)", example_for(hook)).group(1)
+    assert {a.strip() for a in example.split(",") if a.strip()} <= spec, f"the example of {hook} takes arguments the hook has not"
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -98,3 +109,14 @@ def test_the_documented_examples_work_together(make_app, tmp_path):
     client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD})
     assert 'name="extra_reported_by"' in client.get("/cases/new").get_data(as_text=True)
     assert 'name="fields-extra_connectors"' in client.get(f"/cases/{case.id}/analysis/").get_data(as_text=True)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "betrifft den Krisenstab" in page and case.reference in page
+    assert "<h1>Hotline</h1>" in client.get("/hotline/").get_data(as_text=True)
+    assert 'href="/hotline/"' not in page  # the menu link is for coordinators
+    client.post("/logout")
+    client.post("/login", data={"email": "coord@mst.example", "password": PASSWORD})
+    assert 'href="/hotline/"' in client.get("/cases/").get_data(as_text=True)
+    partner_form = client.get("/partners/new").get_data(as_text=True)
+    assert 'name="extra_hotline_id"' in partner_form
+    result = app.test_cli_runner().invoke(args=["hotline-hello"])
+    assert result.exit_code == 0 and "Hallo von der Hotline" in result.output

@@ -82,7 +82,7 @@ def probe_world(make_app):
             db.session.flush()
             event_id = db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id))
             delivery = Delivery(event_id=event_id, case_id=case.id, municipality_id=municipality.id,
-                                partner_id=partner.id, channel="kokoma.defaults.email",
+                                partner_id=partner.id, channel="email",
                                 idempotency_key=f"{municipality.code}-probe".ljust(32, "k"), status="failed")
             assignment = AdvisorAssignment(advisor_id=spare.id, municipality_id=municipality.id)
             db.session.add_all([delivery, assignment])

@@ -32,7 +32,7 @@ def foreign_objects(world):
     db.session.flush()
     delivery = Delivery(event_id=db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id)),
                         case_id=case.id, municipality_id=world.other.id, partner_id=partner.id,
-                        channel="kokoma.defaults.email", idempotency_key="k" * 32, status="failed")
+                        channel="email", idempotency_key="k" * 32, status="failed")
     db.session.add(delivery)
     db.session.commit()
     parts = analysis_items(world, case)

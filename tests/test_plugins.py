@@ -142,7 +142,8 @@ def test_plugins_from_installed_packages_are_loaded(make_app, tmp_path, monkeypa
     app = make_app(LOAD_ENTRYPOINT_PLUGINS=True)
     with app.test_request_context():
         case = World().case()
-        assert {"key": "installed", "points": 3, "reason": "Aus einem installierten Paket", "plugin": "extra"} in case.escalation_factors
+        assert [(f["key"], f["points"], f["reason"], f["plugin"]) for f in case.escalation_factors] == [
+            ("installed", 3, "Aus einem installierten Paket", "extra")]
     sys.modules.pop("kokoma_extra_plugin", None)
 
 

@@ -183,6 +183,9 @@ class _NoPlugins:
     def call_each(self, hook_name, **kwargs):
         return [], []
 
+    def enabled(self, municipality_id):
+        return set()
+
 
 def test_concurrent_triggers_on_one_shared_machine_each_move_their_own_case():
     """With a queued shared machine a second thread's trigger would be run by the first (or

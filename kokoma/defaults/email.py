@@ -11,8 +11,16 @@ from flask_babel import gettext as _
 from ..database import utcnow
 from ..domain import CATEGORIES, LEVELS
 from ..notifications import case_link, event_label
+from ..i18n import Label as _label
+from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
 from ..runtime import kokoma
+
+KOKOMA_PLUGIN = Plugin(
+    name="kokoma.defaults.email",
+    description=_label("E-mail to partners through the configured mail server."),
+    channel="email",
+)
 
 
 @hookimpl

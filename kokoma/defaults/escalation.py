@@ -3,7 +3,16 @@ a high threat assessment of a group heard, an actor openly anti-democratic, the 
 from flask_babel import gettext as _
 
 from ..domain import GLASL_STAGES
+from ..i18n import Label as _label
+from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
+
+KOKOMA_PLUGIN = Plugin(
+    name="kokoma.defaults.escalation",
+    description=_label("Escalation factors: the Glasl stage, reported violence or threats, a highly threatened "
+                       "group heard, an openly anti-democratic actor and the tandem's disagreement."),
+)
+
 
 # Points per Glasl stage: the win-lose stages (4-6) reach "elevated" and "high",
 # the lose-lose stages (7-9) "high" and "critical" on their own.

@@ -5,9 +5,15 @@ from flask_babel import gettext as _
 
 from ..database import db
 from ..i18n import Label as _l
+from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
 from ..services import referral
 from ..services.referral_rules import REFERRAL_STATE
+
+KOKOMA_PLUGIN = Plugin(
+    name="kokoma.defaults.referral",
+    description=_l("Where multi-partiality ends: the state Referred, reached by Refer once the advisor confirmed it."),
+)
 
 
 def referral_agreed(request):

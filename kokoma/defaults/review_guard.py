@@ -2,8 +2,16 @@
 from flask_babel import gettext as _
 
 from ..domain import LEVEL_THRESHOLDS
+from ..i18n import Label as _label
+from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
+
 from ..services.reviews import has_given_review
+
+KOKOMA_PLUGIN = Plugin(
+    name="kokoma.defaults.review_guard",
+    description=_label("A case that was ever high or critical is closed only after the advisor's review."),
+)
 
 HIGH = dict(LEVEL_THRESHOLDS)["high"]
 

@@ -8,7 +8,16 @@ import urllib.request
 from flask import current_app
 
 from ..notifications import check_webhook_address, payload
+from ..i18n import Label as _label
+from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
+
+KOKOMA_PLUGIN = Plugin(
+    name="kokoma.defaults.webhook",
+    description=_label("Signed JSON messages to partners' webhook addresses."),
+    channel="webhook",
+)
+
 
 SIGNATURE_HEADER = "X-KoKoMa-Signature"
 TIMESTAMP_HEADER = "X-KoKoMa-Timestamp"

@@ -1,9 +1,16 @@
 """The default workflow of the KoKoMa method: analysis, processing, prevention, closed."""
 from flask_babel import gettext as _
 from ..i18n import Label as _l
+from ..i18n import Label as _label
+from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
 from ..services.analysis_snapshot import Analysis
 from ..services import measures
+
+KOKOMA_PLUGIN = Plugin(
+    name="kokoma.defaults.workflow",
+    description=_label("The workflow of the method: analysis, processing, prevention, closed."),
+)
 
 
 def analysis_complete(request):

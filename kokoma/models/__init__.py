@@ -16,6 +16,7 @@ from .follow_up import FollowUp
 from .measure import Measure
 from .partner import Partner
 from .referral import Referral
+from .plugin_choice import PluginChoice
 from .review import Review
 from .score_point import ScorePoint
 from .submission import Submission
@@ -44,6 +45,7 @@ __all__ = [
     "LoginSession",
     "Municipality",
     "Partner",
+    "PluginChoice",
     "Review",
     "Submission",
     "User",

@@ -23,6 +23,9 @@ class CaseEvent(db.Model):
     trigger: Mapped[str | None] = mapped_column(String(60))
     comment: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The case as it was when the event was written: state, escalation_level, escalation_score,
+    # category. A channel delivering later reads this, not the case as it is by then.
+    snapshot: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(lazy="raise")

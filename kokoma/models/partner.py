@@ -28,6 +28,8 @@ class Partner(db.Model):
     # Data minimisation: only reference, category, state and level, unless the coordinator allows more.
     share_details: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Values of the fields that channel plugins add to the partner form (kokoma_partner_fields).
+    extra: Mapped[dict] = mapped_column(JSONType, default=dict)
 
     def __repr__(self) -> str:
         return f"<Partner {self.name}>"

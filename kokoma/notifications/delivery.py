@@ -112,8 +112,12 @@ def deliver_claimed(plugins, delivery_id: int) -> None:
     db.session.commit()  # no transaction stays open while a channel talks to the outside world
     info = DeliveryInfo(delivery.idempotency_key, delivery.attempts + 1, current_app.config["BASE_URL"])
     try:
+        plugin = plugins.channel_plugin(delivery.channel)
+        if not plugins.is_enabled(plugin, case.municipality_id):
+            _settle(delivery_id, skipped=True)  # switched off for the municipality since it was queued
+            return
         outcome = plugins.call_one(
-            "kokoma_notify_partners", delivery.channel,
+            "kokoma_notify_partners", plugin,
             case=case, event=delivery.event, partners=[delivery.partner], delivery=info,
         )
     except Exception as exc:  # noqa: BLE001 - any failure of a channel means "retry later"

@@ -34,7 +34,8 @@ def queue_for_event(session, case: Case, event: CaseEvent, plugins) -> int:
     host ``plugins`` (each plugin implementing ``kokoma_notify_partners``); returns how many."""
     if subscription_key(event) is None:
         return 0
-    channels = [impl.plugin_name for impl in plugins.implementations("kokoma_notify_partners")]
+    channels = [plugins.plugins[impl.plugin_name].channel
+                for impl in plugins.implementations_for("kokoma_notify_partners", case=case)]
     if not channels:
         return 0
     partners = session.scalars(

@@ -32,7 +32,8 @@ class CaseChange:
 
     def record(self, kind: str, *, notify: bool = True, **fields) -> CaseEvent:
         """Append an event to the trail, let plugins react to it and queue its notification."""
-        event = CaseEvent(case_id=self.case.id, actor_id=self.user.id if self.user else None, kind=kind, **fields)
+        event = CaseEvent(case_id=self.case.id, actor_id=self.user.id if self.user else None, kind=kind,
+                          snapshot=snapshot(self.case), **fields)
         self.session.add(event)
         self.session.flush()
         _results, failures = kokoma().plugins.call_each(
@@ -59,6 +60,12 @@ class CaseChange:
                 comment=failure.error,
                 payload={"plugin": failure.plugin, "hook": failure.hook, "error": failure.error},
             ))
+
+
+def snapshot(case: Case) -> dict:
+    """The case as an event finds it (``CaseEvent.snapshot``): what a channel delivering later reads."""
+    return {"state": case.state, "escalation_level": case.escalation_level,
+            "escalation_score": case.escalation_score, "category": case.category}
 
 
 @contextmanager

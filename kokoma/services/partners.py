@@ -28,6 +28,7 @@ class PartnerInput:
     min_level: str = "low"
     share_details: bool = False
     active: bool = True
+    extra: dict = field(default_factory=dict)  # values of the channels' partner fields
 
 
 def subscribable_events(workflow) -> dict:
@@ -58,7 +59,7 @@ def _validate(data: PartnerInput, workflow) -> None:
                                            "go to public addresses unless your administrator allows internal ones.")
             except (OSError, ValueError):
                 errors["webhook_url"] = _l("The host of this address cannot be found. Please check the address.")
-    if not data.email and not data.webhook_url:
+    if not data.email and not data.webhook_url and not any(v not in (None, "", False) for v in data.extra.values()):
         errors["email"] = _l("Give an e-mail address or a webhook address, or both.")
     if any(c not in CATEGORIES for c in data.categories):
         errors["categories"] = _l("Unknown focus area.")
@@ -91,6 +92,8 @@ def save_partner(user, partner_id: int | None, data: PartnerInput, workflow,
         else:
             partner = permissions.get(user, "partners.manage", Partner, partner_id, lock=True)
         for name, value in vars(data).items():
+            if name == "extra":
+                value = {**(partner.extra or {}), **value}
             setattr(partner, name, value.strip() if isinstance(value, str) else value)
         session.flush()
         submissions.answer(submission, once, partner)

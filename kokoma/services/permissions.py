@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "municipalities.manage": frozenset({ADMIN}),
     "assignments.manage": frozenset({ADMIN}),
     "partners.manage": frozenset({COORDINATOR}),
+    "plugins.manage": frozenset({COORDINATOR}),  # switch plugins on or off for the municipality, set them
 }
 
 # Roles each managing role may give.

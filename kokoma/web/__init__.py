@@ -9,8 +9,9 @@ from flask_login import current_user
 from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import accounts, permissions, todo
+from ..services.escalation import reason_text
 from . import (admin, analysis, auth, calendar_feed, cases, errors, health, input_guard, labels, measures, overview,
-               partners, referrals, reviews, security, tasks)
+               partners, plugins, referrals, reviews, security, tasks)
 from .forms import checked_by_forms
 
 
@@ -27,6 +28,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(partners.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(plugins.bp)
+    plugins.register_plugin_pages(app)
     security.init_app(app)
     input_guard.init_app(app, checked_by_forms)
     errors.init_app(app)
@@ -55,6 +58,8 @@ def init_app(app: Flask) -> None:
             **labels.template_words(kokoma().workflow, current_app.config["LANGUAGES"]),
             "can": lambda action: permissions.can(current_user, action),
             "due_count": lambda: todo.due_count(current_user),
+            "plugin_menu_links": plugins.menu_links,
+            "factor_reason": reason_text,
         }
 
 

@@ -11,6 +11,7 @@ from ..domain import (
     ACTOR_ROLES, GLASL_LEVEL_OF_STAGE, GLASL_STAGES, INFLUENCE, LEVELS, RELATION_KINDS, THREAT_LEVELS,
 )
 from ..i18n import translated
+from ..services.escalation import reason_text
 from ..services import analysis as analysis_service
 from ..services import cases as case_service
 from ..services import permissions, referral, score_history
@@ -207,7 +208,7 @@ def section_context(case, analysis: Analysis | None = None) -> dict:
     levels = translated(LEVELS, catalogue)
 
     def point_text(shown):
-        factors = "; ".join(f"{f.get('points', 0):+d} {f.get('reason', '')}" for f in shown.point.factors)
+        factors = "; ".join(f"{f.get('points', 0):+d} {reason_text(f)}" for f in shown.point.factors)
         return f"{shown.point.score} ({levels.get(shown.point.level, '')}): {factors or _('no factors')}"
 
     referrals = referral.referrals_of(case)

@@ -16,6 +16,7 @@ from ..workflow import TransitionBlocked
 from . import labels
 from .auth import require_login
 from .timeline import changes_in_words
+from .plugins import case_panels
 from .forms import (
     AssignForm,
     CaseFilterForm,
@@ -217,7 +218,8 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
     """The case page; ``forms`` are forms that come back with what was typed and its errors."""
     options, guard_failures = kokoma().workflow.options(case, current_user)
     plugin_fields, field_failures = plugin_field_values(case)
-    _flash_plugin_failures(guard_failures + field_failures, saved=False)
+    panels, panel_failures = case_panels(case, current_user)
+    _flash_plugin_failures(guard_failures + field_failures + panel_failures, saved=False)
     workers = choices((u.id, u.name) for u in case_service.case_workers(case.municipality_id))
     assign_form = forms.get("assign_form") or AssignForm(formdata=None, version=case.version,
                                                           facilitator_id=str(case.facilitator_id or ""),
@@ -250,6 +252,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         delivery_summary=partners.delivery_summary_of_case(current_user, case)
         if permissions.can(current_user, "case.deliveries") else [],
         plugin_fields=plugin_fields,
+        plugin_panels=panels,
         options=options,
         monitored_state=follow_ups.MONITORED_STATE,
         transition_form=forms.get("transition_form") or TransitionForm(formdata=None),

@@ -33,7 +33,7 @@ from werkzeug.datastructures import MultiDict
 from ..i18n import translated
 from ..domain import (CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES,
                       PARTNER_KINDS, RECOMMENDATIONS)
-from ..plugin_host import PluginFailure
+from ..plugin_host import PluginFailure, malformed
 from ..runtime import kokoma
 from ..services import submissions
 from ..services.accounts import CODE_PATTERN
@@ -267,18 +267,45 @@ def case_form_class(municipality) -> tuple[type[CaseForm], list[PluginFailure]]:
 
 def with_plugin_fields(base: type, hook: str, municipality) -> tuple[type, list[PluginFailure]]:
     """``base`` with the fields the plugins return from ``hook`` (named ``extra_<name>``)."""
-    results, failures = kokoma().plugins.call_each(hook, municipality=municipality)
-    attrs = {}
+    attrs, failures = plugin_form_fields(hook, municipality=municipality)
+    attrs.pop("field_owners")
+    return type(f"Municipal{base.__name__}", (base,), attrs), failures
+
+
+def partner_form_class(municipality) -> tuple[type, list[PluginFailure]]:
+    """The partner form: the core fields plus those the channels switched on here need
+    (``field_owners`` tells which channel plugin asked for each)."""
+    attrs, failures = plugin_form_fields("kokoma_partner_fields", municipality=municipality)
+    return type("PartnerForm", (PartnerForm,), attrs), failures  # its name makes the ids of its fields
+
+
+FIELDS_EXPECTED = "a dict of field name (a lower-case identifier) to an unbound WTForms field, or None"
+
+
+def plugin_form_fields(hook: str, **kwargs) -> tuple[dict, list[PluginFailure]]:
+    """``extra_<name>`` → unbound field, from each plugin implementing ``hook``; what is not a
+    field (or a name taken already, by another plugin) is a failure that names both."""
+    results, failures = kokoma().plugins.call_each(hook, **kwargs)
+    attrs, owners = {}, {}
     for plugin, fields in results:
-        for name, unbound in (fields or {}).items():
-            if not name.isidentifier() or not name.islower():
-                failures.append(PluginFailure(plugin, hook, f"invalid field name {name!r}"))
+        if fields is None:
+            continue
+        if not isinstance(fields, dict):
+            failures.append(malformed(plugin, hook, fields, FIELDS_EXPECTED))
+            continue
+        for name, unbound in fields.items():
+            if not isinstance(name, str) or not name.isidentifier() or not name.islower():
+                failures.append(malformed(plugin, hook, name, "a field name that is a lower-case identifier"))
+                continue
+            if not isinstance(unbound, UnboundField):
+                failures.append(malformed(plugin, hook, unbound, f"an unbound WTForms field for {name!r}"))
                 continue
             if PLUGIN_FIELD_PREFIX + name in attrs:
-                failures.append(PluginFailure(plugin, hook, f"field {name!r} is taken"))
+                failures.append(PluginFailure(plugin, hook, f"field {name!r} is defined by {owners[name]} already"))
                 continue
-            attrs[PLUGIN_FIELD_PREFIX + name] = unbound
-    return type(f"Municipal{base.__name__}", (base,), attrs), failures
+            attrs[PLUGIN_FIELD_PREFIX + name], owners[name] = unbound, plugin
+    attrs["field_owners"] = owners
+    return attrs, failures
 
 
 def attach_errors(form, exc) -> None:
@@ -315,9 +342,16 @@ def shown_plugin_values(form_class, values) -> list[tuple[str, str]]:
     for field in form.plugin_fields():
         value = extra.pop(field.short_name.removeprefix(PLUGIN_FIELD_PREFIX), None)
         labels = {str(c.value): str(c.label) for c in getattr(field, "choices", None) or ()}
-        shown.append((str(field.label.text), labels.get(str(value), "" if value is None else str(value))))
-    shown += [(key, "" if value is None else str(value)) for key, value in extra.items()]
+        shown.append((str(field.label.text), labels.get(str(value), shown_value(value))))
+    shown += [(key, shown_value(value)) for key, value in extra.items()]
     return shown
+
+
+def shown_value(value) -> str:
+    """A stored value in words: yes/no for a boolean (in the reader's language), "" for none."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return "" if value is None else str(value)
 
 
 class TransitionForm(OneSubmission, Form):
@@ -494,6 +528,17 @@ class PartnerForm(OneSubmission, Form):
     min_level = SelectField(_l("From escalation level"), choices=choices(LEVELS.items()))
     share_details = BooleanField(_l("Share title, description, parties and affected groups"))
     active = BooleanField(_l("Active"), default=True)
+    field_owners: dict = {}
+
+    def plugin_fields(self):
+        return [field for field in self if field.name.startswith(PLUGIN_FIELD_PREFIX)]
+
+    def channel_fields(self) -> dict:
+        """{channel plugin: its fields} for the form's fieldsets."""
+        grouped = {}
+        for field in self.plugin_fields():
+            grouped.setdefault(self.field_owners.get(field.name.removeprefix(PLUGIN_FIELD_PREFIX), ""), []).append(field)
+        return grouped
 
     def to_input(self):
         from ..services.partners import PartnerInput
@@ -503,6 +548,7 @@ class PartnerForm(OneSubmission, Form):
             email=(self.email.data or "").strip().lower(), webhook_url=(self.webhook_url.data or "").strip(),
             categories=list(self.categories.data or []), events=list(self.events.data or []),
             min_level=self.min_level.data, share_details=bool(self.share_details.data), active=bool(self.active.data),
+            extra={f.name.removeprefix(PLUGIN_FIELD_PREFIX): _jsonable(f.data) for f in self.plugin_fields()},
         )
 
 

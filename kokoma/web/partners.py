@@ -8,7 +8,7 @@ from ..services import partners, permissions
 from ..services.errors import ValidationError
 from .auth import require_login
 from ..notifications import reasons
-from .forms import PartnerForm, attach_errors, choices, object_id
+from .forms import PLUGIN_FIELD_PREFIX, attach_errors, choices, object_id, partner_form_class
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 require_login(bp)
@@ -31,7 +31,14 @@ def edit(partner_id: int):
 
 
 def _edit(partner):
-    form = PartnerForm(obj=partner)
+    form_class, failures = partner_form_class(current_user.municipality)
+    form = form_class(obj=partner)
+    if partner is not None and request.method == "GET":
+        for field in form.plugin_fields():
+            field.data = (partner.extra or {}).get(field.name.removeprefix(PLUGIN_FIELD_PREFIX), field.data)
+    for failure in failures:
+        flash(_("The plugin “%(plugin)s” failed (%(hook)s): %(error)s.", plugin=failure.plugin, hook=failure.hook,
+                error=failure.error), "warning")
     workflow = kokoma().workflow
     form.events.choices = choices(partners.subscribable_events(workflow).items())
     if form.validate_on_submit():

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from transitions import Machine
 
+from ..plugin_host import malformed
 from .definition import TransitionDef, TransitionRequest, WorkflowDefinition
 
 
@@ -74,7 +75,10 @@ class WorkflowEngine:
         """Every trigger from the case's state, each with what blocks it now (a comment aside),
         and the failures of guard plugins met on the way."""
         options, failures = [], []
+        on = self.plugins.enabled(getattr(case, "municipality_id", None))
         for transition in self.definition.transitions_from(case.state):
+            if transition.plugin is not None and transition.plugin not in on:
+                continue  # a plugin's transitions are offered only where it is on
             request = TransitionRequest(case, transition.trigger, user, comment="")
             options.append(TriggerOption(transition, self._guard_reasons(transition, request)))
             failures.extend(request.plugin_failures)
@@ -84,7 +88,7 @@ class WorkflowEngine:
         """Move ``request.case`` on; returns the previous state or raises TransitionBlocked."""
         event = self.machine.events.get(request.trigger)
         source = request.case.state
-        if event is None or source not in event.transitions:
+        if event is None or source not in event.transitions or not self._offered(request.trigger, request.case):
             raise TransitionBlocked(
                 [_("“%(trigger)s” is not possible in the state “%(state)s”.",
                    trigger=request.trigger, state=self.state_label(source))]
@@ -92,6 +96,11 @@ class WorkflowEngine:
         if not event.trigger(request.case, request=request):
             raise TransitionBlocked(request.reasons)
         return source
+
+    def _offered(self, trigger: str, case) -> bool:
+        on = self.plugins.enabled(getattr(case, "municipality_id", None))
+        return any(t.plugin is None or t.plugin in on
+                   for t in self.definition.transitions_from(case.state) if t.trigger == trigger)
 
     def _condition(self, transition: TransitionDef):
         def check(event_data) -> bool:
@@ -109,10 +118,19 @@ class WorkflowEngine:
         return []
 
     def _guard_reasons(self, transition: TransitionDef, request: TransitionRequest) -> list[str]:
-        reasons = [reason for guard in transition.guards if (reason := guard(request))]
+        on = self.plugins.enabled(getattr(request.case, "municipality_id", None))
+        reasons = [reason for guard in transition.guards
+                   if getattr(guard, "plugin", None) in (None, *on) and (reason := guard(request))]
         results, failures = self.plugins.call_each(
             "kokoma_transition_guard", case=request.case, trigger=transition.trigger, user=request.user
         )
         request.plugin_failures.extend(failures)
-        reasons.extend(reason for _plugin, reason in results if reason)
+        for plugin, reason in results:
+            if reason is None or reason is False:
+                continue
+            if isinstance(reason, bool) or not str(reason).strip():
+                request.plugin_failures.append(malformed(plugin, "kokoma_transition_guard", reason,
+                                                         "a reason in words (a string) to block, or None to allow"))
+                continue
+            reasons.append(reason)
         return [str(reason) for reason in reasons]
