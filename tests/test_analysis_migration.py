@@ -17,15 +17,20 @@ LONG = ("Die Initiative und der Bürgerverein stehen sich seit dem Antrag im Ort
 
 
 def test_migration_0011_turns_the_texts_into_actors_and_back(tmp_path):
-    app = create_app(_test_config("sqlite:///" + str(tmp_path / "old.sqlite"), tmp_path))
-    now = datetime(2026, 5, 1, tzinfo=timezone.utc).isoformat()
+    check_migration("sqlite:///" + str(tmp_path / "old.sqlite"), tmp_path)
+
+
+def check_migration(url, instance):
+    """Also run by hand on an empty PostgreSQL database (it builds the schema from nothing)."""
+    app = create_app(_test_config(url, instance))
+    now = datetime(2026, 5, 1, tzinfo=timezone.utc)
     with app.app_context():
         upgrade(revision="0010")
         run = lambda sql, **values: db.session.execute(text(sql), values)  # noqa: E731
         run("INSERT INTO municipalities (id, code, name, case_seq, case_seq_year, created_at) "
             "VALUES (1, 'MST', 'Musterstadt', 2, 2026, :now)", now=now)
         run("INSERT INTO users (id, email, name, password_hash, role, municipality_id, active, created_at) "
-            "VALUES (1, 'f@mst.example', 'Jonas', 'x', 'facilitator', 1, 1, :now)", now=now)
+            "VALUES (1, 'f@mst.example', 'Jonas', 'x', 'facilitator', 1, true, :now)", now=now)
         for case_id, parties, affected, stage in (
             (1, "Anwohnende, Sportverein;\nJugendliche", "Kinder im Quartier", 3),
             (2, LONG, "", None),
@@ -34,7 +39,7 @@ def test_migration_0011_turns_the_texts_into_actors_and_back(tmp_path):
             run("INSERT INTO cases (id, municipality_id, reference, title, description, category, location, parties, "
                 "affected_groups, glasl_stage, violence_reported, state, facilitator_id, escalation_score, "
                 "escalation_level, escalation_factors, extra, created_at, updated_at, version) VALUES "
-                "(:id, 1, :ref, 'Fall', '', 'other', '', :parties, :affected, :stage, 0, 'analysis', 1, 0, 'low', "
+                "(:id, 1, :ref, 'Fall', '', 'other', '', :parties, :affected, :stage, false, 'analysis', 1, 0, 'low', "
                 "'[]', '{}', :now, :now, 1)", id=case_id, ref=f"MST-2026-000{case_id}", parties=parties,
                 affected=affected, stage=stage, now=now)
         db.session.commit()

@@ -166,3 +166,20 @@ def analysis_actors(case):
     from kokoma.services.analysis_snapshot import Analysis
 
     return Analysis(case).actors
+
+
+def test_a_case_in_processing_is_referred_and_closed_from_referral(world, partner):
+    case = flagged_case(world)
+    cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+    referral.propose(world.facilitator, case.id, "Gespräche abgebrochen, Drohungen", partner.id, date(2026, 11, 5))
+    referral.decide(world.advisor, referral.open_proposal(case.id).id, True, "")
+    current = db.session.get(Case, case.id)
+    assert current.state == "referral"
+    moved = db.session.scalars(select(CaseEvent).where(CaseEvent.trigger == "refer")).one()
+    assert moved.from_state == "processing" and moved.payload["referral_id"]
+    if current.peak_escalation_score >= 60:  # the review guard holds here too
+        reviews.request_review(world.facilitator, case.id, "Abschluss?")
+        reviews.give_review(world.advisor, reviews.queue(world.advisor)[0].Review.id, "close", "Ja")
+    cases.fire_trigger(world.facilitator, case.id, "close", "An die Mobile Beratung übergeben", None)
+    assert db.session.get(Case, case.id).state == "closed"
+    assert db.session.scalars(select(Referral.ended_at)).one() is not None

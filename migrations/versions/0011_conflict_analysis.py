@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 
 revision = '0011'
@@ -23,6 +24,9 @@ branch_labels = None
 depends_on = None
 
 NAME_LENGTH = 120  # a piece longer than this is prose, not a name: the text stays one actor
+
+
+JSON = sa.JSON().with_variant(JSONB(), 'postgresql')
 
 
 def _ids(name):
@@ -38,7 +42,7 @@ def upgrade():
     op.create_table(
         'case_analyses',
         sa.Column('case_id', sa.Integer(), nullable=False),
-        sa.Column('extra', sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), 'postgresql'), nullable=False),
+        sa.Column('extra', JSON, nullable=False),
         sa.Column('carried_over_parties', sa.Text(), nullable=False),
         sa.Column('carried_over_affected', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_analyses_case_id_cases')),
@@ -127,7 +131,7 @@ def upgrade():
         'score_points', *_ids('score_points'),
         sa.Column('score', sa.Integer(), nullable=False),
         sa.Column('level', sa.String(length=20), nullable=False),
-        sa.Column('factors', sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), 'postgresql'), nullable=False),
+        sa.Column('factors', JSON, nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     )
     for table in ('analysis_actors', 'analysis_relations', 'analysis_issues', 'analysis_history',
@@ -157,7 +161,7 @@ def _carry_over_texts():
     connection = op.get_bind()
     cases = sa.table('cases', sa.column('id'), sa.column('parties'), sa.column('affected_groups'),
                      sa.column('glasl_stage'), sa.column('facilitator_id'), sa.column('created_at'))
-    analyses = sa.table('case_analyses', sa.column('case_id'), sa.column('extra', sa.JSON()),
+    analyses = sa.table('case_analyses', sa.column('case_id'), sa.column('extra', JSON),
                         sa.column('carried_over_parties'), sa.column('carried_over_affected'))
     actors = sa.table('analysis_actors', *(sa.column(c) for c in (
         'case_id', 'name', 'kind', 'role', 'position', 'interests', 'fears', 'influence', 'affected',
