@@ -212,6 +212,28 @@ def test_dates_follow_the_language(client, auth, world):
     assert re.search(r"\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}\s?[AP]M", english)  # 11/25/26, 6:22 AM
 
 
+@pytest.mark.parametrize("code", ["de", "en", "fr", "ja", "ar", "fa", "en_GB"])
+@pytest.mark.parametrize("width", ["short", "medium", "long"])
+def test_page_dates_are_babels_dates(code, width):
+    """The page's date format (one pattern joined from the locale's date and time patterns) writes
+    what Babel's format_datetime writes, in any locale, width and time zone, across the year."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from babel import Locale
+    from babel.dates import format_datetime
+
+    from kokoma.web.labels import DateTimeFormat
+
+    locale = Locale.parse(code)
+    for zone_name in ("Europe/Berlin", "America/New_York", "Asia/Kolkata"):
+        zone = ZoneInfo(zone_name)
+        page_format = DateTimeFormat(locale, zone, width)
+        for step in range(0, 60):
+            value = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(hours=149 * step, minutes=7 * step)
+            assert page_format(value) == format_datetime(value, width, tzinfo=zone, locale=locale)
+
+
 def test_numbers_follow_the_language(app):
     from flask import render_template_string
     from flask_babel import force_locale

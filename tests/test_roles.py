@@ -126,6 +126,21 @@ def test_the_matrix_covers_every_action_a_role_can_have():
     assert len(MATRIX) >= len(PERMISSIONS)
 
 
+def test_the_actions_a_page_offers_are_those_the_checkpoint_allows(world):
+    """Templates ask ``can(action)`` of the set allowed_actions(user) computes once per page: for
+    every role, an inactive account and nobody signed in it answers as permissions.can does."""
+    from flask_login import AnonymousUserMixin
+
+    from kokoma.services.permissions import PERMISSIONS, allowed_actions, can
+
+    inactive = world.user("inactive@mst.example", "facilitator", world.musterstadt)
+    inactive.active = False
+    people = [world.facilitator, world.advisor, world.coordinator, world.admin, inactive, AnonymousUserMixin()]
+    for person in people:
+        assert allowed_actions(person) == {action for action in PERMISSIONS if can(person, action)}
+    assert allowed_actions(world.facilitator) and not allowed_actions(inactive)
+
+
 def test_an_advisor_sees_only_assigned_municipalities(client, world):
     own = world.case(title="Fall in Musterstadt")
     foreign = world.case(user=world.outsider, title="Fall in Beispielhausen")

@@ -61,6 +61,14 @@ def can(user, action: str) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.active and user.role in PERMISSIONS[action]
 
 
+def allowed_actions(user) -> frozenset[str]:
+    """The actions ``user`` may do, by the same rule as :func:`can` (for a page that asks about
+    many: the user is looked at once)."""
+    if not (getattr(user, "is_authenticated", False) and user.active):
+        return frozenset()
+    return frozenset(action for action, roles in PERMISSIONS.items() if user.role in roles)
+
+
 def require(user, action: str) -> None:
     """Refuse (403) unless ``user``'s role may do ``action``."""
     if not can(user, action):

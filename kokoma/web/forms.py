@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 from flask import flash, g, request
 from flask_babel import LazyString, get_timezone, get_translations
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,6 +29,7 @@ from wtforms.validators import ValidationError as WTFormsValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 from werkzeug.datastructures import MultiDict
 
+from ..i18n import Label as _l
 from ..i18n import translated
 from ..domain import (CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES,
                       PARTNER_KINDS, RECOMMENDATIONS)

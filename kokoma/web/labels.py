@@ -5,11 +5,12 @@ the method's vocabularies, the workflow's state labels, the languages to switch 
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import parse_pattern
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 
 from .. import domain
-from ..i18n import ShownAsKey, bound_gettext, translated
+from ..i18n import ShownAsKey, bound_gettext, translate, translated
 
 # name in templates -> {key: label}
 VOCABULARIES = {
@@ -31,6 +32,7 @@ def template_words(workflow, languages) -> dict:
     states = ShownAsKey(translated(workflow.state_labels(), catalogue))
     return {
         **bound_gettext(catalogue),
+        "translate": lambda label: translate(label, catalogue),  # a Label (form labels) as text
         **{name: translated(labels, catalogue) for name, labels in VOCABULARIES.items()},
         "STATES": states,
         "final_states": workflow.definition.final_states,
@@ -48,19 +50,19 @@ def language_name(code: str) -> str:
 
 class DateTimeFormat:
     """Points in time as the reader writes them, in their time zone: what Babel's
-    ``format_datetime`` does, with the locale's patterns looked up once per page."""
+    ``format_datetime`` does, with the locale's patterns looked up once per page and joined into
+    one (the locale's glue, such as ``{1}, {0}``, with its date and time patterns put in), so that
+    each value is formatted in one pass rather than three."""
 
     def __init__(self, locale: Locale, zone, width: str = "short"):
         self.locale, self.zone = locale, zone
-        self.joined = str(locale.datetime_formats[width]).replace("'", "")
-        self.date_pattern = locale.date_formats[width]
-        self.time_pattern = locale.time_formats[width]
+        glue = str(locale.datetime_formats[width])
+        self.pattern = parse_pattern(
+            glue.replace("{0}", locale.time_formats[width].pattern).replace("{1}", locale.date_formats[width].pattern)
+        )
 
     def __call__(self, value) -> str:
-        local = value.astimezone(self.zone)
-        return self.joined.replace("{0}", self.time_pattern.apply(local, self.locale)).replace(
-            "{1}", self.date_pattern.apply(local, self.locale)
-        )
+        return self.pattern.apply(value.astimezone(self.zone), self.locale)
 
 
 @pass_context
