@@ -35,7 +35,7 @@ def test_the_case_page_sums_notifications_up_per_partner(client, world):
     case = world.case()
     youth = partner(world, "Jugendamt", email="ja@mst.example")
     police = partner(world, "Polizei", email="pol@mst.example")
-    email, hook = "kokoma.defaults.email", "kokoma.defaults.webhook"
+    email, hook = "email", "webhook"
     deliveries(world, case, youth, ("sent", email, ""), ("sent", email, ""), ("sent", email, ""),
                ("pending", email, ""), ("skipped", hook, ""))
     deliveries(world, case, police, ("failed", email, "ConnectionRefusedError: [Errno 111]"))
@@ -52,10 +52,10 @@ def test_the_deliveries_page_says_why_in_words_and_names_channels(client, world)
     case = world.case()
     no_mail = partner(world, "Ohne Adresse", webhook_url="https://example.org/hook")
     with_mail = partner(world, "Mit Adresse", email="x@mst.example")
-    deliveries(world, case, no_mail, ("skipped", "kokoma.defaults.email", ""),
-               ("failed", "kokoma.defaults.webhook", "WebhookRefused: https://example.org/hook answered 500"))
-    deliveries(world, case, with_mail, ("skipped", "kokoma.defaults.email", ""),
-               ("pending", "kokoma.defaults.email", "ConnectionRefusedError: [Errno 111] Connection refused"))
+    deliveries(world, case, no_mail, ("skipped", "email", ""),
+               ("failed", "webhook", "WebhookRefused: https://example.org/hook answered 500"))
+    deliveries(world, case, with_mail, ("skipped", "email", ""),
+               ("pending", "email", "ConnectionRefusedError: [Errno 111] Connection refused"))
     login(client, world.coordinator)
     page = client.get("/partners/deliveries").get_data(as_text=True)
     assert "kokoma.defaults" not in page.replace("ConnectionRefusedError", "")
@@ -69,7 +69,7 @@ def test_the_deliveries_page_says_why_in_words_and_names_channels(client, world)
 def test_the_deliveries_page_pages_newest_first(client, world):
     case = world.case()
     youth = partner(world, "Jugendamt", email="ja@mst.example")
-    deliveries(world, case, youth, *[("failed", "kokoma.defaults.email", f"Fehler {n}") for n in range(60)])
+    deliveries(world, case, youth, *[("failed", "email", f"Fehler {n}") for n in range(60)])
     login(client, world.coordinator)
     first = client.get("/partners/deliveries").get_data(as_text=True)
     assert [int(n) for n in re.findall(r"Fehler (\d+)", first)] == list(range(59, 9, -1))

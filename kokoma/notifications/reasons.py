@@ -3,8 +3,8 @@ stays beside it), and the channels by name."""
 from ..i18n import Label as _l
 
 CHANNEL_NAMES = {
-    "kokoma.defaults.email": _l("E-mail"),
-    "kokoma.defaults.webhook": _l("Webhook"),
+    "email": _l("E-mail"),
+    "webhook": _l("Webhook"),
 }
 
 # (part of the recorded error, what it means), the first that matches
@@ -24,16 +24,16 @@ FAILURES = (
 
 
 def channel_name(channel: str):
-    """A channel in words: the built-in ones by what they are, a plugin's by its name."""
-    return CHANNEL_NAMES.get(channel, channel.rsplit(".", 1)[-1])
+    """A channel in words: the built-in ones by what they are, a plugin's by the name it declares."""
+    return CHANNEL_NAMES.get(channel, channel)
 
 
 def reason(delivery, partner):
     """Why ``delivery`` did not arrive (or None when it did, or waits for its first try)."""
     if delivery.status == "skipped":
-        if delivery.channel == "kokoma.defaults.email":
+        if delivery.channel == "email":
             return _l("no mail server configured") if partner.email else _l("the partner has no e-mail address")
-        if delivery.channel == "kokoma.defaults.webhook":
+        if delivery.channel == "webhook":
             return _l("the partner has no webhook address")
         return _l("the channel has no address for this partner")
     if not delivery.last_error:
