@@ -66,7 +66,8 @@ def allowed_actions(user) -> frozenset[str]:
     many: the user is looked at once)."""
     if not (getattr(user, "is_authenticated", False) and user.active):
         return frozenset()
-    return frozenset(action for action, roles in PERMISSIONS.items() if user.role in roles)
+    role = user.role
+    return frozenset(action for action, roles in PERMISSIONS.items() if role in roles)
 
 
 def require(user, action: str) -> None:
