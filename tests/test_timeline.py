@@ -15,8 +15,7 @@ def page_of(client, user, case):
 def test_an_edit_names_each_field_with_its_old_and_new_value(client, world):
     case = world.analysed_case(title="Streit am Platz", location="Marktplatz")
     data = cases.CaseInput(title="Streit am Bahnhofsplatz", category="polarisation", location="Marktplatz",
-                           parties="Anwohnende, Jugendliche", affected_groups="Jugendliche", glasl_stage=5,
-                           facilitator_id=world.coordinator.id)
+                           glasl_stage=5, facilitator_id=world.coordinator.id)
     cases.update_case(world.facilitator, case.id, case.version, data)
     page = page_of(client, world.facilitator, case)
     assert "Fall geändert" in page
@@ -31,8 +30,7 @@ def test_an_edit_names_each_field_with_its_old_and_new_value(client, world):
 def test_an_assignment_says_from_whom_to_whom_and_a_level_from_and_to(client, world):
     case = world.analysed_case()
     cases.assign_case(world.facilitator, case.id, None, world.coordinator.id, world.advisor.id)
-    data = cases.CaseInput(title=case.title, category=case.category, parties=case.parties,
-                           affected_groups=case.affected_groups, glasl_stage=8, violence_reported=True,
+    data = cases.CaseInput(title=case.title, category=case.category, glasl_stage=8, violence_reported=True,
                            facilitator_id=world.coordinator.id)
     cases.update_case(world.facilitator, case.id, None, data)
     page = page_of(client, world.facilitator, case)
