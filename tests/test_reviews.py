@@ -154,7 +154,7 @@ def test_the_queue_says_whom_each_request_is_asked_of(client, world, colleague):
 
 
 def test_the_review_form_shows_what_the_review_is_about(client, world):
-    """The analysis (Glasl stage, parties, affected groups) and the measures with their outcome."""
+    """The analysis (its actors and Glasl assessments) and the measures with their outcome."""
     from .conftest import PASSWORD
 
     case = world.analysed_case(glasl_stage=5, parties="Bürgerverein, Initiative", affected_groups="Geflüchtete")
@@ -163,6 +163,6 @@ def test_the_review_form_shows_what_the_review_is_about(client, world):
     review = reviews.queue(world.advisor)[0].Review
     client.post("/login", data={"email": world.advisor.email, "password": PASSWORD})
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
-    for shown in ("5 – Gesichtsverlust", "Bürgerverein, Initiative", "Geflüchtete", "Dialogforum im Rathaus",
+    for shown in ("Gesichtsverlust", "Bürgerverein", "Initiative", "Geflüchtete", "Dialogforum im Rathaus",
                   "durchgeführt", "Einigung auf Regeln", "hat geholfen"):
         assert shown in page, shown
