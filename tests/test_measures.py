@@ -175,3 +175,36 @@ def test_todays_measure_events_became_measure_records(tmp_path):
             ]
             _empty_tables()
         db.engine.dispose()
+
+
+def test_actors_of_the_analysis_take_part_and_only_the_case_s_own(client, world):
+    """Participants are actors of the case's analysis (ticked) and free text; an actor of another
+    case is refused at the field, with what was typed kept."""
+    from kokoma.models import AnalysisActor
+
+    case = world.analysed_case(parties="Bürgerverein Süd, Initiative Postkolonial")
+    other = world.analysed_case(title="Anderer Fall", parties="Kleingartenverein")
+    actors = dict(db.session.execute(select(AnalysisActor.name, AnalysisActor.id)
+                                     .where(AnalysisActor.case_id == case.id)).all())
+    foreign = db.session.scalars(select(AnalysisActor.id).where(AnalysisActor.case_id == other.id)).first()
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'name="participant_actors" type="checkbox" value="{actors["Bürgerverein Süd"]}"' in page
+    refused = client.post(f"/cases/{case.id}/measures", data={
+        "kind": "dialogue", "title": "Dialogforum", "status": "planned", "planned_at": "2031-05-04T10:00",
+        "participant_actors": [str(foreign)], "participants": "Streetwork"})
+    assert refused.status_code == 422
+    assert "Bitte wählen Sie Akteure der Analyse dieses Falls." in refused.get_data(as_text=True)
+    assert 'value="Dialogforum"' in refused.get_data(as_text=True)
+    assert db.session.scalars(select(Measure)).all() == []
+    added = client.post(f"/cases/{case.id}/measures", data={
+        "kind": "dialogue", "title": "Dialogforum", "status": "planned", "planned_at": "2031-05-04T10:00",
+        "participant_actors": [str(actors["Bürgerverein Süd"]), str(actors["Initiative Postkolonial"])],
+        "participants": "Streetwork"})
+    assert added.status_code == 302
+    measure = db.session.scalars(select(Measure)).one()
+    assert sorted(measure.participant_actor_ids) == sorted(actors[n] for n in ("Bürgerverein Süd", "Initiative Postkolonial"))
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Beteiligte: Bürgerverein Süd, Initiative Postkolonial, Streetwork" in page
+    edit = client.get(f"/cases/{case.id}/measures/{measure.id}").get_data(as_text=True)
+    assert re.search(rf'value="{actors["Bürgerverein Süd"]}"[^>]*checked|checked[^>]*value="{actors["Bürgerverein Süd"]}"', edit)

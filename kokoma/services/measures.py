@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from ..database import db
 from ..domain import MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES
-from ..models import Case, Measure, Partner, User
+from ..models import AnalysisActor, Case, Measure, Partner, User
 from . import permissions
 from .changes import CaseChange, changing_case
 from .errors import NotFound, ValidationError
@@ -69,10 +69,19 @@ def _validate(data: MeasureInput, case: Case) -> None:
         errors["effect"] = _l("Please choose an effect.")
     elif data.effect is not None and data.status != "done":
         errors["effect"] = _l("An effect can only be told of a measure that was done.")
+    if data.participant_actor_ids and not set(data.participant_actor_ids) <= {
+            actor_id for actor_id, _name in participant_choices(case)}:
+        errors["participant_actors"] = _l("Please choose actors of this case's analysis.")
     if data.responsible and data.responsible not in {key for key, _n, _g in responsible_choices(case.municipality_id)}:
         errors["responsible"] = _l("Please choose a person of this municipality or one of its partners.")
     if errors:
         raise ValidationError(errors)
+
+
+def participant_choices(case: Case) -> list[tuple[int, str]]:
+    """(id, name) of the actors of ``case``'s analysis, who can take part in its measures."""
+    return [tuple(row) for row in db.session.execute(
+        select(AnalysisActor.id, AnalysisActor.name).where(AnalysisActor.case_id == case.id).order_by(AnalysisActor.id))]
 
 
 def _apply(measure: Measure, data: MeasureInput) -> dict:

@@ -228,9 +228,10 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
     assign_form.advisor_id.choices = choices(
         ((u.id, u.name) for u in accounts.advisors_of(case.municipality_id)), empty=_("nobody yet")
     )
+    participants = measures.participant_choices(case)
     measure_form = forms.get("measure_form") or MeasureForm(formdata=None)
     if permissions.can(current_user, "case.measure"):
-        measure_form.offer(measures.responsible_choices(case.municipality_id))
+        measure_form.offer(measures.responsible_choices(case.municipality_id), participants)
     follow_up_form = forms.get("follow_up_form") or FollowUpForm(
         formdata=None, assignee_id=str(case.facilitator_id or current_user.id))
     follow_up_form.assignee_id.choices = workers
@@ -258,6 +259,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         transition_form=forms.get("transition_form") or TransitionForm(formdata=None),
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
         measure_form=measure_form,
+        actor_names=dict(participants),
         follow_up_form=follow_up_form,
         review_form=forms.get("review_form") or ReviewRequestForm(formdata=None),
         assign_form=assign_form,

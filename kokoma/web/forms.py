@@ -375,6 +375,13 @@ class CommentForm(OneSubmission, Form):
     )
 
 
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes in a fieldset; what is ticked is the list of values."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class MeasureFields(Form):
     """A measure as a person plans, changes and completes it (ids of their own: the case page
     holds it beside other forms). Times are typed in the reader's time zone and kept in UTC."""
@@ -387,13 +394,17 @@ class MeasureFields(Form):
     place = StringField(_l("Place"), validators=[Length(max=200)], id="measure-place")
     responsible = SelectField(_l("Responsible"), validate_choice=False, id="measure-responsible")
     participants = TextAreaField(_l("Participants"), validators=[Length(max=5000)], id="measure-participants")
+    # Actors of the case's analysis taking part (checkboxes; the service checks they are the case's).
+    participant_actors = MultiCheckboxField(_l("Actors of the analysis taking part"), coerce=int,
+                                            validate_choice=False, id="measure-participant-actors")
     status = SelectField(_l("Status"), choices=choices(MEASURE_STATUSES.items()), id="measure-status")
     outcome = TextAreaField(_l("Outcome"), validators=[Length(max=10000)], id="measure-outcome")
     effect = SelectField(_l("Effect"), choices=choices(MEASURE_EFFECTS.items(), empty=_l("not judged yet")),
                          id="measure-effect", validate_choice=False)
 
-    def offer(self, responsible: list[tuple[str, str, str]]) -> None:
-        """The people and partners who can be responsible, grouped."""
+    def offer(self, responsible: list[tuple[str, str, str]], actors=()) -> None:
+        """The people and partners who can be responsible, grouped; the actors who can take part."""
+        self.participant_actors.choices = [(actor_id, name) for actor_id, name in actors]
         people = [(key, name) for key, name, group in responsible if group == "people"]
         partners = [(key, name) for key, name, group in responsible if group == "partners"]
         grouped = {"": [("", _("nobody yet"))], _("People of the municipality"): people}
@@ -406,6 +417,7 @@ class MeasureFields(Form):
         for name in ("kind", "title", "place", "participants", "status", "outcome"):
             getattr(self, name).data = getattr(measure, name)
         self.effect.data = measure.effect or ""
+        self.participant_actors.data = list(measure.participant_actor_ids or [])
         self.responsible.data = responsible_key(measure)
         self.planned_at.data = measure.planned_at.astimezone(_reader_zone()).replace(tzinfo=None) \
             if measure.planned_at else None
@@ -416,7 +428,8 @@ class MeasureFields(Form):
             kind=self.kind.data or "", title=self.title.data or "",
             planned_at=planned.replace(tzinfo=_reader_zone()).astimezone(timezone.utc) if planned else None,
             place=self.place.data or "", responsible=self.responsible.data or "",
-            participants=self.participants.data or "", status=self.status.data or "",
+            participants=self.participants.data or "", participant_actor_ids=list(self.participant_actors.data or []),
+            status=self.status.data or "",
             outcome=self.outcome.data or "", effect=self.effect.data or None,
         )
 
@@ -506,13 +519,6 @@ class MunicipalityForm(OneSubmission, Form):
 class AssignmentForm(OneSubmission, Form):
     advisor_id = IdSelectField(_l("Advisor"), validators=[InputRequired(_l("Please choose an advisor."))])
     municipality_id = IdSelectField(_l("Municipality"), validators=[InputRequired(_l("Please choose a municipality."))])
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes in a fieldset; what is ticked is the list of values."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PartnerForm(OneSubmission, Form):

@@ -29,7 +29,7 @@ def edit(case_id: int, measure_id: int):
     case = case_service.get_case(current_user, case_id, "case.measure")
     measure = measures.get_measure(current_user, case, measure_id)
     form = MeasureEditForm()
-    form.offer(measures.responsible_choices(case.municipality_id))
+    form.offer(measures.responsible_choices(case.municipality_id), measures.participant_choices(case))
     if form.validate_on_submit():
         try:
             measures.update_measure(current_user, case.id, measure.id, form.to_input())
