@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pybabel=${PYBABEL:-.venv/bin/pybabel}
-"$pybabel" extract -F babel.cfg -k _l -k lazy_gettext -k gettext -k ngettext:1,2 \
+"$pybabel" extract -F babel.cfg -k _l -k _label -k lazy_gettext -k gettext -k ngettext:1,2 \
     --no-location --sort-output -o kokoma/translations/messages.pot .
 "$pybabel" update -i kokoma/translations/messages.pot -d kokoma/translations -l de \
     --no-fuzzy-matching --ignore-obsolete --width 100
