@@ -9,6 +9,7 @@ from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
 from .review import Review
+from .search import CaseCount, CaseSearch
 from .submission import Submission
 from .user import User
 
@@ -16,7 +17,9 @@ __all__ = [
     "AdvisorAssignment",
     "Case",
     "CaseAccess",
+    "CaseCount",
     "CaseEvent",
+    "CaseSearch",
     "Delivery",
     "LoginCount",
     "LoginSession",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..database import db
-from ..models import Case
+from ..models import Case, CaseCount
 from ..runtime import kokoma
 from . import permissions, partners, reviews
 from .cases import list_query, list_rows
@@ -29,11 +29,13 @@ class Overview:
 def overview(user) -> Overview:
     permissions.require(user, "case.view")
     scope = permissions.case_scope(user)
+    # The counters kept with every change (models.CaseCount): a few rows, however many cases.
     counts = {
-        (state, level): n
+        (state, level): int(n)
         for state, level, n in db.session.execute(
-            select(Case.state, Case.escalation_level, func.count()).where(scope)
-            .group_by(Case.state, Case.escalation_level)
+            select(CaseCount.state, CaseCount.escalation_level, func.sum(CaseCount.cases))
+            .where(permissions.visible(user, CaseCount), CaseCount.cases > 0)
+            .group_by(CaseCount.state, CaseCount.escalation_level)
         )
     }
     attention = list_rows(

@@ -10,7 +10,7 @@ Views and other services neither filter by municipality nor test roles themselve
 from sqlalchemy import false, select, true
 
 from ..database import db
-from ..models import AdvisorAssignment, Case, CaseAccess, Delivery, Partner, Review, User
+from ..models import AdvisorAssignment, Case, CaseAccess, CaseCount, Delivery, Municipality, Partner, Review, User
 from .errors import NotFound, PermissionDenied
 
 FACILITATOR, ADVISOR, COORDINATOR, ADMIN = "facilitator", "advisor", "coordinator", "admin"
@@ -92,6 +92,24 @@ def case_scope(user):
     return false()
 
 
+def municipality_scope(user):
+    """SQL condition for the municipalities whose cases ``user`` sees (see :func:`case_scope`)."""
+    return in_case_municipalities(user, Municipality.id)
+
+
+def in_case_municipalities(user, column):
+    """SQL condition: ``column`` (a municipality id) is one whose cases ``user`` sees."""
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return false()
+    if user.role in CASE_WORKERS and user.municipality_id is not None:
+        return column == user.municipality_id
+    if user.role in ACCOMPANYING:
+        return column.in_(
+            select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id)
+        )
+    return false()
+
+
 def own_municipality(user, column):
     """SQL condition: ``column`` (a municipality id) is the user's own municipality."""
     if getattr(user, "is_authenticated", False) and user.role in CASE_WORKERS and user.municipality_id is not None:
@@ -155,6 +173,7 @@ def is_id(value) -> bool:
 
 _SCOPES = {
     Case: case_scope,
+    CaseCount: lambda user: in_case_municipalities(user, CaseCount.municipality_id),
     Review: lambda user: Review.case_id.in_(select(Case.id).where(case_scope(user))),
     CaseAccess: lambda user: own_municipality(user, CaseAccess.municipality_id),
     Partner: lambda user: own_municipality(user, Partner.municipality_id),

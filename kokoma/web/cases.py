@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..runtime import kokoma
-from ..services import permissions, access_trail, accounts, partners, reviews
+from ..services import permissions, access_trail, accounts, partners, reviews, search
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
@@ -26,6 +26,14 @@ from .forms import (
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PAGING = ("after", "before")  # query arguments of the list that page, not filter
+# The list table's caption says its order.
+SORT_CAPTIONS = {
+    "newest": _l("Cases, newest first"),
+    "reference": _l("Cases by reference"),
+    "updated": _l("Cases by last change, latest first"),
+    "escalation": _l("Cases by escalation score, highest first"),
+    "relevance": _l("Cases found, best match first"),
+}
 require_login(bp)
 
 
@@ -39,7 +47,9 @@ def index():
     )
     # The filters to keep when paging or resetting: every query argument but the paging ones.
     filter_args = {k: v for k, v in request.args.items() if k not in PAGING and v}
-    return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args)
+    return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args,
+                           several_municipalities=len(form.municipality.choices) > 2,
+                           sort_captions=SORT_CAPTIONS, candidates=search.CANDIDATES)
 
 
 def _filter_form() -> CaseFilterForm:
@@ -47,7 +57,8 @@ def _filter_form() -> CaseFilterForm:
     and gets its message in the filter bar."""
     config = current_app.config
     form = CaseFilterForm(request.args)
-    form.offer(kokoma().workflow.state_labels(), config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"])
+    form.offer(kokoma().workflow.state_labels(), config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"],
+               case_service.list_municipalities(current_user))
     form.validate()
     return form
 

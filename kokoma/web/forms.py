@@ -34,7 +34,7 @@ from ..plugin_host import PluginFailure
 from ..runtime import kokoma
 from ..services import submissions
 from ..services.accounts import CODE_PATTERN
-from ..services.cases import CaseFilters, CaseInput
+from ..services.cases import SORT_LABELS, CaseFilters, CaseInput
 from ..services.permissions import is_id
 from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 
@@ -422,9 +422,11 @@ class CaseFilterForm(Form):
     per_page = SelectField(_l("Per page"), choices=[], validators=[Optional()])
     mine = BooleanField(_l("Only my cases"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    render_kw={"type": "search", "placeholder": _l("Reference or words of the title")})
+                    render_kw={"type": "search", "placeholder": _l("Words, names, places or a reference")})
+    municipality = SelectField(_l("Municipality"), choices=[], default="", validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=[], default="", validators=[Optional()])
 
-    def offer(self, state_labels: dict, page_sizes, default_page_size: int) -> None:
+    def offer(self, state_labels: dict, page_sizes, default_page_size: int, municipalities=()) -> None:
         """Fill the options: the workflow's states (labelled), the focus areas, levels and page
         sizes, translated through the request's catalogue (kokoma.i18n)."""
         catalogue = get_translations()
@@ -433,6 +435,8 @@ class CaseFilterForm(Form):
         self.category.choices = choices(translated(CATEGORIES, catalogue).items(), empty=everything)
         self.level.choices = choices(translated(LEVELS, catalogue).items(), empty=everything)
         self.per_page.choices = choices((n, str(n)) for n in page_sizes)
+        self.municipality.choices = choices(((m.id, m.name) for m in municipalities), empty=everything)
+        self.sort.choices = choices(translated(SORT_LABELS, catalogue).items(), empty=_("as fits"))
         if not self.per_page.data:
             self.per_page.data = str(default_page_size)
 
@@ -442,8 +446,10 @@ class CaseFilterForm(Form):
 
     def chosen_filters(self):
         """What the valid filters ask for (an invalid one filters nothing)."""
+        municipality = self._valid(self.municipality)
         return CaseFilters(self._valid(self.state), self._valid(self.category), self._valid(self.level),
-                           bool(self.mine.data), self._valid(self.q) or "")
+                           bool(self.mine.data), self._valid(self.q) or "",
+                           int(municipality) if municipality else None, self._valid(self.sort) or "")
 
     def chosen_page_size(self, default: int) -> int:
         value = self._valid(self.per_page)
