@@ -16,8 +16,8 @@ class CaseSearch(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     head: Mapped[str] = mapped_column(Text, default="")  # reference and title: weighted higher
     body: Mapped[str] = mapped_column(Text, default="")  # all else a person searches for
-    # German word stems of head and body, for SQLite's FTS5 (which has no German stemmer);
-    # PostgreSQL stems with its own 'german' configuration and leaves this empty.
+    # SQLite: German word stems of head and body (FTS5 has no German stemmer); PostgreSQL: the
+    # words split at every other character (services.search.document_row).
     stems: Mapped[str] = mapped_column(Text, default="")
 
 

@@ -67,12 +67,15 @@ def refresh_document(session, case: Case) -> None:
 
 
 def document_row(case_id: int, head: list[str], body: list[str], *, stems: bool) -> dict:
-    """The row of ``case_search`` for these texts (also used by migration 0021)."""
+    """The row of ``case_search`` for these texts (also used by migration 0021). ``stems``: the
+    German stems of all words for SQLite (FTS5 has no German stemmer); PostgreSQL, which stems
+    itself, gets the words split at every other character instead, so that the parts of a
+    reference (MST-2026-0007) are found as typed too."""
     head_text = _clean(" · ".join(part for part in head if part))
     body_text = _clean("\n".join(part for part in body if part))
     return {
         "case_id": case_id, "head": head_text, "body": body_text,
-        "stems": " ".join(sorted({german_stem(w) for w in WORD.findall(f"{head_text} {body_text}".lower())})) if stems else "",
+        "stems": " ".join(sorted({german_stem(w) if stems else w for w in WORD.findall(f"{head_text} {body_text}".lower())})),
     }
 
 

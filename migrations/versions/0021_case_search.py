@@ -21,6 +21,7 @@ depends_on = None
 TSV = (
     "setweight(to_tsvector('german'::regconfig, head), 'A') || setweight(to_tsvector('simple'::regconfig, head), 'A')"
     " || setweight(to_tsvector('german'::regconfig, body), 'B') || setweight(to_tsvector('simple'::regconfig, body), 'B')"
+    " || setweight(to_tsvector('simple'::regconfig, stems), 'D')"
 )
 
 
@@ -74,7 +75,7 @@ def _index_existing_cases():
         "SELECT case_id, comment FROM case_events WHERE comment <> '' ORDER BY id"
     )):
         comments.setdefault(case_id, []).append(comment)
-    stems = connection.dialect.name != 'postgresql'
+    stems = connection.dialect.name == 'sqlite'
     rows = [document_row(
         case["id"], [case["reference"], case["title"]],
         [case["description"], case["location"], case["parties"], case["affected_groups"], *comments.get(case["id"], [])],
