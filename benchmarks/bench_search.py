@@ -42,7 +42,7 @@ def seed(municipality, facilitator, first, last):
     in SQL; returns the seconds it took."""
     began = time.perf_counter()
     postgresql = db.engine.dialect.name == "postgresql"
-    numbers = ("SELECT s FROM generate_series(:first, :last) AS s" if postgresql else
+    numbers = ("SELECT s FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS s" if postgresql else
                "WITH RECURSIVE seq(s) AS (SELECT :first UNION ALL SELECT s + 1 FROM seq WHERE s < :last) SELECT s FROM seq")
     padded = "lpad(s::text, 7, '0')" if postgresql else "printf('%07d', s)"
     score = "((s % 9) + 1) * 10"

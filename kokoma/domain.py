@@ -110,3 +110,10 @@ DELIVERY_STATUSES = {
     "skipped": _l("skipped"),
     "failed": _l("failed"),
 }
+
+# What an entry of the access trail records (CaseAccess.action).
+ACCESS_ACTIONS = {
+    "view": _l("opened"),
+    "export_csv": _l("exported (CSV)"),
+    "export_xlsx": _l("exported (XLSX)"),
+}

@@ -28,7 +28,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.measure": CASE_WORKERS,
     "case.assign": CASE_WORKERS,
     "case.comment": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
-    "case.deliveries": CASE_WORKERS,  # see the partner notifications of a case
+    "case.deliveries": CASE_WORKERS,
+    "case.export": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # the filtered list as CSV/XLSX  # see the partner notifications of a case
     "review.request": CASE_WORKERS,
     "review.give": frozenset({ADVISOR}),
     "review.queue": frozenset({ADVISOR}),

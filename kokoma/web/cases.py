@@ -1,11 +1,15 @@
 """Case pages: list, intake, detail with timeline and triggers, edit."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import os
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..runtime import kokoma
-from ..services import permissions, access_trail, accounts, partners, reviews, search
+from ..database import utcnow
+from ..services import permissions, access_trail, accounts, exports, partners, reviews, search
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
@@ -50,6 +54,35 @@ def index():
     return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args,
                            several_municipalities=len(form.municipality.choices) > 2,
                            sort_captions=SORT_CAPTIONS, candidates=search.CANDIDATES)
+
+
+@bp.get("/export.<any(csv, xlsx):kind>")
+def export(kind: str):
+    """The filtered list as CSV or XLSX, written to the access trail first."""
+    permissions.require(current_user, "case.export")
+    filters = _filter_form().chosen_filters()
+    exports.record_export(current_user, filters, kind)
+    stamp = utcnow().strftime("%Y-%m-%d")
+    zone = str(get_timezone())
+    if kind == "csv":
+        body = stream_with_context(exports.csv_chunks(current_user, filters, zone))
+        response = Response(body, mimetype="text/csv")
+    else:
+        path = exports.write_xlsx(current_user, filters, zone)
+        response = Response(_file_then_remove(path),
+                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="kokoma-cases-{stamp}.{kind}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _file_then_remove(path: str, chunk: int = 65536):
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(chunk):
+                yield block
+    finally:
+        os.unlink(path)
 
 
 def _filter_form() -> CaseFilterForm:

@@ -15,7 +15,7 @@ from ..i18n import ShownAsKey, bound_gettext, translated
 VOCABULARIES = {
     name: getattr(domain, name)
     for name in (
-        "CATEGORIES", "DELIVERY_STATUSES", "GLASL_STAGES", "LEVELS", "MEASURE_KINDS",
+        "ACCESS_ACTIONS", "CATEGORIES", "DELIVERY_STATUSES", "GLASL_STAGES", "LEVELS", "MEASURE_KINDS",
         "PARTNER_KINDS", "RECOMMENDATIONS", "REVIEW_STATUSES", "ROLES",
     )
 }
