@@ -339,3 +339,62 @@ def test_pages_fit_a_tablet_and_print_without_navigation(site):
     finally:
         site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         site.driver.set_window_size(1024, 900)
+
+
+def test_search_then_take_the_list_out_as_csv(site, tmp_path):
+    """A facilitator finds a case by a party's name, sees the passage, and downloads the list."""
+    import time
+
+    with site.app.test_request_context():
+        site.world.analysed_case(title="Lärm am Pavillon", parties="Familie Özdemir, Bürgerverein Nord")
+        site.world.analysed_case(title="Plakate am Rathaus")
+        site.world.case(site.world.outsider, title="Özdemir anderswo")
+    site.login(site.world.facilitator)
+    site.open("/cases/")
+    site.type("#q", "Özdemir")
+    site.submit("form.filters")
+    rows = [row.text for row in site.find_all("table.cases tbody tr")]
+    assert len(rows) == 1 and "Lärm am Pavillon" in rows[0], rows
+    assert site.find("table.cases mark").text == "Özdemir"
+    site.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    site.find("p.exports a[href*='export.csv']").click()
+    deadline = time.monotonic() + 15
+    while not list(tmp_path.glob("kokoma-cases-*.csv")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    downloaded = list(tmp_path.glob("kokoma-cases-*.csv"))
+    assert downloaded, list(tmp_path.iterdir())
+    text = downloaded[0].read_text(encoding="utf-8-sig")
+    assert "Lärm am Pavillon" in text and "Plakate" not in text and "anderswo" not in text
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_search_statistics_and_the_advisors_list_pass_axe_at_1280_and_768(site, language):
+    with site.app.test_request_context():
+        accounts.assign_advisor(site.world.admin, site.world.advisor.id, site.world.other.id)
+        case = site.world.analysed_case(title="Konflikt am Bahnhof", description="Am Bahnhof treffen sich Gruppen.")
+        cases.fire_trigger(site.world.facilitator, case.id, "start_processing", "", None)
+        cases.record_measure(site.world.facilitator, case.id, "dialogue", "Gespräch am Bahnhof")
+        site.world.case(site.world.outsider, title="Anderswo am Bahnhof")
+    problems = {}
+    for who, paths in ((site.world.facilitator, ("/cases/?q=Bahnhof", "/statistics/", "/cases/?sort=escalation")),
+                       (site.world.advisor, ("/cases/", f"/statistics/?municipality={site.world.other.id}"))):
+        site.login(who)
+        if language == "en":
+            site.click_and_wait("form.language button[value=en]")
+        for width in (1280, 768):
+            site.driver.set_window_size(width, 1000)
+            for path in paths:
+                site.open(path)
+                assert site.find("html").get_attribute("lang") == language
+                violations = axe_violations(site.driver)
+                if violations:
+                    problems[f"{path} ({who.role}, {width} px)"] = describe(violations)
+                overflow = site.driver.execute_script(
+                    "return document.documentElement.scrollWidth > document.documentElement.clientWidth")
+                if overflow:
+                    problems[f"{path} ({who.role}, {width} px)"] = "the page scrolls sideways"
+                if width == 768:
+                    ARTIFACTS.mkdir(exist_ok=True)
+                    site.driver.save_screenshot(str(ARTIFACTS / f"find-{language}-{who.role}-{path.strip('/').replace('/', '_').replace('?', '_')}-{width}.png"))
+        site.driver.set_window_size(1024, 900)
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
