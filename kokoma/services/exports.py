@@ -15,11 +15,13 @@ from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, literal, select
 
 from ..database import db, utcnow, write_transaction
 from ..domain import CATEGORIES, LEVELS
+from ..i18n import translated
 from ..models import Case, CaseAccess, Municipality, User
 from ..runtime import kokoma
 from . import permissions
@@ -69,13 +71,15 @@ def record_export(user, filters: CaseFilters, kind: str) -> int:
 
 def rows(user, filters: CaseFilters):
     """The export's rows, as Python values with labels in the reader's language, in batches."""
-    states = kokoma().workflow.state_labels()
+    # The vocabularies translated once (kokoma.i18n), not once a row.
+    catalogue = get_translations()
+    labels = [translated(CATEGORIES, catalogue), translated(kokoma().workflow.state_labels(), catalogue),
+              translated(LEVELS, catalogue)]
     query = _query(user, filters, *(column for _heading, column in COLUMNS)).order_by(Case.id.desc())
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
         values = list(row)
-        values[3] = str(CATEGORIES.get(values[3], values[3]))
-        values[4] = str(states.get(values[4], values[4]))
-        values[5] = str(LEVELS.get(values[5], values[5]))
+        for position, vocabulary in zip((3, 4, 5), labels):
+            values[position] = vocabulary.get(values[position], values[position])
         yield values
 
 
