@@ -65,6 +65,8 @@ EVENT_KINDS = {
     "review_given": _l("Review given"),
     "assigned": _l("Assignment changed"),
     "escalation_raised": _l("Escalation level rose"),
+    "attachment_added": _l("Attachment added"),
+    "attachment_removed": _l("Attachment removed"),
 }
 
 RECOMMENDATIONS = {
@@ -116,4 +118,5 @@ ACCESS_ACTIONS = {
     "view": _l("opened"),
     "export_csv": _l("exported (CSV)"),
     "export_xlsx": _l("exported (XLSX)"),
+    "attachment": _l("opened an attachment"),
 }

@@ -1,5 +1,6 @@
 """No route can show or change another municipality's objects: the URL map is walked, and every
 route that takes an object id is tried with an object of another municipality."""
+import io
 import pathlib
 import re
 
@@ -7,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kokoma.database import db
-from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, Partner, Review, User
-from kokoma.services import reviews
+from kokoma.models import AdvisorAssignment, Attachment, Case, CaseEvent, Delivery, Partner, Review, User
+from kokoma.services import attachments, reviews
 
 from .conftest import PASSWORD
 
@@ -32,7 +33,10 @@ def foreign_objects(world):
                         channel="kokoma.defaults.email", idempotency_key="k" * 32, status="failed")
     db.session.add(delivery)
     db.session.commit()
+    attachment = attachments.add_attachment(world.outsider, case.id, "Protokoll.pdf",
+                                            io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
     return {
+        "attachment_id": db.session.scalar(select(Attachment.id).where(Attachment.case_id == case.id)),
         "partner_id": partner.id,
         "delivery_id": delivery.id,
         "case_id": case.id,

@@ -1,6 +1,7 @@
 """Data only: the rules that act on it live in kokoma.services."""
 from .access_trail import CaseAccess
 from .assignment import AdvisorAssignment
+from .attachment import Attachment
 from .case import Case
 from .event import CaseEvent
 from .login_count import LoginCount
@@ -15,6 +16,7 @@ from .user import User
 
 __all__ = [
     "AdvisorAssignment",
+    "Attachment",
     "Case",
     "CaseAccess",
     "CaseCount",

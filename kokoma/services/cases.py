@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import Integer, and_, func, literal, select, tuple_, update
+from sqlalchemy import Integer, and_, false, func, literal, select, tuple_, update
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -289,6 +289,8 @@ def filter_conditions(user, filters: CaseFilters) -> list:
     words = search.query_words(filters.text)
     if words and chosen_sort(filters) != "relevance":
         conditions.append(search.match_condition(words))
+    elif filters.text.strip() and not words:
+        conditions.append(false())  # only signs typed ("%", "_"): no word matches them
     return conditions
 
 

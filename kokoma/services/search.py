@@ -21,6 +21,7 @@ from ..database import db
 from ..models import Case, CaseEvent, CaseSearch
 
 CANDIDATES = 200  # the newest matches that are ranked
+WINDOW = 2000  # PostgreSQL: the newest cases looked at before the GIN index (_postgresql_matches)
 MAX_WORDS = 8
 # What marks a matching word in a passage; removed from every indexed text beforehand.
 MARK_START, MARK_END = "\ue000", "\ue001"
@@ -107,8 +108,7 @@ def candidates(words: list[str], *conditions, limit: int = CANDIDATES):
         return (
             select(Case.id.label("id"), func.ts_rank(_tsv, query).label("score"))
             .select_from(CaseSearch).join(Case, Case.id == CaseSearch.case_id)
-            .where(_tsv.op("@@")(query), *conditions)
-            .order_by(Case.id.desc()).limit(literal(limit, literal_execute=True))
+            .where(Case.id.in_(_postgresql_matches(query, conditions, limit)))
         )
     # Matches in reference and title count ten times a match elsewhere (highlight marks each).
     score = (
@@ -121,6 +121,27 @@ def candidates(words: list[str], *conditions, limit: int = CANDIDATES):
         .where(literal_column("case_search_fts").op("MATCH")(_fts5_query(words)), *conditions)
         .order_by(_fts.c.rowid.desc()).limit(literal(limit, literal_execute=True))
     )
+
+
+def _postgresql_matches(query, conditions, limit: int) -> list[int]:
+    """The ``limit`` newest matching case ids, read the way that is cheap for the word: PostgreSQL
+    cannot tell from its statistics whether a word matches almost every case or none (it guesses
+    0.5 %), and walked the whole id index for a word that matches nothing. So first the newest
+    WINDOW cases are looked at (a word that matches many has its matches there), and only when
+    they hold too few, the GIN index gives all matches (few, since the newest cases had so few)."""
+    newest = select(Case.id).where(*conditions).order_by(Case.id.desc()).limit(
+        literal(WINDOW, literal_execute=True)).subquery("newest")
+    ids = db.session.scalars(
+        select(newest.c.id).join(CaseSearch, CaseSearch.case_id == newest.c.id).where(_tsv.op("@@")(query))
+        .order_by(newest.c.id.desc()).limit(literal(limit, literal_execute=True))
+    ).all()
+    if len(ids) == limit:
+        return ids
+    matches = select(CaseSearch.case_id).where(_tsv.op("@@")(query)).cte("matches").prefix_with("MATERIALIZED")
+    return db.session.scalars(
+        select(Case.id).where(Case.id.in_(select(matches.c.case_id)), *conditions)
+        .order_by(Case.id.desc()).limit(literal(limit, literal_execute=True))
+    ).all()
 
 
 def _fts5_query(words: list[str]) -> str:

@@ -10,12 +10,14 @@ from flask_login import current_user
 from ..runtime import kokoma
 from ..database import utcnow
 from ..services import permissions, access_trail, accounts, exports, partners, reviews, search
+from ..services import attachments as attachment_service
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
 from .auth import require_login
 from .forms import (
     AssignForm,
+    AttachmentForm,
     CaseFilterForm,
     CommentForm,
     MeasureForm,
@@ -276,6 +278,8 @@ def _render_detail(case, *, status=200, **forms):
         measure_form=forms.get("measure_form") or MeasureForm(formdata=None),
         review_form=forms.get("review_form") or ReviewRequestForm(formdata=None),
         assign_form=assign_form,
+        attachments=attachment_service.attachments_of(case),
+        attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None),
     ), status
 
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     SelectChoice,
@@ -321,6 +322,10 @@ class CommentForm(OneSubmission, Form):
     text = TextAreaField(
         _l("Comment"), validators=[DataRequired(_l("Please write a comment.")), Length(max=10000)], id="comment-text"
     )
+
+
+class AttachmentForm(OneSubmission, Form):
+    file = FileField(_l("File"), id="attachment-file")
 
 
 class MeasureForm(OneSubmission, Form):
