@@ -119,4 +119,5 @@ ACCESS_ACTIONS = {
     "export_csv": _l("exported (CSV)"),
     "export_xlsx": _l("exported (XLSX)"),
     "attachment": _l("opened an attachment"),
+    "report_pdf": _l("printed the report (PDF)"),
 }
