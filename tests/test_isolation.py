@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kokoma.database import db
-from kokoma.models import AdvisorAssignment, Attachment, Case, CaseEvent, Delivery, Partner, Review, User
+from kokoma.models import AdvisorAssignment, Attachment, CaseStudy, Case, CaseEvent, Delivery, Partner, Review, User
 from kokoma.services import attachments, reviews
 
 from .conftest import PASSWORD
@@ -35,7 +35,12 @@ def foreign_objects(world):
     db.session.commit()
     attachment = attachments.add_attachment(world.outsider, case.id, "Protokoll.pdf",
                                             io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+    draft = CaseStudy(case_id=case.id, municipality_id=world.other.id, category=case.category, duration_days=3,
+                      measures=[], lessons="Entwurf")  # not released: their own
+    db.session.add(draft)
+    db.session.commit()
     return {
+        "study_id": draft.id,
         "attachment_id": db.session.scalar(select(Attachment.id).where(Attachment.case_id == case.id)),
         "partner_id": partner.id,
         "delivery_id": delivery.id,

@@ -11,6 +11,7 @@ from .delivery import Delivery
 from .partner import Partner
 from .review import Review
 from .search import CaseCount, CaseSearch
+from .study import CaseStudy
 from .submission import Submission
 from .user import User
 
@@ -22,6 +23,7 @@ __all__ = [
     "CaseCount",
     "CaseEvent",
     "CaseSearch",
+    "CaseStudy",
     "Delivery",
     "LoginCount",
     "LoginSession",

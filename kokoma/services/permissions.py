@@ -29,7 +29,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.assign": CASE_WORKERS,
     "case.comment": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
     "case.deliveries": CASE_WORKERS,
-    "case.attach": CASE_WORKERS,  # add and remove attachments (all who see a case may open them)
+    "case.attach": CASE_WORKERS,
+    "study.prepare": CASE_WORKERS,  # prepare and release the anonymised study of a closed case
+    # Read the library of released studies of every municipality (by design, the one view across).
+    "studies.read": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # add and remove attachments (all who see a case may open them)
     "case.export": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # the filtered list as CSV/XLSX  # see the partner notifications of a case
     "review.request": CASE_WORKERS,
     "review.give": frozenset({ADVISOR}),

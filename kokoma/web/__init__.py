@@ -7,7 +7,7 @@ from flask_login import current_user
 from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import permissions, accounts
-from . import admin, attachments, auth, report, cases, errors, health, input_guard, labels, overview, partners, reviews, security, statistics
+from . import admin, attachments, auth, report, cases, errors, health, input_guard, labels, overview, partners, reviews, security, statistics, studies
 from .forms import checked_by_forms
 
 
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(statistics.bp)
     app.register_blueprint(attachments.bp)
     app.register_blueprint(report.bp)
+    app.register_blueprint(studies.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(partners.bp)

@@ -324,6 +324,19 @@ class CommentForm(OneSubmission, Form):
     )
 
 
+class StudyForm(Form):
+    lessons = TextAreaField(_l("Lessons learned"), validators=[Length(max=10000)])
+    confirmed = BooleanField(_l("I read the text: it names no person, no actor and no place finer than the municipality."))
+
+
+class StudySearchForm(Form):
+    class Meta:
+        csrf = False  # a GET form
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)], render_kw={"type": "search"})
+    category = SelectField(_l("Focus area"), choices=[], default="", validators=[Optional()])
+
+
 class AttachmentForm(OneSubmission, Form):
     file = FileField(_l("File"), id="attachment-file")
 
