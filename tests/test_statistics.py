@@ -50,3 +50,15 @@ def test_time_in_phase_counts_days_of_each_state(world):
     rows = dict(next(c for c in result.charts if c.key == "time-in-phase").rows)
     assert set(map(str, rows)) == {"Analyse", "Bearbeitung", "Prävention"} or len(rows) == 3
     assert all(numbers[0] >= 0 for numbers in rows.values())
+
+
+def test_the_overview_shows_its_charts_from_the_counters(client, auth, world):
+    for n in range(3):
+        world.analysed_case(title=f"Fall {n}", category="polarisation")
+    world.case(world.outsider, category="polarisation")
+    auth.login()
+    page = client.get("/overview/").get_data(as_text=True)
+    chart = numbers_of(page, "overview-by-category")
+    assert "<svg" in chart and re.search(r">Polarisierende öffentliche Konflikte</th><td>3<", chart) or \
+        re.search(r"</th><td>3</td>", chart), chart
+    assert 'href="/statistics/"' in page
