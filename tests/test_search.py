@@ -173,3 +173,32 @@ def test_the_counters_follow_every_change(world):
     levels = dict(db.session.execute(select(CaseCount.category, func.sum(CaseCount.cases)).where(
         CaseCount.municipality_id == world.musterstadt.id).group_by(CaseCount.category)).all())
     assert levels["polarisation"] == 1
+
+
+@pytest.mark.parametrize("sort, index", [
+    ("updated", "ix_cases_municipality_updated_id"),
+    ("escalation", "ix_cases_municipality_score_id"),
+    ("reference", "sqlite_autoindex_cases_1"),  # the unique (municipality_id, reference)
+])
+def test_each_sort_reads_along_an_index(world, sort, index):
+    from sqlalchemy import event
+
+    from .test_query_plans import plan, seed
+
+    seed(world, 6000)
+    captured = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many):
+        if "FROM cases" in statement and "ORDER BY" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        first = cases.list_cases(world.facilitator, CaseFilters(sort=sort), per_page=50)
+        cases.list_cases(world.facilitator, CaseFilters(sort=sort), per_page=50, after=first.next_after)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    for statement, parameters in captured[-2:]:
+        shown = plan(statement, parameters)
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its own costs at this size
+            assert index in shown and "TEMP B-TREE" not in shown.upper(), shown
