@@ -37,12 +37,12 @@ def pdf(case_id: int):
     case = case_service.get_case(current_user, case_id)
     access_trail.record_view(current_user, case, action="report_pdf")
     plugin_fields, _failures = plugin_field_values(case)
-    html = render_template(
-        "cases/report.html", case=case, sections=REPORT_SECTIONS, events=case_service.timeline(case),
-        reviews=reviews.reviews_of(case), attachments=attachment_service.attachments_of(case),
-        plugin_fields=plugin_fields, printed_at=utcnow(), confidentiality=CONFIDENTIALITY,
-    )
-    document = weasyprint.HTML(string=html, url_fetcher=refuse_every_fetch).write_pdf()
+    page = dict(case=case, sections=REPORT_SECTIONS, events=case_service.timeline(case),
+                reviews=reviews.reviews_of(case), attachments=attachment_service.attachments_of(case),
+                plugin_fields=plugin_fields, printed_at=utcnow(), confidentiality=CONFIDENTIALITY)
+    html = render_template("cases/report.html", **page)
+    stylesheet = weasyprint.CSS(string=render_template("cases/report.css", **page), url_fetcher=refuse_every_fetch)
+    document = weasyprint.HTML(string=html, url_fetcher=refuse_every_fetch).write_pdf(stylesheets=[stylesheet])
     response = Response(document, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{case.reference}.pdf"'
     response.headers["Cache-Control"] = "no-store"
