@@ -54,6 +54,10 @@ def actions(world):
         "advisors' assignments": ("GET", "/admin/assignments", None),
         "partners": ("GET", "/partners/", None),
         "end an assignment": ("POST", f"/admin/assignments/{world.assignment_id}/delete", None),
+        "export the list": ("GET", "/cases/export.csv", None),
+        "attach a file": ("POST", f"/cases/{case_id}/attachments", {}),  # no file: 422, the form's answer
+        "prepare a case study": ("GET", f"/cases/{case_id}/study", None),
+        "case study library": ("GET", "/studies/", None),
     }
 
 
@@ -81,6 +85,10 @@ MATRIX = {
     "advisors' assignments": (NO,        NO,      NO,         OK),
     "partners":              (NO,        NO,      OK,         NO),
     "end an assignment":     (HIDDEN,    HIDDEN,  HIDDEN,     OK),
+    "export the list":       (OK,        OK,      OK,         NO),
+    "attach a file":         (OK,        NO,      OK,         HIDDEN),
+    "prepare a case study":  (OK,        NO,      OK,         HIDDEN),
+    "case study library":    (OK,        OK,      OK,         NO),
 }
 
 
