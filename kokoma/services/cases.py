@@ -406,7 +406,7 @@ def _ranked_all(words, conditions) -> bool:
 def list_municipalities(user) -> list[Municipality]:
     """The municipalities whose cases ``user`` sees (an advisor's, to filter and label the list)."""
     return db.session.scalars(
-        select(Municipality).where(permissions.municipality_scope(user)).order_by(Municipality.name)
+        select(Municipality).where(permissions.visible_municipalities(user)).order_by(Municipality.name)
     ).all()
 
 

@@ -119,22 +119,9 @@ def municipality_scope(user, column):
     return false()
 
 
-def municipality_scope(user):
+def visible_municipalities(user):
     """SQL condition for the municipalities whose cases ``user`` sees (see :func:`case_scope`)."""
-    return in_case_municipalities(user, Municipality.id)
-
-
-def in_case_municipalities(user, column):
-    """SQL condition: ``column`` (a municipality id) is one whose cases ``user`` sees."""
-    if not getattr(user, "is_authenticated", False) or not user.active:
-        return false()
-    if user.role in CASE_WORKERS and user.municipality_id is not None:
-        return column == user.municipality_id
-    if user.role in ACCOMPANYING:
-        return column.in_(
-            select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id)
-        )
-    return false()
+    return municipality_scope(user, Municipality.id)
 
 
 def own_municipality(user, column):
@@ -227,7 +214,7 @@ _SCOPES = {
     **{model: _of_visible_cases(model) for model in (
         AnalysisActor, ActorRelation, DisputeIssue, HistoryEntry, GroupHearing, AnalysisResource, Referral,
     )},
-    CaseCount: lambda user: in_case_municipalities(user, CaseCount.municipality_id),
+    CaseCount: lambda user: municipality_scope(user, CaseCount.municipality_id),
     Review: lambda user: Review.case_id.in_(select(Case.id).where(case_scope(user))),
     CaseAccess: lambda user: own_municipality(user, CaseAccess.municipality_id),
     Measure: lambda user: municipality_scope(user, Measure.municipality_id),

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import column, func, literal, literal_column, select, table
+from sqlalchemy import column, func, literal, literal_column, select, table, union_all
 
 from ..database import db
-from ..models import Case, CaseEvent, CaseSearch
+from ..models import (
+    ActorRelation, AnalysisActor, AnalysisResource, Case, CaseAnalysis, CaseEvent, CaseSearch, DisputeIssue, FollowUp,
+    GlaslAssessment, GroupHearing, HistoryEntry, Measure,
+)
 
 CANDIDATES = 200  # the newest matches that are ranked
 WINDOW = 2000  # PostgreSQL: the newest cases looked at before the GIN index (_postgresql_matches)
@@ -42,18 +45,59 @@ class SearchText:
 
 
 def searchable_text(session, case: Case) -> SearchText:
-    """Everything a case is found by: reference, title, description, location, parties,
-    affected groups, and the text of its comments, measures and transitions. (The actors, the
-    analysis and the measures as records join ``body`` here when they exist.)"""
-    texts = session.scalars(
-        select(CaseEvent.comment)
-        .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(SEARCHED_EVENTS), CaseEvent.comment != "")
-        .order_by(CaseEvent.id)
-    ).all()
+    """Everything a case is found by: reference and title (``head``), and its description,
+    location, the text of its comments, measures and transitions, its analysis and its measures
+    and follow-ups (``body``, see :func:`body_texts`)."""
     return SearchText(
         head=[case.reference, case.title],
-        body=[case.description, case.location, case.parties, case.affected_groups, *texts],
+        body=[case.description, case.location, *body_texts(session, [case.id]).get(case.id, [])],
     )
+
+
+def _searched_columns():
+    """(model, columns) of the texts a case is found by beside its own columns: the events a
+    person wrote, the conflict analysis (actors by name or pseudonym, their positions, interests
+    and fears, relations, issues in dispute, history, hearings' summaries, resources, the reasons
+    of the Glasl assessments, what migration 0011 carried over), measures and follow-ups."""
+    return (
+        (CaseEvent, (CaseEvent.comment,), CaseEvent.kind.in_(SEARCHED_EVENTS)),
+        (CaseAnalysis, (CaseAnalysis.carried_over_parties, CaseAnalysis.carried_over_affected), None),
+        (AnalysisActor, (AnalysisActor.name, AnalysisActor.position, AnalysisActor.interests, AnalysisActor.fears,
+                         AnalysisActor.not_heard_reason), None),
+        (ActorRelation, (ActorRelation.note,), None),
+        (DisputeIssue, (DisputeIssue.text,), None),
+        (HistoryEntry, (HistoryEntry.text, HistoryEntry.source), None),
+        (GroupHearing, (GroupHearing.summary,), None),
+        (AnalysisResource, (AnalysisResource.name, AnalysisResource.note), None),
+        (GlaslAssessment, (GlaslAssessment.rationale,), None),
+        (Measure, (Measure.title, Measure.place, Measure.participants, Measure.outcome), None),
+        (FollowUp, (FollowUp.what, FollowUp.note), None),
+    )
+
+
+def body_texts(connection, case_ids: list[int]) -> dict[int, list[str]]:
+    """case id -> the texts of its events, analysis, measures and follow-ups (not blank), in
+    one statement (a UNION of each table's columns), in the order of :func:`_searched_columns`
+    and, within a table, of the records. ``connection``: a session or a connection (migration
+    0021 indexes the existing cases with it)."""
+    if not case_ids:
+        return {}
+    parts = []
+    for rank, (model, columns, condition) in enumerate(_searched_columns()):
+        key = model.id if hasattr(model, "id") else model.case_id
+        for offset, text in enumerate(columns):
+            parts.append(
+                select(model.case_id.label("case_id"), literal(rank).label("part"), key.label("item"),
+                       literal(offset).label("field"), text.label("text"))
+                .where(model.case_id.in_(case_ids), text != "", *(() if condition is None else (condition,)))
+            )
+    found = union_all(*parts).subquery("texts")
+    texts: dict[int, list[str]] = {}
+    for case_id, text in connection.execute(
+        select(found.c.case_id, found.c.text).order_by(found.c.case_id, found.c.part, found.c.item, found.c.field)
+    ):
+        texts.setdefault(case_id, []).append(text)
+    return texts
 
 
 def refresh_document(session, case: Case) -> None:

@@ -1,7 +1,7 @@
 """case_search: one search document per case, indexed by the database's own full-text engine
 
 Revision ID: 0021
-Revises: 0010
+Revises: 0019
 Create Date: 2026-12-01 11:50:00
 
 SQLite: an FTS5 table over case_search (external content, kept by triggers; unicode61 without
@@ -64,27 +64,24 @@ def upgrade():
 
 
 def _index_existing_cases():
-    from kokoma.services.search import document_row
+    """Each existing case's search document, as services.search writes it on every change: its
+    own text and that of its events, analysis (migration 0011), measures and follow-ups (0015)."""
+    from kokoma.services.search import body_texts, document_row
 
     connection = op.get_bind()
     cases = connection.execute(sa.text(
-        "SELECT id, reference, title, description, location, parties, affected_groups FROM cases ORDER BY id"
+        "SELECT id, reference, title, description, location FROM cases ORDER BY id"
     )).mappings().all()
-    comments = {}
-    for case_id, comment in connection.execute(sa.text(
-        "SELECT case_id, comment FROM case_events WHERE comment <> '' ORDER BY id"
-    )):
-        comments.setdefault(case_id, []).append(comment)
     stems = connection.dialect.name == 'sqlite'
-    rows = [document_row(
-        case["id"], [case["reference"], case["title"]],
-        [case["description"], case["location"], case["parties"], case["affected_groups"], *comments.get(case["id"], [])],
-        stems=stems,
-    ) for case in cases]
-    if rows:
+    for start in range(0, len(cases), 500):
+        batch = cases[start:start + 500]
+        texts = body_texts(connection, [case["id"] for case in batch])
         connection.execute(sa.text(
             "INSERT INTO case_search (case_id, head, body, stems) VALUES (:case_id, :head, :body, :stems)"
-        ), rows)
+        ), [document_row(
+            case["id"], [case["reference"], case["title"]],
+            [case["description"], case["location"], *texts.get(case["id"], [])], stems=stems,
+        ) for case in batch])
 
 
 def downgrade():
