@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from kokoma.database import db
 from kokoma.models import CaseStudy
-from kokoma.services import cases, studies
+from kokoma.services import analysis, cases, studies
 
 from .conftest import PASSWORD
 
@@ -18,11 +18,14 @@ def closed_case(world, **fields):
     case = world.analysed_case(title="Lärm am Pavillon im Stadtpark", location="Lindenplatz",
                                parties="Familie Özdemir, Bürgerverein Nord; Herr Brandauer", glasl_stage=4, **fields)
     cases.update_case(world.facilitator, case.id, case.version, cases.CaseInput(
-        title=case.title, category=case.category, location=case.location, parties=case.parties,
-        affected_groups=case.affected_groups, glasl_stage=5))
+        title=case.title, category=case.category, location=case.location, glasl_stage=5))
+    analysis.assess(world.advisor, case.id, 7, "hot", "Drohungen")  # the advisor's: beside the case's stage
     cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
-    world.measure(case, kind="round_table", title="Runder Tisch mit Familie Özdemir am Lindenplatz")
+    world.measure(case, kind="round_table", title="Runder Tisch mit Familie Özdemir am Lindenplatz",
+                  place="Gemeindezentrum Lindenhof", effect="helped")
+    world.measure(case, kind="round_table", title="Zweiter Runder Tisch", effect="helped")
     world.measure(case, kind="mediation", title="Vermittlung")
+    world.measure(case, kind="dialogue", title="Abgesagtes Forum", status="cancelled", outcome="")
     cases.add_comment(world.coordinator, case.id, "Rücksprache gehalten")
     cases.fire_trigger(world.facilitator, case.id, "close", "Beigelegt", None)
     return case
@@ -36,8 +39,8 @@ def login(client, user):
 def test_the_app_flags_every_name_of_the_case(world):
     case = closed_case(world)
     names = studies.names_to_avoid(case)
-    for name in ("Özdemir", "Familie Özdemir", "Bürgerverein Nord", "Brandauer", "Lindenplatz",
-                 "Jonas Albrecht", "Petra Lindner"):  # parties, location, the people who worked on it
+    for name in ("Özdemir", "Familie Özdemir", "Bürgerverein Nord", "Brandauer", "Lindenplatz", "Lindenhof",
+                 "Jonas Albrecht", "Petra Lindner"):  # actors, places (the case's, its measures'), people
         assert name in names, (name, names)
     assert "Familie" not in names  # a generic word names no one
     text = "Die familie özdemir und Herr Brandauer trafen sich am Lindenplatz mit Petra."
@@ -61,7 +64,10 @@ def test_a_study_is_released_only_clean_and_confirmed(client, world):
     study = db.session.scalars(select(CaseStudy)).one()
     assert study.released_at and study.confirmed_by_id == world.facilitator.id
     assert (study.glasl_start, study.glasl_end, study.category) == (4, 5, case.category)
-    assert {m["kind"]: m["count"] for m in study.measures} == {"round_table": 1, "mediation": 1}
+    assert study.measures == [{"kind": "mediation", "effect": None, "count": 1},  # done ones: not the cancelled
+                              {"kind": "round_table", "effect": "helped", "count": 2}]
+    page = client.get(f"/studies/{study.id}").get_data(as_text=True)
+    assert "Runder Tisch (2, hat geholfen)" in page and "Mediation (1, Wirkung nicht eingeschätzt)" in page
 
 
 def test_an_open_case_has_no_study(client, world):

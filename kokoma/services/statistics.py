@@ -1,9 +1,9 @@
 """Statistics: where the cases a person may see stand and how they moved, as charts' numbers.
 
 Every chart is a :class:`Chart` of rows (a label and one number per series) made by
-:func:`chart`, whatever it counts: the measures as records (their kind and effect) are fed in the
-same way when they exist. Counts by state, focus area and level come from the counters
-(models.CaseCount); the months and durations from the case events, within the user's scope.
+:func:`chart`, whatever it counts. Counts by state, focus area and level come from the counters
+(models.CaseCount); the months and durations from the case events; the measures from their
+records (kind and effect), all within the user's scope.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..database import db, utcnow
-from ..domain import CATEGORIES, LEVELS, MEASURE_KINDS
-from ..models import Case, CaseCount, CaseEvent
+from ..domain import CATEGORIES, LEVELS, MEASURE_EFFECTS, MEASURE_KINDS
+from ..models import Case, CaseCount, CaseEvent, Measure
 from ..runtime import kokoma
 from . import permissions
 
@@ -85,11 +85,23 @@ def statistics(user, municipality_id: int | None = None) -> Statistics:
         chart("escalation", _l("Escalation over time: cases whose level rose, by the level reached"),
               [(month, [events["raised"][(month, level)] for level in ("elevated", "high", "critical")]) for month in months],
               series=tuple(LEVELS[level] for level in ("elevated", "high", "critical")), months=True),
-        chart("measures", _l("Measures by kind"), [(label, events["measures"][key]) for key, label in MEASURE_KINDS.items()],
-              series=(_l("Measures"),),
-              note=_l("The effect of measures is not recorded yet; this chart shows it once measures carry one.")),
+        _measures_chart(scope),
     ]
     return result
+
+
+def _measures_chart(scope) -> Chart:
+    """The measures carried out (done) in the cases of ``scope``, by kind, one number per effect."""
+    done = Counter()
+    for kind, effect, n in db.session.execute(
+        select(Measure.kind, Measure.effect, func.count()).join(Case, Case.id == Measure.case_id)
+        .where(scope, Measure.status == "done").group_by(Measure.kind, Measure.effect)
+    ):
+        done[(kind, effect if effect in MEASURE_EFFECTS else None)] += n
+    effects = [*MEASURE_EFFECTS, None]
+    return chart("measures", _l("Measures carried out, by kind and effect"),
+                 [(label, [done[(key, effect)] for effect in effects]) for key, label in MEASURE_KINDS.items()],
+                 series=(*MEASURE_EFFECTS.values(), _l("not judged yet")), unit=_l("measures"))
 
 
 def _last_months() -> list[date]:
@@ -104,24 +116,21 @@ def _last_months() -> list[date]:
 
 def _events(scope, since: date) -> dict:
     """From the events of the cases in ``scope``: new and closed per month, rises of level per
-    month, measures by kind, and the average days in each state (of the changes since ``since``
+    month, and the average days in each state (of the changes since ``since``
     and before: every state a case left or is in)."""
     final = set(kokoma().workflow.definition.final_states)
-    new, closed, raised, measures = Counter(), Counter(), Counter(), Counter()
+    new, closed, raised = Counter(), Counter(), Counter()
     spent = defaultdict(list)
     now = utcnow()
     rows = db.session.execute(
         select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.to_state, CaseEvent.payload, CaseEvent.created_at)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(scope, CaseEvent.kind.in_(("created", "transition", "escalation_raised", "measure")))
+        .where(scope, CaseEvent.kind.in_(("created", "transition", "escalation_raised")))
         .order_by(CaseEvent.case_id, CaseEvent.id)
     )
     current = None  # (case id, state, since when)
     for case_id, kind, to_state, payload, at in rows:
         month = date(at.year, at.month, 1)
-        if kind == "measure":
-            measures[(payload or {}).get("measure")] += 1
-            continue
         if kind == "escalation_raised":
             if month >= since:
                 raised[(month, (payload or {}).get("to"))] += 1
@@ -138,4 +147,4 @@ def _events(scope, since: date) -> dict:
     if current and current[1] not in final:
         spent[current[1]].append((now - current[2]).total_seconds())
     days = {state: round(sum(seconds) / len(seconds) / 86400, 1) for state, seconds in spent.items() if seconds}
-    return {"new": new, "closed": closed, "raised": raised, "measures": measures, "days": days}
+    return {"new": new, "closed": closed, "raised": raised, "days": days}

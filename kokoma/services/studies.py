@@ -8,15 +8,15 @@ copied into it; the text is released only when none of the case's names (:func:`
 is found in it and a person confirmed that it names no one.
 """
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow, write_transaction
-from ..models import Case, CaseEvent, CaseStudy, User
+from ..domain import MEASURE_EFFECTS
+from ..models import AnalysisActor, Case, CaseEvent, CaseStudy, GlaslAssessment, Measure, User
 from ..runtime import kokoma
 from . import permissions
 from .errors import NotFound, ValidationError
@@ -26,16 +26,20 @@ GENERIC_WORDS = frozenset("""
 familie familien verein vereine initiative gruppe gruppen bürger bürgerinnen anwohnende anwohner
 jugendliche jugendlichen eltern schule schulen stadt gemeinde kommune verwaltung rat stadtrat
 polizei jugendamt kirche moschee gemeinde nachbarschaft nachbarn partei parteien bewohner
+menschen kinder personen leute
 """.split())
 MIN_NAME_WORD = 4
 
 
 def names_to_avoid(case: Case) -> list[str]:
-    """Every name the text of a study must not hold: the parties (each and each of their
-    words that is not generic), the location (finer than the municipality) and the people who
-    worked on the case. The actors of the conflict analysis, their pseudonyms and places join here."""
+    """Every name the text of a study must not hold: the actors of the conflict analysis (names
+    or pseudonyms, each and each of their words that is not generic), the places (the case's
+    location and where its measures took place: finer than the municipality) and the people who
+    worked on the case."""
     phrases = set()
-    for text in (case.parties, case.location):
+    texts = [case.location, *db.session.scalars(select(AnalysisActor.name).where(AnalysisActor.case_id == case.id)),
+             *db.session.scalars(select(Measure.place).where(Measure.case_id == case.id, Measure.place != ""))]
+    for text in texts:
         for part in re.split(r"[,;/\n]|\bund\b|\bsowie\b", text or ""):
             part = part.strip(" .()-")
             if len(part) >= 3:
@@ -67,19 +71,30 @@ class Facts:
 
 
 def facts_of(case: Case) -> Facts:
-    """The study's facts, from the case and its events: categories and numbers only."""
-    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
-    start = case.glasl_stage
-    for event in events:
-        change = (event.payload or {}).get("changes", {}).get("glasl_stage") if event.kind == "edited" else None
-        if change:
-            start = change[0] if change[0] is not None else change[1]
-            break
+    """The study's facts, categories and numbers only: the Glasl stage of the first and of the
+    latest assessment (the process facilitation's, which set the case's stage; the advisor's where
+    it has none), the days from logging to closing, and the measures carried out by kind and effect."""
+    assessments = db.session.execute(
+        select(GlaslAssessment.side, GlaslAssessment.stage).where(GlaslAssessment.case_id == case.id)
+        .order_by(GlaslAssessment.created_at, GlaslAssessment.id)
+    ).all()
+    stages = [stage for side, stage in assessments if side == "facilitator"] or [stage for _side, stage in assessments]
     final = set(kokoma().workflow.definition.final_states)
-    closed_at = next((e.created_at for e in reversed(events) if e.kind == "transition" and e.to_state in final), utcnow())
-    kinds = Counter((e.payload or {}).get("measure") for e in events if e.kind == "measure")
-    return Facts(case.category, start, case.glasl_stage, max(0, (closed_at - case.created_at).days),
-                 [{"kind": kind, "count": n, "effect": None} for kind, n in sorted(kinds.items()) if kind])
+    closed_at = db.session.scalar(
+        select(CaseEvent.created_at).where(CaseEvent.case_id == case.id, CaseEvent.kind == "transition",
+                                           CaseEvent.to_state.in_(final)).order_by(CaseEvent.id.desc()).limit(1)
+    ) or utcnow()
+    measures = db.session.execute(
+        select(Measure.kind, Measure.effect, func.count()).where(Measure.case_id == case.id, Measure.status == "done")
+        .group_by(Measure.kind, Measure.effect)
+    ).all()
+    return Facts(case.category, stages[0] if stages else None, stages[-1] if stages else None,
+                 max(0, (closed_at - case.created_at).days),
+                 [{"kind": kind, "effect": effect, "count": n}
+                  for kind, effect, n in sorted(measures, key=lambda row: (row[0], _EFFECT_ORDER.get(row[1], 99)))])
+
+
+_EFFECT_ORDER = {key: n for n, key in enumerate(MEASURE_EFFECTS)}
 
 
 def _closed_case(user, case_id: int, lock: bool = False) -> Case:
