@@ -50,3 +50,34 @@ def test_the_report_loads_nothing(ctx):
 
     with pytest.raises(ValueError):
         refuse_every_fetch("http://example.org/x.png")
+
+
+def test_the_report_holds_the_analysis_with_its_map_the_measures_and_the_follow_ups(client, auth, world):
+    from datetime import date
+
+    from kokoma.services import analysis, follow_ups
+    from kokoma.services.analysis_snapshot import Analysis
+    from kokoma.models import Case
+
+    case = world.analysed_case(title="Lärm am Pavillon", parties="Bürgerverein Nord, Jugendclub Süd")
+    first, second = Analysis(db.session.get(Case, case.id)).actors[:2]
+    analysis.add_item(world.facilitator, case.id, "relation", {"source_id": first.id, "target_id": second.id,
+                                                               "kind": "conflict", "note": "Streit um Ruhezeiten"})
+    analysis.add_item(world.facilitator, case.id, "history", {"happened_on": date(2026, 9, 1),
+                                                              "text": "Unterschriftensammlung", "source": ""})
+    analysis.assess(world.advisor, case.id, 4, "hot", "Drohbriefe am Kiosk")
+    world.measure(case, kind="mediation", title="Moderiertes Gespräch", place="Gemeindesaal", effect="helped",
+                  outcome="Ruhezeiten vereinbart")
+    follow_ups.add_follow_up(world.facilitator, case.id, follow_ups.FollowUpInput(
+        date.today(), "Lautstärke erneut prüfen", world.facilitator.id))
+    auth.login()
+    response = client.get(f"/cases/{case.id}/report.pdf")
+    text = " ".join(pdf_text(response).split())  # table cells wrap their lines
+    for expected in ("Konfliktanalyse", "Konfliktlandkarte", "Streitpunkte", "Nutzung des Platzes am Abend",
+                     "Unterschriftensammlung", "Sie fühlen sich verdrängt", "Drohbriefe am Kiosk", "Streit um Ruhezeiten",
+                     "Maßnahmen", "Moderiertes Gespräch", "Gemeindesaal", "Ruhezeiten vereinbart", "hat geholfen",
+                     "Wiedervorlagen", "Lautstärke erneut prüfen"):
+        assert expected in text, expected
+    # the actor map is drawn (WeasyPrint renders its SVG): the name is written in the map, in the
+    # actors' table and in the relations' table
+    assert text.count("Jugendclub Süd") >= 3, text

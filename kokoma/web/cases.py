@@ -258,6 +258,12 @@ def _render_form_conflict(form, case, exc: ConflictError):
     return render_template("cases/form.html", form=form, case=current, conflict=True), 409
 
 
+def timeline_words(timeline):
+    """What each event of ``timeline`` changed, in words of the reader's language and zone."""
+    dates = labels.DateTimeFormat(get_locale(), ZoneInfo(str(get_timezone())))
+    return lambda event: changes_in_words(event, timeline.names, dates)
+
+
 def render_detail(case, *, status=200, timeline_before=None, **forms):
     """The case page; ``forms`` are forms that come back with what was typed and its errors."""
     options, guard_failures = kokoma().workflow.options(case, current_user)
@@ -288,8 +294,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         now=now,
         today=todo.local_today(now),
         timeline=timeline,
-        changes_in_words=lambda event: changes_in_words(event, timeline.names, labels.DateTimeFormat(
-            get_locale(), ZoneInfo(str(get_timezone())))),
+        changes_in_words=timeline_words(timeline),
         measures=measures.measures_of(case),
         follow_ups=follow_ups.follow_ups_of(case),
         reviews=reviews.reviews_of(case),
