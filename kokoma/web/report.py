@@ -47,7 +47,7 @@ def pdf(case_id: int):
                 measures=measures.measures_of(case), follow_ups=follow_ups.follow_ups_of(case),
                 now=now, today=todo.local_today(now),
                 reviews=reviews.reviews_of(case), attachments=attachment_service.attachments_of(case),
-                plugin_fields=plugin_fields, printed_at=now, confidentiality=CONFIDENTIALITY)
+                plugin_fields=plugin_fields, printed_at=now, confidentiality=CONFIDENTIALITY, report_page=True)
     html = render_template("cases/report.html", **page)
     stylesheet = weasyprint.CSS(string=render_template("cases/report.css", **page), url_fetcher=refuse_every_fetch)
     document = weasyprint.HTML(string=html, url_fetcher=refuse_every_fetch).write_pdf(stylesheets=[stylesheet])
