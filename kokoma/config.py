@@ -47,6 +47,17 @@ class Defaults:
     # One field of a multipart form, and the number of fields of any form.
     MAX_FORM_MEMORY_SIZE = 256 * 1024
     MAX_FORM_PARTS = 200
+    # Attachments of cases: where their files live (outside the web root; default
+    # instance_path/attachments, set in load_config), how large one may be, which types (sniffed
+    # from the content, never from the name) are taken.
+    ATTACHMENTS_PATH = None
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_TYPES = (
+        "application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+    )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Where local plugins live; None switches folder plugins off.
     PLUGINS_DIR = str(PROJECT_DIR / "plugins")
@@ -103,6 +114,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", "sqlite:///" + os.path.join(app.instance_path, "kokoma.sqlite")
     )
+    if not app.config.get("ATTACHMENTS_PATH"):
+        app.config["ATTACHMENTS_PATH"] = os.path.join(app.instance_path, "attachments")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app)
 

@@ -1,7 +1,8 @@
 """Realistic German demo data, written through the services so every trail is real."""
+import io
 from datetime import date, datetime, time, timedelta, timezone
 
-from .services import accounts, analysis, cases, follow_ups, measures, partners, referral, reviews
+from .services import accounts, analysis, attachments, cases, follow_ups, measures, partners, referral, reviews, studies
 from .services.analysis_snapshot import Analysis
 
 DEMO_PASSWORD = "Marktbrunnen im Nieselregen 7"
@@ -181,6 +182,29 @@ def _measures_in_every_status(actor, case_id: int) -> None:
         date.today() - timedelta(days=4), "Rückmeldung der Polizei zu den Auflagen einholen.", actor.id))
 
 
+# A small PDF (minutes) and a PNG (a photo), attached to two demo cases.
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+DEMO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf"
+    "c0f01f0005000201a1d6a3c60000000049454e44ae426082")
+ATTACHMENTS = {
+    "Nutzungskonflikt am Bahnhofsvorplatz": ("Protokoll Runder Tisch.pdf", DEMO_PDF),
+    "Reichsbürger-Schreiben an die Gemeindeverwaltung": ("Foto Schreiben.png", DEMO_PNG),
+}
+# The lessons learned of the closed cases, released into the library (they name no one).
+STUDIES = {
+    "Flyer einer rechtsextremen Kleinpartei vor der Gesamtschule": (
+        "Früh ein gemeinsames Gespräch von Schule, Eltern und Jugendarbeit ansetzen: Die Verunsicherung "
+        "sank, sobald alle wussten, wer was tut. Eine klare Hausordnung half mehr als öffentliche "
+        "Empörung; die Betroffenen wurden vorher gefragt, was sie brauchen."),
+    "Streit um die Nutzung des Dorfgemeinschaftshauses": (
+        "Ein transparenter Belegungsplan mit festen Regeln für alle Gruppen entschärfte den Vorwurf der "
+        "Ausgrenzung. Wichtig war eine neutrale Moderation von außen und dass beide Seiten ihre Sicht "
+        "zuerst getrennt schildern konnten."),
+}
+
+
 def demo_logins() -> list[tuple[str, str]]:
     return [(email, role) for email, _name, role, _code in USERS]
 
@@ -233,6 +257,11 @@ def load_demo_data() -> list:
                 refer(actor, advisor, case)
             elif case.escalation_score >= 60 or target == "prevention":
                 reviews.request_review(actor, case.id, "Bitte um Einschätzung der Eskalation und der nächsten Schritte.")
+            if fields["title"] in ATTACHMENTS:
+                name, content = ATTACHMENTS[fields["title"]]
+                attachments.add_attachment(actor, case.id, name, io.BytesIO(content))
+            if fields["title"] in STUDIES:
+                studies.release(actor, case.id, STUDIES[fields["title"]], confirmed=True)
     # One request answered, so the advisor's queue and a given review both show.
     first_review = reviews.queue(advisor)[0].Review
     reviews.give_review(advisor, first_review.id, "adjust",

@@ -215,6 +215,8 @@ EVENT_KINDS = {
     "analysis_changed": _l("Analysis changed"),
     "referral_proposed": _l("Referral proposed"),
     "referral_declined": _l("Referral declined by the advisor"),
+    "attachment_added": _l("Attachment added"),
+    "attachment_removed": _l("Attachment removed"),
 }
 
 RECOMMENDATIONS = {
@@ -259,4 +261,13 @@ DELIVERY_STATUSES = {
     "sent": _l("delivered"),
     "skipped": _l("skipped"),
     "failed": _l("failed"),
+}
+
+# What an entry of the access trail records (CaseAccess.action).
+ACCESS_ACTIONS = {
+    "view": _l("opened"),
+    "export_csv": _l("exported (CSV)"),
+    "export_xlsx": _l("exported (XLSX)"),
+    "attachment": _l("opened an attachment"),
+    "report_pdf": _l("printed the report (PDF)"),
 }

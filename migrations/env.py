@@ -93,9 +93,12 @@ def run_migrations_online():
             # rebuilt parent table would take its children with it. Off for the migration only
             # (outside any transaction, where SQLite accepts the pragma).
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        from kokoma.models.search import made_by_the_search_engine
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=lambda name, type_, parents: not made_by_the_search_engine(name, type_, parents),
             **conf_args
         )
 

@@ -552,6 +552,8 @@ def analysis_actors(case):
     from kokoma.services.analysis_snapshot import Analysis
 
     return Analysis(db.session.get(Case, case.id)).actors
+
+
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_the_plugin_pages_pass_axe_and_fit_at_1280_and_768(plugin_site, language):
     site = plugin_site
@@ -589,4 +591,130 @@ def test_the_plugin_pages_pass_axe_and_fit_at_1280_and_768(plugin_site, language
     site.submit("form.actions")  # switch it off for Musterstadt
     assert "kokoma.defaults" not in site.find(".flashes").text
     scan("/plugins/public_visibility (switched off)")
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+
+
+def test_search_then_take_the_list_out_as_csv(site, tmp_path):
+    """A facilitator finds a case by a party's name, sees the passage, and downloads the list."""
+    import time
+
+    with site.app.test_request_context():
+        site.world.analysed_case(title="Lärm am Pavillon", parties="Familie Özdemir, Bürgerverein Nord")
+        site.world.analysed_case(title="Plakate am Rathaus")
+        site.world.case(site.world.outsider, title="Özdemir anderswo")
+    site.login(site.world.facilitator)
+    site.open("/cases/")
+    site.type("#q", "Özdemir")
+    site.submit("form.filters")
+    rows = [row.text for row in site.find_all("table.cases tbody tr")]
+    assert len(rows) == 1 and "Lärm am Pavillon" in rows[0], rows
+    assert site.find("table.cases mark").text == "Özdemir"
+    site.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    site.find("p.exports a[href*='export.csv']").click()
+    deadline = time.monotonic() + 15
+    while not list(tmp_path.glob("kokoma-cases-*.csv")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    downloaded = list(tmp_path.glob("kokoma-cases-*.csv"))
+    assert downloaded, list(tmp_path.iterdir())
+    text = downloaded[0].read_text(encoding="utf-8-sig")
+    assert "Lärm am Pavillon" in text and "Plakate" not in text and "anderswo" not in text
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_search_statistics_and_the_advisors_list_pass_axe_at_1280_and_768(site, language):
+    with site.app.test_request_context():
+        accounts.assign_advisor(site.world.admin, site.world.advisor.id, site.world.other.id)
+        case = site.world.analysed_case(title="Konflikt am Bahnhof", description="Am Bahnhof treffen sich Gruppen.")
+        cases.fire_trigger(site.world.facilitator, case.id, "start_processing", "", None)
+        site.world.measure(case, kind="dialogue", title="Gespräch am Bahnhof")
+        site.world.case(site.world.outsider, title="Anderswo am Bahnhof")
+    problems = {}
+    for who, paths in ((site.world.facilitator, ("/cases/?q=Bahnhof", "/statistics/", "/cases/?sort=escalation")),
+                       (site.world.advisor, ("/cases/", f"/statistics/?municipality={site.world.other.id}"))):
+        site.login(who)
+        if language == "en":
+            site.click_and_wait("form.language button[value=en]")
+        for width in (1280, 768):
+            site.driver.set_window_size(width, 1000)
+            for path in paths:
+                site.open(path)
+                assert site.find("html").get_attribute("lang") == language
+                violations = axe_violations(site.driver)
+                if violations:
+                    problems[f"{path} ({who.role}, {width} px)"] = describe(violations)
+                overflow = site.driver.execute_script(
+                    "return document.documentElement.scrollWidth > document.documentElement.clientWidth")
+                if overflow:
+                    problems[f"{path} ({who.role}, {width} px)"] = "the page scrolls sideways"
+                if width == 768:
+                    ARTIFACTS.mkdir(exist_ok=True)
+                    site.driver.save_screenshot(str(ARTIFACTS / f"find-{language}-{who.role}-{path.strip('/').replace('/', '_').replace('?', '_')}-{width}.png"))
+        site.driver.set_window_size(1024, 900)
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+
+
+def _close(world, case):
+    cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+    world.measure(case, kind="round_table", title="Runder Tisch")
+    cases.fire_trigger(world.facilitator, case.id, "close", "Beigelegt", None)
+
+
+def test_a_case_study_is_released_after_its_names_are_removed(site):
+    """The facilitator's text names a party: flagged and refused; without it and confirmed, it is
+    released, and another municipality reads it in the library."""
+    with site.app.test_request_context():
+        case = site.world.analysed_case(title="Streit am Bolzplatz", parties="Familie Özdemir, Sportverein",
+                                        location="Lindenweg")
+        _close(site.world, case)
+    site.login(site.world.facilitator)
+    site.open(f"/cases/{case.id}")
+    site.click_and_wait("a.button[href$='/study']")
+    site.type("#lessons", "Familie Özdemir war zu Gesprächen bereit.")
+    site.find("#confirmed").click()
+    site.click_and_wait("button[value=release]")
+    assert "Özdemir" in site.find(".error-summary").text and "/study" in site.driver.current_url
+    site.type("#lessons", "Ein gemeinsamer Ortstermin mit allen Seiten brachte die Wende.")
+    if not site.find("#confirmed").is_selected():
+        site.find("#confirmed").click()
+    site.click_and_wait("button[value=release]")
+    assert "/studies/" in site.driver.current_url and "Ortstermin" in site.text()
+    site.logout()
+    site.login(site.world.outsider)
+    site.open("/studies/")
+    assert "Stadt Musterstadt" in site.text() and "Özdemir" not in site.driver.page_source
+    site.click_and_wait("table.cases a")
+    assert "Ortstermin" in site.text() and "Bolzplatz" not in site.driver.page_source
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_case_studies_attachments_and_the_report_link_pass_axe_at_1280_and_768(site, language):
+    import io
+
+    from kokoma.services import attachments, studies
+
+    with site.app.test_request_context():
+        case = site.world.analysed_case(title="Konflikt am Bahnhof", parties="Bürgerverein Nord")
+        attachments.add_attachment(site.world.facilitator, case.id, "Protokoll.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+        _close(site.world, case)
+        studies.release(site.world.facilitator, case.id, "Früh alle Seiten einladen.", True)
+        study_id = studies.study_of(case).id
+        draft = site.world.analysed_case(title="Zweiter Fall")
+        _close(site.world, draft)
+    site.login(site.world.facilitator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    problems = {}
+    for width in (1280, 768):
+        site.driver.set_window_size(width, 1000)
+        for path in (f"/cases/{case.id}", f"/cases/{draft.id}/study", "/studies/", f"/studies/{study_id}",
+                     "/studies/?q=Seiten"):
+            site.open(path)
+            assert site.find("html").get_attribute("lang") == language
+            violations = axe_violations(site.driver)
+            if violations:
+                problems[f"{path} ({width} px)"] = describe(violations)
+            if site.driver.execute_script(
+                    "return document.documentElement.scrollWidth > document.documentElement.clientWidth"):
+                problems[f"{path} ({width} px)"] = "the page scrolls sideways"
+    site.driver.set_window_size(1024, 900)
     assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())

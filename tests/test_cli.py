@@ -56,6 +56,14 @@ def test_demo_data_covers_every_focus_area_and_state(app, runner):
             assert {a.side for a in analysis.assessments} == {"facilitator", "advisor"}, case.title
         assert [c.state for c in every].count("referral") == 1
         assert db.session.scalars(select(Referral.status)).all() == ["confirmed"]
+        # Attachments on two cases, files and all; two studies released into the library.
+        from kokoma.models import Attachment, CaseStudy
+        from kokoma.services import attachments
+
+        files = db.session.scalars(select(Attachment)).all()
+        assert len(files) == 2 and all(attachments.path_of(f).is_file() for f in files)
+        assert {f.content_type for f in files} == {"application/pdf", "image/png"}
+        assert db.session.scalar(select(func.count()).select_from(CaseStudy).where(CaseStudy.released_at.is_not(None))) == 2
     for role in ("facilitator", "coordinator", "advisor", "admin"):
         assert role in result.output
     again = runner.invoke(args=["demo-data"])

@@ -15,8 +15,10 @@ of another municipality's objects) and checks after every answer:
   people) in any answer, and no redirect to another host.
 """
 import html
+import io
 import os
 import re
+import zipfile
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
@@ -103,6 +105,20 @@ def probe_world(make_app):
     return app, world, objects, markers
 
 
+def text_of(response) -> str:
+    """What a response shows, as text: pages and CSV as they are, the text of an XLSX's sheets and
+    of a PDF's pages (exports and the case report are checked for leaks like pages)."""
+    body = response.get_data()
+    if response.mimetype == "application/pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+    if response.mimetype.startswith("application/vnd.openxmlformats"):
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            return "\n".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".xml"))
+    return body.decode("utf-8", "replace")
+
+
 class Prober:
     """A logged-in client per role, what the app's pages say each route takes, and the checks."""
 
@@ -149,7 +165,7 @@ class Prober:
                 if method != "GET":
                     continue
                 url = self.url(rule, self.real_ids(rule))
-                page = self.clients[role].get(url).get_data(as_text=True)
+                page = text_of(self.clients[role].get(url))
                 for attrs, body in re.findall(r"<form([^>]*)>(.*?)</form>", page, re.S):
                     sent_with = "POST" if 'method="post"' in attrs else "GET"
                     action = re.search(r'action="([^"]*)"', attrs)
@@ -175,7 +191,7 @@ class Prober:
             return
         known.update(names)
         if hops:
-            page = self.clients[role].get(f"{path}?{html.unescape(query)}").get_data(as_text=True)
+            page = text_of(self.clients[role].get(f"{path}?{html.unescape(query)}"))
             for link in re.findall(r'href="([^"?]*)\?([^"]+)"', page):
                 self.learn_link(role, adapter, *link, hops=hops - 1)
 
@@ -207,7 +223,7 @@ class Prober:
         assert response.status_code < 500, f"{what} answered {response.status_code}"
         location = response.headers.get("Location", "")
         assert not location or urlsplit(location).netloc in ("", "localhost"), f"{what} sent to {location}"
-        page = response.get_data(as_text=True)
+        page = text_of(response)
         db.session.expire_all()
         cases_seen, people_seen = self.visible(role)
         for municipality_id, kinds in self.markers.items():

@@ -1,5 +1,6 @@
 """No route can show or change another municipality's objects: the URL map is walked, and every
 route that takes an object id is tried with an object of another municipality."""
+import io
 import pathlib
 import re
 from datetime import date, datetime, timezone
@@ -9,8 +10,9 @@ from sqlalchemy import func, select
 
 from kokoma.database import db
 from kokoma.models import ActorRelation, AnalysisActor, AnalysisResource, DisputeIssue, GroupHearing, HistoryEntry
-from kokoma.models import AdvisorAssignment, Case, CaseEvent, Delivery, FollowUp, Measure, Partner, Referral, Review, User
-from kokoma.services import analysis, follow_ups, referral, reviews
+from kokoma.models import (AdvisorAssignment, Attachment, Case, CaseEvent, CaseStudy, Delivery, FollowUp, Measure, Partner,
+                           Referral, Review, User)
+from kokoma.services import analysis, attachments, follow_ups, referral, reviews
 from kokoma.services.analysis_snapshot import Analysis
 
 from .conftest import PASSWORD
@@ -41,10 +43,18 @@ def foreign_objects(world):
     measure = world.measure(case, user=world.outsider)
     follow_up = follow_ups.add_follow_up(world.outsider, case.id, follow_ups.FollowUpInput(
         date.today(), "Nachfragen", world.outsider.id)).follow_up
+    attachment = attachments.add_attachment(world.outsider, case.id, "Protokoll.pdf",
+                                            io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+    draft = CaseStudy(case_id=case.id, municipality_id=world.other.id, category=case.category, duration_days=3,
+                      measures=[], lessons="Entwurf")  # not released: their own
+    db.session.add(draft)
+    db.session.commit()
     return {
         **parts,
         "measure_id": measure.id,
         "follow_up_id": follow_up.id,
+        "study_id": draft.id,
+        "attachment_id": db.session.scalar(select(Attachment.id).where(Attachment.case_id == case.id)),
         "partner_id": partner.id,
         "delivery_id": delivery.id,
         "case_id": case.id,

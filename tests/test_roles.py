@@ -72,6 +72,10 @@ def actions(world):
                              {"glasl-stage": "4", "glasl-temperature": "hot", "glasl-rationale": "Bilder"}),
         "propose a referral": ("POST", f"/cases/{case_id}/analysis/referral", {"referral-reason": "Noch einmal"}),
         "decide a referral": ("POST", f"/referrals/{world.referral_id}", {"decision": "decline", "note": "Erst reden"}),
+        "export the list": ("GET", "/cases/export.csv", None),
+        "attach a file": ("POST", f"/cases/{case_id}/attachments", {}),  # no file: 422, the form's answer
+        "prepare a case study": ("GET", f"/cases/{case_id}/study", None),
+        "case study library": ("GET", "/studies/", None),
     }
 
 
@@ -104,6 +108,10 @@ MATRIX = {
     "assess the stage":      (OK,        OK,      OK,         HIDDEN),
     "propose a referral":    (OK,        NO,      OK,         HIDDEN),
     "decide a referral":     (NO,        OK,      NO,         HIDDEN),
+    "export the list":       (OK,        OK,      OK,         NO),
+    "attach a file":         (OK,        NO,      OK,         HIDDEN),
+    "prepare a case study":  (OK,        NO,      OK,         HIDDEN),
+    "case study library":    (OK,        OK,      OK,         NO),
 }
 
 

@@ -5,6 +5,7 @@ from .analysis import (
     HistoryEntry,
 )
 from .assignment import AdvisorAssignment
+from .attachment import Attachment
 from .case import Case
 from .event import CaseEvent
 from .login_count import LoginCount
@@ -19,6 +20,8 @@ from .referral import Referral
 from .plugin_choice import PluginChoice
 from .review import Review
 from .score_point import ScorePoint
+from .search import CaseCount, CaseSearch
+from .study import CaseStudy
 from .submission import Submission
 from .user import User
 
@@ -34,9 +37,13 @@ __all__ = [
     "Referral",
     "ScorePoint",
     "AdvisorAssignment",
+    "Attachment",
     "Case",
     "CaseAccess",
+    "CaseCount",
     "CaseEvent",
+    "CaseSearch",
+    "CaseStudy",
     "Delivery",
     "DigestMail",
     "FollowUp",

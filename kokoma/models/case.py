@@ -23,6 +23,8 @@ class Case(db.Model):
         # highest-scored open cases by walking the score index backwards.
         Index("ix_cases_municipality_state_level", "municipality_id", "state", "escalation_level"),
         Index("ix_cases_municipality_score_id", "municipality_id", "escalation_score", "id"),
+        # The list sorted by last change pages along this index (keyset pagination).
+        Index("ix_cases_municipality_updated_id", "municipality_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,9 +9,12 @@ from ..models import Case, CaseAccess
 from . import permissions
 
 
-def record_view(user, case: Case) -> None:
+def record_view(user, case: Case, action: str = "view") -> None:
+    """Write to the trail that ``user`` opened ``case`` (or took it out: ``action``, a key of
+    domain.ACCESS_ACTIONS)."""
     with write_transaction() as session:
-        session.add(CaseAccess(case_id=case.id, municipality_id=case.municipality_id, user_id=user.id))
+        session.add(CaseAccess(case_id=case.id, municipality_id=case.municipality_id, user_id=user.id,
+                               action=action))
 
 
 @dataclass

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import Integer, Row, literal, select, update
+from sqlalchemy import Integer, Row, and_, false, func, literal, select, tuple_, update
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -12,7 +12,7 @@ from ..domain import CATEGORIES, LEVELS
 from ..models import Case, CaseEvent, Municipality, Partner, User
 from ..runtime import kokoma
 from ..workflow import TransitionRequest
-from . import accounts, analysis, follow_ups, permissions
+from . import accounts, analysis, follow_ups, permissions, search
 from .permissions import is_case_worker_of
 from .changes import CaseChange, changing_case, creating_case
 from .submissions import Once
@@ -256,7 +256,27 @@ class CaseFilters:
     category: str | None = None
     level: str | None = None
     mine: bool = False  # only cases the user is responsible for (as facilitator or advisor)
-    text: str = ""  # a reference (or its start) or words of the title
+    text: str = ""  # words searched in the case's text (services.search)
+    municipality: int | None = None  # for those who see several municipalities: only this one
+    sort: str = ""  # a key of SORTS; blank: by relevance when searching, else newest first
+
+
+# sort -> the columns the list is ordered by, all descending or all ascending, the last one
+# unique (the keyset a page continues after); "relevance" is the search's score.
+SORTS = {
+    "newest": ((Case.id,), True),
+    "reference": ((Case.reference, Case.id), False),
+    "updated": ((Case.updated_at, Case.id), True),
+    "escalation": ((Case.escalation_score, Case.id), True),
+    "relevance": None,
+}
+SORT_LABELS = {
+    "relevance": _l("Relevance"),
+    "newest": _l("Newest first"),
+    "reference": _l("Reference"),
+    "updated": _l("Last change"),
+    "escalation": _l("Escalation, highest first"),
+}
 
 
 # What a row of the case list shows: plain columns, not whole cases. Reading 50 rows this way
@@ -265,12 +285,17 @@ class CaseFilters:
 LIST_COLUMNS = (
     Case.id, Case.reference, Case.title, Case.category, Case.state, Case.escalation_level,
     Case.escalation_score, Case.updated_at, User.name.label("facilitator_name"),
+    Municipality.name.label("municipality_name"),
 )
 
 
 def list_query(scope):
     """SELECT of list rows for the cases matching ``scope`` (a condition from services.permissions)."""
-    return select(*LIST_COLUMNS).select_from(Case).outerjoin(User, User.id == Case.facilitator_id).where(scope)
+    return (
+        select(*LIST_COLUMNS).select_from(Case)
+        .join(Municipality, Municipality.id == Case.municipality_id)
+        .outerjoin(User, User.id == Case.facilitator_id).where(scope)
+    )
 
 
 def list_rows(query) -> list[Row]:
@@ -282,53 +307,107 @@ def list_rows(query) -> list[Row]:
 class CasePage:
     cases: list  # list rows (see LIST_COLUMNS)
     per_page: int
-    next_after: int | None  # id to continue after (older cases)
-    prev_before: int | None  # id to go back before (newer cases)
+    next_after: int | None  # id to continue after (further down the order)
+    prev_before: int | None  # id to go back before (further up the order)
+    sort: str = "newest"
+    passages: dict = field(default_factory=dict)  # case id -> the matching passage (searching)
+    more_matches: bool = False  # a relevance search ranked only the newest search.CANDIDATES
+
+
+def filter_conditions(user, filters: CaseFilters) -> list:
+    """SQL conditions of the list filters, within the user's scope (every export and chart of
+    "the filtered list" uses these too)."""
+    conditions = [permissions.case_scope(user)]
+    if filters.state:
+        conditions.append(Case.state == filters.state)
+    if filters.category in CATEGORIES:
+        conditions.append(Case.category == filters.category)
+    if filters.level in LEVELS:
+        conditions.append(Case.escalation_level == filters.level)
+    if filters.mine:
+        conditions.append((Case.facilitator_id == user.id) | (Case.advisor_id == user.id))
+    if filters.municipality is not None:
+        conditions.append(Case.municipality_id == filters.municipality)
+    words = search.query_words(filters.text)
+    if words and chosen_sort(filters) != "relevance":
+        conditions.append(search.match_condition(words))
+    elif filters.text.strip() and not words:
+        conditions.append(false())  # only signs typed ("%", "_"): no word matches them
+    return conditions
+
+
+def chosen_sort(filters: CaseFilters) -> str:
+    searching = bool(search.query_words(filters.text))
+    if filters.sort in SORTS and (filters.sort != "relevance" or searching):
+        return filters.sort
+    return "relevance" if searching else "newest"
 
 
 def list_cases(
     user, filters: CaseFilters, *, per_page: int, after: int | None = None, before: int | None = None
 ) -> CasePage:
-    """Newest first, paged by id (keyset pagination): the cost stays flat however many cases."""
+    """The filtered list in the chosen order, paged by keyset (the case a page continues after):
+    the cost stays flat however many cases. A search by relevance ranks the newest
+    search.CANDIDATES matches."""
     permissions.require(user, "case.view")
-    query = list_query(permissions.case_scope(user))
-    if filters.state:
-        query = query.where(Case.state == filters.state)
-    if filters.category in CATEGORIES:
-        query = query.where(Case.category == filters.category)
-    if filters.level in LEVELS:
-        query = query.where(Case.escalation_level == filters.level)
-    if filters.mine:
-        query = query.where((Case.facilitator_id == user.id) | (Case.advisor_id == user.id))
-    words = filters.text.strip()[:100]
-    if words:
-        query = query.where(
-            Case.reference.like(_escape_like(words.upper()) + "%", escape="\\")
-            | Case.title.ilike(f"%{_escape_like(words)}%", escape="\\")
-        )
+    sort = chosen_sort(filters)
+    conditions = filter_conditions(user, filters)
     # The LIMIT is written into the SQL: as a parameter, PostgreSQL cannot tell how few rows a
     # prepared statement's generic plan needs, and plans every request anew (docs/performance.md).
     limit = literal(per_page + 1, Integer, literal_execute=True)
-    if before is not None:  # the page before (newer cases): read upwards, show newest first
-        rows = list_rows(query.where(Case.id > before).order_by(Case.id.asc()).limit(limit))
+    more_matches = False
+    if sort == "relevance":
+        words = search.query_words(filters.text)
+        found = search.candidates(words, *conditions).subquery("found")
+        keys, descending = (found.c.score, Case.id), True
+        query = list_query(Case.id == found.c.id)  # ordered by the score, which the rows need not carry
+        cursor = lambda case_id: select(found.c.score).where(found.c.id == case_id).scalar_subquery()  # noqa: E731
+    else:
+        keys, descending = SORTS[sort]
+        query = list_query(and_(*conditions))
+        cursor = lambda case_id: (  # noqa: E731
+            select(keys[0]).where(Case.id == case_id, permissions.case_scope(user)).scalar_subquery()
+        )
+
+    def position(case_id):
+        return tuple_(*keys), tuple_(*(cursor(case_id) if key is not Case.id else literal(case_id) for key in keys))
+
+    forwards = [key.desc() if descending else key.asc() for key in keys]
+    backwards = [key.asc() if descending else key.desc() for key in keys]
+    if before is not None:  # the page before: read upwards, show in the list's order
+        mine, cursor_value = position(before)
+        ahead = mine > cursor_value if descending else mine < cursor_value
+        rows = list_rows(query.where(ahead).order_by(*backwards).limit(limit))
         has_newer = len(rows) > per_page
-        cases = list(reversed(rows[:per_page]))
-        return CasePage(cases, per_page, cases[-1].id if cases else None, cases[0].id if has_newer else None)
-    if after is not None:
-        query = query.where(Case.id < after)
-    rows = list_rows(query.order_by(Case.id.desc()).limit(limit))
-    cases = rows[:per_page]
-    has_older = len(rows) > per_page
-    return CasePage(
-        cases,
-        per_page,
-        cases[-1].id if has_older else None,
-        cases[0].id if after is not None and cases else None,
-    )
+        shown = list(reversed(rows[:per_page]))
+        page = CasePage(shown, per_page, shown[-1].id if shown else None, shown[0].id if has_newer else None, sort)
+    else:
+        if after is not None:
+            mine, cursor_value = position(after)
+            query = query.where(mine < cursor_value if descending else mine > cursor_value)
+        rows = list_rows(query.order_by(*forwards).limit(limit))
+        shown = rows[:per_page]
+        page = CasePage(shown, per_page, shown[-1].id if len(rows) > per_page else None,
+                        shown[0].id if after is not None and shown else None, sort)
+    if filters.text and search.query_words(filters.text):
+        words = search.query_words(filters.text)
+        page.passages = search.passages([row.id for row in page.cases], words)
+        if sort == "relevance":
+            page.more_matches = _ranked_all(words, conditions)
+    return page
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _ranked_all(words, conditions) -> bool:
+    """Whether more cases match than a relevance search ranks (one look past the candidates)."""
+    looked_at = search.candidates(words, *conditions, limit=search.CANDIDATES + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(looked_at)) > search.CANDIDATES
+
+
+def list_municipalities(user) -> list[Municipality]:
+    """The municipalities whose cases ``user`` sees (an advisor's, to filter and label the list)."""
+    return db.session.scalars(
+        select(Municipality).where(permissions.visible_municipalities(user)).order_by(Municipality.name)
+    ).all()
 
 
 def case_workers(municipality_id: int) -> list[User]:

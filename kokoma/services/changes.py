@@ -10,7 +10,7 @@ from ..domain import level_rank
 from ..models import Case, CaseEvent
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
-from . import permissions, score_history, submissions
+from . import permissions, score_history, search, submissions
 from .errors import ConflictError
 
 
@@ -51,6 +51,15 @@ class CaseChange:
             self.record("escalation_raised", payload={"from": self.level_before, "to": level_after,
                                                       "score": self.case.escalation_score})
 
+    def finish(self) -> None:
+        """What every change does last, in its transaction: the score's history, the escalation
+        alert, the plugins' failures, and the case's search document written anew."""
+        score_history.note(self)
+        self.record_escalation_alert()
+        self.record_plugin_failures()
+        self.session.flush()
+        search.refresh_document(self.session, self.case)
+
     def record_plugin_failures(self) -> None:
         for failure in self.plugin_failures:
             self.session.add(CaseEvent(
@@ -86,9 +95,7 @@ def changing_case(user, case_id: int, action: str, expected_version: int | None 
             change = CaseChange(session, case, user, level_before=case.escalation_level,
                                 score_before=score_history.score_of(case))
             yield change
-            score_history.note(change)
-            change.record_escalation_alert()
-            change.record_plugin_failures()
+            change.finish()
             submissions.answer(submission, once, change)
     except StaleDataError as exc:
         raise ConflictError() from exc
@@ -104,9 +111,7 @@ def creating_case(user, case: Case, once: submissions.Once | None = None):
         submission = submissions.claim(session, once)
         change = CaseChange(session, case, user)
         yield change
-        score_history.note(change)
-        change.record_escalation_alert()
-        change.record_plugin_failures()
+        change.finish()
         submissions.answer(submission, once, change)
     if change.deliveries:
         notifications.wake(kokoma().dispatcher)

@@ -11,8 +11,8 @@ from sqlalchemy import false, select, true
 
 from ..database import db
 from ..models import (
-    ActorRelation, AdvisorAssignment, AnalysisActor, AnalysisResource, Case, CaseAccess, Delivery, DisputeIssue,
-    FollowUp, GroupHearing, HistoryEntry, Measure, Partner, Referral, Review, User,
+    ActorRelation, AdvisorAssignment, AnalysisActor, AnalysisResource, Case, CaseAccess, CaseCount, Delivery,
+    DisputeIssue, FollowUp, GroupHearing, HistoryEntry, Measure, Municipality, Partner, Referral, Review, User,
 )
 from .errors import NotFound, PermissionDenied
 
@@ -33,11 +33,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "tasks.view": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # "Meine Aufgaben", digest, calendar
     "case.assign": CASE_WORKERS,
     "case.comment": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
-    "case.deliveries": CASE_WORKERS,
+    "case.deliveries": CASE_WORKERS,  # see the partner notifications of a case
     "analysis.edit": CASE_WORKERS,  # actors, relations, issues, history, hearings, resources
     "analysis.assess": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # a Glasl assessment, each side its own
     "referral.propose": CASE_WORKERS,
-    "referral.decide": frozenset({ADVISOR}),  # the second pair of eyes  # see the partner notifications of a case
+    "referral.decide": frozenset({ADVISOR}),  # the second pair of eyes
+    "case.attach": CASE_WORKERS,  # add and remove attachments (all who see a case may open them)
+    "study.prepare": CASE_WORKERS,  # prepare and release the anonymised study of a closed case
+    # Read the library of released studies of every municipality (by design, the one view across).
+    "studies.read": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
+    "case.export": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # the filtered list as CSV/XLSX
     "review.request": CASE_WORKERS,
     "review.give": frozenset({ADVISOR}),
     "review.queue": frozenset({ADVISOR}),
@@ -112,6 +117,11 @@ def municipality_scope(user, column):
     if user.role in ACCOMPANYING:
         return column.in_(select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id))
     return false()
+
+
+def visible_municipalities(user):
+    """SQL condition for the municipalities whose cases ``user`` sees (see :func:`case_scope`)."""
+    return municipality_scope(user, Municipality.id)
 
 
 def own_municipality(user, column):
@@ -204,6 +214,7 @@ _SCOPES = {
     **{model: _of_visible_cases(model) for model in (
         AnalysisActor, ActorRelation, DisputeIssue, HistoryEntry, GroupHearing, AnalysisResource, Referral,
     )},
+    CaseCount: lambda user: municipality_scope(user, CaseCount.municipality_id),
     Review: lambda user: Review.case_id.in_(select(Case.id).where(case_scope(user))),
     CaseAccess: lambda user: own_municipality(user, CaseAccess.municipality_id),
     Measure: lambda user: municipality_scope(user, Measure.municipality_id),

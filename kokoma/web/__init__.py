@@ -10,8 +10,8 @@ from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import accounts, permissions, todo
 from ..services.escalation import reason_text
-from . import (admin, analysis, auth, calendar_feed, cases, errors, health, input_guard, labels, measures, overview,
-               partners, plugins, referrals, reviews, security, tasks)
+from . import (admin, analysis, attachments, auth, calendar_feed, cases, errors, health, input_guard, labels, measures,
+               overview, partners, plugins, referrals, report, reviews, security, statistics, studies, tasks)
 from .forms import checked_by_forms
 
 
@@ -24,6 +24,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(measures.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(calendar_feed.bp)
+    app.register_blueprint(statistics.bp)
+    app.register_blueprint(attachments.bp)
+    app.register_blueprint(report.bp)
+    app.register_blueprint(studies.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(partners.bp)

@@ -1,7 +1,8 @@
 """Case pages: list, intake, detail with timeline and triggers, edit."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import os
 from zoneinfo import ZoneInfo
 
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,7 +10,9 @@ from flask_login import current_user
 
 from ..runtime import kokoma
 from ..database import utcnow
-from ..services import permissions, access_trail, accounts, follow_ups, measures, partners, reviews, todo
+from ..services import (permissions, access_trail, accounts, exports, follow_ups, measures, partners, reviews, search,
+                        todo)
+from ..services import attachments as attachment_service
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
 from ..workflow import TransitionBlocked
@@ -19,6 +22,7 @@ from .timeline import changes_in_words
 from .plugins import case_panels
 from .forms import (
     AssignForm,
+    AttachmentForm,
     CaseFilterForm,
     CommentForm,
     FollowUpForm,
@@ -35,6 +39,14 @@ from .forms import (
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PAGING = ("after", "before")  # query arguments of the list that page, not filter
+# The list table's caption says its order.
+SORT_CAPTIONS = {
+    "newest": _l("Cases, newest first"),
+    "reference": _l("Cases by reference"),
+    "updated": _l("Cases by last change, latest first"),
+    "escalation": _l("Cases by escalation score, highest first"),
+    "relevance": _l("Cases found, best match first"),
+}
 require_login(bp)
 
 
@@ -48,7 +60,38 @@ def index():
     )
     # The filters to keep when paging or resetting: every query argument but the paging ones.
     filter_args = {k: v for k, v in request.args.items() if k not in PAGING and v}
-    return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args)
+    return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args,
+                           several_municipalities=len(form.municipality.choices) > 2,
+                           sort_captions=SORT_CAPTIONS, candidates=search.CANDIDATES)
+
+
+@bp.get("/export.<any(csv, xlsx):kind>")
+def export(kind: str):
+    """The filtered list as CSV or XLSX, written to the access trail first."""
+    permissions.require(current_user, "case.export")
+    filters = _filter_form().chosen_filters()
+    exports.record_export(current_user, filters, kind)
+    stamp = utcnow().strftime("%Y-%m-%d")
+    zone = str(get_timezone())
+    if kind == "csv":
+        body = stream_with_context(exports.csv_chunks(current_user, filters, zone))
+        response = Response(body, mimetype="text/csv")
+    else:
+        path = exports.write_xlsx(current_user, filters, zone)
+        response = Response(_file_then_remove(path),
+                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="kokoma-cases-{stamp}.{kind}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _file_then_remove(path: str, chunk: int = 65536):
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(chunk):
+                yield block
+    finally:
+        os.unlink(path)
 
 
 def _filter_form() -> CaseFilterForm:
@@ -56,7 +99,8 @@ def _filter_form() -> CaseFilterForm:
     and gets its message in the filter bar."""
     config = current_app.config
     form = CaseFilterForm(request.args)
-    form.offer(kokoma().workflow.state_labels(), config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"])
+    form.offer(kokoma().workflow.state_labels(), config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"],
+               case_service.list_municipalities(current_user))
     form.validate()
     return form
 
@@ -214,6 +258,12 @@ def _render_form_conflict(form, case, exc: ConflictError):
     return render_template("cases/form.html", form=form, case=current, conflict=True), 409
 
 
+def timeline_words(timeline):
+    """What each event of ``timeline`` changed, in words of the reader's language and zone."""
+    dates = labels.DateTimeFormat(get_locale(), ZoneInfo(str(get_timezone())))
+    return lambda event: changes_in_words(event, timeline.names, dates)
+
+
 def render_detail(case, *, status=200, timeline_before=None, **forms):
     """The case page; ``forms`` are forms that come back with what was typed and its errors."""
     options, guard_failures = kokoma().workflow.options(case, current_user)
@@ -245,8 +295,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         now=now,
         today=todo.local_today(now),
         timeline=timeline,
-        changes_in_words=lambda event: changes_in_words(event, timeline.names, labels.DateTimeFormat(
-            get_locale(), ZoneInfo(str(get_timezone())))),
+        changes_in_words=timeline_words(timeline),
         measures=measures.measures_of(case),
         follow_ups=follow_ups.follow_ups_of(case),
         reviews=reviews.reviews_of(case),
@@ -265,6 +314,8 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         assign_form=assign_form,
         workers=workers,
         returned=next(iter(forms), None),  # the form that came back, to open and scroll to
+        attachments=attachment_service.attachments_of(case),
+        attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None),
     ), status
 
 

@@ -9,6 +9,7 @@ from flask_babel import LazyString, get_timezone, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     SelectChoice,
@@ -37,7 +38,7 @@ from ..plugin_host import PluginFailure, malformed
 from ..runtime import kokoma
 from ..services import submissions
 from ..services.accounts import CODE_PATTERN
-from ..services.cases import CaseFilters, CaseInput
+from ..services.cases import SORT_LABELS, CaseFilters, CaseInput
 from ..services.follow_ups import FollowUpInput
 from ..services.measures import MeasureInput, responsible_key
 from ..services.permissions import is_id
@@ -380,6 +381,21 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+class StudyForm(Form):
+    lessons = TextAreaField(_l("Lessons learned"), validators=[Length(max=10000)])
+    confirmed = BooleanField(_l("I read the text: it names no person, no actor and no place finer than the municipality."))
+
+
+class StudySearchForm(Form):
+    class Meta:
+        csrf = False  # a GET form
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)], render_kw={"type": "search"})
+    category = SelectField(_l("Focus area"), choices=[], default="", validators=[Optional()])
+
+
+class AttachmentForm(OneSubmission, Form):
+    file = FileField(_l("File"), id="attachment-file")
 
 
 class MeasureFields(Form):
@@ -569,9 +585,11 @@ class CaseFilterForm(Form):
     per_page = SelectField(_l("Per page"), choices=[], validators=[Optional()])
     mine = BooleanField(_l("Only my cases"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    render_kw={"type": "search", "placeholder": _l("Reference or words of the title")})
+                    render_kw={"type": "search", "placeholder": _l("Words, names, places or a reference")})
+    municipality = SelectField(_l("Municipality"), choices=[], default="", validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=[], default="", validators=[Optional()])
 
-    def offer(self, state_labels: dict, page_sizes, default_page_size: int) -> None:
+    def offer(self, state_labels: dict, page_sizes, default_page_size: int, municipalities=()) -> None:
         """Fill the options: the workflow's states (labelled), the focus areas, levels and page
         sizes, translated through the request's catalogue (kokoma.i18n)."""
         catalogue = get_translations()
@@ -580,6 +598,8 @@ class CaseFilterForm(Form):
         self.category.choices = choices(translated(CATEGORIES, catalogue).items(), empty=everything)
         self.level.choices = choices(translated(LEVELS, catalogue).items(), empty=everything)
         self.per_page.choices = choices((n, str(n)) for n in page_sizes)
+        self.municipality.choices = choices(((m.id, m.name) for m in municipalities), empty=everything)
+        self.sort.choices = choices(translated(SORT_LABELS, catalogue).items(), empty=_("as fits"))
         if not self.per_page.data:
             self.per_page.data = str(default_page_size)
 
@@ -589,8 +609,10 @@ class CaseFilterForm(Form):
 
     def chosen_filters(self):
         """What the valid filters ask for (an invalid one filters nothing)."""
+        municipality = self._valid(self.municipality)
         return CaseFilters(self._valid(self.state), self._valid(self.category), self._valid(self.level),
-                           bool(self.mine.data), self._valid(self.q) or "")
+                           bool(self.mine.data), self._valid(self.q) or "",
+                           int(municipality) if municipality else None, self._valid(self.sort) or "")
 
     def chosen_page_size(self, default: int) -> int:
         value = self._valid(self.per_page)

@@ -55,6 +55,18 @@ class FormParser(FormDataParser):
         return super().parse(stream, mimetype, content_length, options)
 
 
+UPLOAD_FORM_OVERHEAD = 64 * 1024  # the fields beside the file, and the multipart boundaries
+
+
+def allows_larger_bodies(setting: str):
+    """Mark a view that takes a body of up to ``app.config[setting]`` bytes (an upload) instead of
+    MAX_CONTENT_LENGTH."""
+    def mark(view):
+        view.larger_bodies_setting = setting
+        return view
+    return mark
+
+
 class Request(FlaskRequest):
     form_data_parser_class = FormParser
 
@@ -65,6 +77,11 @@ def init_app(app: Flask, checked_by_forms) -> None:
 
     @app.before_request
     def refuse_unsavable_parameters():
+        # A view that takes larger bodies (an upload) says so (allows_larger_bodies), before the
+        # body is read below.
+        setting = getattr(app.view_functions.get(request.endpoint), "larger_bodies_setting", None)
+        if setting is not None:
+            request.max_content_length = app.config[setting] + UPLOAD_FORM_OVERHEAD
         if any(unsavable(value) for value in (request.view_args or {}).values()):
             raise UnsavableParameter()
         for parameters in (request.args, request.form):

@@ -1,0 +1,58 @@
+"""The case report as PDF, drawn by WeasyPrint from an HTML page of its own (nothing fetched)."""
+from flask import Blueprint, Response, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..database import utcnow
+from ..services import access_trail, follow_ups, measures, reviews, todo
+from ..services import attachments as attachment_service
+from ..services import cases as case_service
+from .auth import require_login
+from .cases import timeline_words
+from .forms import plugin_field_values
+
+bp = Blueprint("report", __name__, url_prefix="/cases")
+require_login(bp)
+
+# The report's sections, in order; each gets the case and what the view below gathers.
+REPORT_SECTIONS = [
+    "cases/report/_facts.html",
+    "cases/report/_analysis.html",  # with the actor map (analysis_map's SVG, which WeasyPrint draws)
+    "cases/report/_measures.html",
+    "cases/report/_follow_ups.html",
+    "cases/report/_reviews.html",
+    "cases/report/_timeline.html",
+    "cases/report/_attachments.html",
+]
+TIMELINE_ENTRIES = 500  # the newest entries of the trail the report holds
+CONFIDENTIALITY = _l("Confidential: contains special categories of personal data (Art. 9 GDPR). For the "
+                     "tandem's work only; do not pass on.")
+
+
+def refuse_every_fetch(url, *args, **kwargs):
+    """WeasyPrint's URL fetcher: the report loads nothing, from this server or another."""
+    raise ValueError(f"the case report loads nothing ({url[:40]})")
+
+
+@bp.get("/<int:case_id>/report.pdf")
+def pdf(case_id: int):
+    import weasyprint
+
+    case = case_service.get_case(current_user, case_id)
+    access_trail.record_view(current_user, case, action="report_pdf")
+    plugin_fields, _failures = plugin_field_values(case)
+    timeline = case_service.timeline(case, per_page=TIMELINE_ENTRIES)
+    now = utcnow()
+    page = dict(case=case, sections=REPORT_SECTIONS, timeline=timeline, changes_in_words=timeline_words(timeline),
+                measures=measures.measures_of(case), actor_names=dict(measures.participant_choices(case)),
+                follow_ups=follow_ups.follow_ups_of(case),
+                now=now, today=todo.local_today(now),
+                reviews=reviews.reviews_of(case), attachments=attachment_service.attachments_of(case),
+                plugin_fields=plugin_fields, printed_at=now, confidentiality=CONFIDENTIALITY, report_page=True)
+    html = render_template("cases/report.html", **page)
+    stylesheet = weasyprint.CSS(string=render_template("cases/report.css", **page), url_fetcher=refuse_every_fetch)
+    document = weasyprint.HTML(string=html, url_fetcher=refuse_every_fetch).write_pdf(stylesheets=[stylesheet])
+    response = Response(document, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{case.reference}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

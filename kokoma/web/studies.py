@@ -1,0 +1,68 @@
+"""Case studies: prepared from a closed case, released into the library of every municipality."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import get_translations
+from flask_login import current_user
+
+from ..domain import CATEGORIES
+from ..i18n import translated
+from ..services import permissions, studies
+from ..services import cases as case_service
+from ..services.errors import ValidationError
+from .auth import require_login
+from .forms import StudyForm, StudySearchForm, attach_errors, choices
+
+bp = Blueprint("studies", __name__)
+require_login(bp)
+
+
+@bp.route("/cases/<int:case_id>/study", methods=["GET", "POST"])
+def prepare(case_id: int):
+    case = case_service.get_case(current_user, case_id, "study.prepare")
+    study = studies.study_of(case)
+    form = StudyForm(obj=study) if request.method == "GET" else StudyForm()
+    status = 200
+    if form.validate_on_submit():
+        lessons = form.lessons.data or ""
+        try:
+            if request.form.get("action") == "release":
+                study = studies.release(current_user, case.id, lessons, bool(form.confirmed.data))
+                flash(_("The case study was released into the library."), "success")
+                return redirect(url_for(".show", study_id=study.id))
+            study = studies.save_draft(current_user, case.id, lessons)
+            flash(_("The draft of the case study was saved."), "success")
+            return redirect(url_for(".prepare", case_id=case.id))
+        except ValidationError as exc:
+            attach_errors(form, exc)
+            status = 422
+    elif form.errors:
+        status = 422
+    names = studies.names_to_avoid(case)
+    if case.state in _final_states():
+        facts = studies.facts_of(case)
+    else:
+        facts = None
+    return render_template("studies/prepare.html", case=case, study=study, form=form, facts=facts,
+                           flags=studies.flagged(form.lessons.data or "", names), names=names), status
+
+
+@bp.get("/studies/")
+def library():
+    permissions.require(current_user, "studies.read")
+    form = StudySearchForm(request.args)
+    form.category.choices = choices(translated(CATEGORIES, get_translations()).items(), empty=_("all"))
+    form.validate()
+    category = form.category.data if form.category.data and not form.category.errors else None
+    found = studies.library(current_user, words=form.q.data or "" if not form.q.errors else "", category=category)
+    return render_template("studies/library.html", studies=found, form=form)
+
+
+@bp.get("/studies/<int:study_id>")
+def show(study_id: int):
+    return render_template("studies/show.html", study=studies.released_study(current_user, study_id))
+
+
+def _final_states():
+    from ..runtime import kokoma
+
+    return kokoma().workflow.definition.final_states
