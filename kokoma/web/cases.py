@@ -232,6 +232,7 @@ def _render_detail(case, *, status=200, **forms):
         measure_form=forms.get("measure_form") or MeasureForm(formdata=None),
         review_form=forms.get("review_form") or ReviewRequestForm(formdata=None),
         assign_form=assign_form,
+        seen_by=access_trail.who_saw(current_user, case) if permissions.can(current_user, "access_log.view") else None,
     ), status
 
 
