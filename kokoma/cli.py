@@ -11,6 +11,7 @@ from . import notifications
 from .database import db
 from .domain import ROLES
 from .models import Municipality
+from .privacy import cli as privacy_cli
 from .runtime import kokoma
 from .services import accounts
 from .services.errors import ValidationError
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
+    privacy_cli.init_app(app)
 
 
 def _fail_on(exc: ValidationError):

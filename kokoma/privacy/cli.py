@@ -1,0 +1,44 @@
+"""``flask --app kokoma backup``, ``restore`` and ``privacy-report``."""
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import backup as backups
+
+
+def init_app(app) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+@click.command("backup")
+@click.argument("archive", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(archive):
+    """Write the database and the attachments into one archive (ARCHIVE, by default
+    instance/backups/kokoma-backup-<UTC time>.tar.gz), readable by its owner only."""
+    archive = archive or Path(current_app.instance_path) / "backups" / backups.default_archive_name()
+    try:
+        summary = backups.backup(current_app, archive)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {summary.archive}: {summary.dialect} database, "
+               f"{sum(summary.rows.values())} rows in {len(summary.rows)} tables, {summary.files} attachment file(s).")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the data this instance holds (else only an empty one is restored into).")
+@with_appcontext
+def restore_command(archive, force):
+    """Restore a backup made by `backup` into this instance (an empty one unless --force)."""
+    if force:
+        click.confirm("This replaces every case, account and file of this instance. Go on?", abort=True)
+    try:
+        summary = backups.restore(current_app, archive, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {summary.archive}: {sum(summary.rows.values())} rows in {len(summary.rows)} tables, "
+               f"{summary.files} attachment file(s); every checksum and row count matches the backup.")
