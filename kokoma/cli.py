@@ -12,6 +12,7 @@ from .database import db
 from .domain import ROLES
 from .models import Municipality
 from .privacy import cli as privacy_cli
+from .privacy import daily as privacy_daily
 from .runtime import kokoma
 from .services import accounts
 from .services.errors import ValidationError
@@ -126,11 +127,13 @@ def demo_command(host, port):
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
 @with_appcontext
 def worker_command(once, interval):
-    """Deliver queued partner notifications, retrying failed ones when they are due.
+    """Deliver queued partner notifications, retrying failed ones when they are due; once a day
+    apply retention and remove old access-trail entries.
 
     Any number of workers may run at once, on one machine or several sharing the database."""
     while True:
         attempted = notifications.deliver_due(kokoma().plugins)
+        privacy_daily.run_due()  # the daily data-protection jobs, once a day for the instance
         db.session.remove()
         if once:
             click.echo(f"{attempted} delivery attempt(s)")

@@ -42,8 +42,19 @@ def build_runtime(app: Flask) -> Kokoma:
     dispatcher = None
     if app.config["NOTIFY_BACKGROUND_WORKER"]:
         dispatcher = BackgroundDispatcher(app, interval=app.config["NOTIFY_POLL_SECONDS"],
-                                          work=partial(deliver_due, plugins))
+                                          work=partial(worker_round, plugins))
     return Kokoma(plugins=plugins, workflow=workflow, dispatcher=dispatcher)
+
+
+def worker_round(plugins: PluginHost) -> None:
+    """One round of the worker loop: partner notifications, then the daily jobs if not run today."""
+    try:
+        deliver_due(plugins)
+    finally:
+        # Daily data-protection jobs (retention, access trail): kokoma/privacy/daily.py.
+        from .privacy import daily
+
+        daily.run_due()
 
 
 def case_attribute_names() -> set[str]:

@@ -8,6 +8,7 @@ from .login_session import LoginSession
 from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
+from .retention import DailyJob, RetentionRun, RetentionSetting
 from .review import Review
 from .submission import Submission
 from .user import User
@@ -17,11 +18,14 @@ __all__ = [
     "Case",
     "CaseAccess",
     "CaseEvent",
+    "DailyJob",
     "Delivery",
     "LoginCount",
     "LoginSession",
     "Municipality",
     "Partner",
+    "RetentionRun",
+    "RetentionSetting",
     "Review",
     "Submission",
     "User",

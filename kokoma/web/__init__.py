@@ -7,7 +7,7 @@ from flask_login import current_user
 from ..extensions import login_manager
 from ..runtime import kokoma
 from ..services import permissions, accounts
-from . import admin, auth, cases, errors, health, input_guard, labels, overview, partners, reviews, security
+from . import admin, auth, cases, errors, health, input_guard, labels, overview, partners, privacy, reviews, security
 from .forms import checked_by_forms
 
 
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(partners.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(privacy.bp)
     security.init_app(app)
     input_guard.init_app(app, checked_by_forms)
     errors.init_app(app)

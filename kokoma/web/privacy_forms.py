@@ -44,5 +44,13 @@ class TrailFilterForm(Form):
 
 
 def _days(label):
-    return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=MAX_RETENTION_DAYS,
-                                                                   message=_l("Please enter a number of days from 1 to 36500."))])
+    return IntegerField(label, validators=[Optional(), NumberRange(
+        min=1, max=MAX_RETENTION_DAYS, message=_l("Please enter a number of days from 1 to 36500."))],
+        render_kw={"inputmode": "numeric"})
+
+
+class RetentionForm(Form):
+    """The municipality's retention periods, in days after a case was closed; empty: not by age."""
+
+    anonymise_after_days = _days(_l("Anonymise closed cases after (days)"))
+    delete_after_days = _days(_l("Delete closed cases after (days)"))
