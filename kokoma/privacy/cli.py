@@ -6,11 +6,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import backup as backups
+from . import report
 
 
 def init_app(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(privacy_report_command)
 
 
 @click.command("backup")
@@ -42,3 +44,20 @@ def restore_command(archive, force):
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Restored {summary.archive}: {sum(summary.rows.values())} rows in {len(summary.rows)} tables, "
                f"{summary.files} attachment file(s); every checksum and row count matches the backup.")
+
+
+@click.command("privacy-report")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the documents [default: instance/privacy-report].")
+@click.option("--municipality", "municipality_code", help="Only this municipality (its code), e.g. for its officer.")
+@with_appcontext
+def privacy_report_command(output, municipality_code):
+    """Fill the record of processing activities (Art. 30 GDPR) and the technical and organisational
+    measures (Art. 32) from this instance's settings (templates: docs/privacy/)."""
+    from ..services import accounts
+
+    if municipality_code and accounts.municipality_by_code(municipality_code) is None:
+        raise click.UsageError(f"no municipality with the code {municipality_code}")
+    folder = output or Path(current_app.instance_path) / "privacy-report"
+    for path in report.write(current_app, folder, municipality_code):
+        click.echo(f"{report.DOCUMENTS[path.name]}: {path}")
