@@ -225,7 +225,7 @@ def test_everything_works_by_keyboard_with_a_visible_focus(site):
 
 
 PAGES = ["/login", "/overview/", "/cases/", "/cases/new", "/cases/{case}", "/cases/{case}/edit", "/partners/",
-         "/partners/deliveries", "/admin/users", "/admin/access-log", "/cases/999999", "/nowhere"]
+         "/partners/deliveries", "/admin/users", "/admin/access-log", "/privacy/retention", "/cases/999999", "/nowhere"]
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -339,3 +339,64 @@ def test_pages_fit_a_tablet_and_print_without_navigation(site):
     finally:
         site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         site.driver.set_window_size(1024, 900)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_data_protection_pages_pass_axe_and_fit_at_1280_and_768(site, language):
+    """The access trail with its filters (one invalid), the case's "who saw it", the retention
+    page with a dry run and a recorded run: axe-clean and without sideways scrolling."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kokoma.database import utcnow, write_transaction
+    from kokoma.models import CaseEvent
+    from kokoma.services import access_trail, retention
+
+    with site.app.test_request_context():
+        world = site.world
+        case = world.analysed_case(title="Konflikt am Bahnhof")
+        cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+        closed = utcnow() - timedelta(days=3)  # closed three days ago
+        with write_transaction() as session:
+            session.add(CaseEvent(case_id=case.id, kind="transition", from_state="processing", to_state="closed",
+                                  trigger="close", comment="Einigung am runden Tisch", created_at=closed))
+            session.execute(update(Case).where(Case.id == case.id).values(state="closed")
+                            .execution_options(synchronize_session=False))
+        access_trail.record_view(world.advisor, case)
+        retention.save_settings(world.coordinator, 1, 400)
+        retention.apply(world.other.id, closed)  # a recorded run (of the other municipality: not shown)
+        retention.apply(world.musterstadt.id, closed)  # a run of its own, before the case was due
+        reference = case.reference
+    site.login(site.world.coordinator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    pages = ["/privacy/retention", "/admin/access-log", f"/admin/access-log?case={reference}&since=2026-01-01",
+             "/admin/access-log?case=XYZ&until=gestern", f"/cases/{case.id}"]
+    problems = {}
+    try:
+        for width in (1280, 768):
+            site.driver.set_window_size(width, 900)
+            for path in pages:
+                site.open(path)
+                assert site.find("html").get_attribute("lang") == language
+                violations = axe_violations(site.driver)
+                if violations:
+                    problems[f"{path} at {width}px"] = describe(violations)
+                overflow = site.driver.execute_script(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                if overflow > 0:
+                    problems[f"{path} at {width}px"] = f"scrolls sideways by {overflow}px"
+        ARTIFACTS.mkdir(exist_ok=True)
+        site.open("/privacy/retention")
+        site.driver.save_screenshot(str(ARTIFACTS / f"retention-{language}-768.png"))
+        site.open(f"/cases/{case.id}")
+        site.driver.save_screenshot(str(ARTIFACTS / f"who-saw-{language}-768.png"))
+    finally:
+        site.driver.set_window_size(1024, 900)
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    # The dry run lists the closed case; "who saw this case" names the advisor.
+    site.open("/privacy/retention")
+    assert reference in site.find("#dry-run").find_element("xpath", "..").text
+    site.open(f"/cases/{case.id}")
+    assert site.world.advisor.name in site.find("#who-saw").find_element("xpath", "..").text

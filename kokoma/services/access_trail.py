@@ -14,17 +14,19 @@ from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow, write_transaction
 from ..domain import ROLES
-from ..i18n import Label, translate
+from ..i18n import Label as _l
+from ..i18n import translate
 from ..models import Case, CaseAccess, User
 from . import permissions
 
 VIEW, TRAIL_READ, TRAIL_EXPORT, CASE_TRAIL = "view", "trail_read", "trail_export", "case_trail"
 ACTIONS = {
-    VIEW: Label("opened the case"),
-    TRAIL_READ: Label("read the access trail"),
-    TRAIL_EXPORT: Label("exported the access trail"),
-    CASE_TRAIL: Label("looked at who saw the case"),
+    VIEW: _l("opened the case"),
+    TRAIL_READ: _l("read the access trail"),
+    TRAIL_EXPORT: _l("exported the access trail"),
+    CASE_TRAIL: _l("looked at who saw the case"),
 }
+CSV_HEADER = (_l("When (UTC)"), _l("Person"), _l("Role"), _l("What"), _l("Case"), _l("Filters"))
 EXPORT_BATCH = 1000
 
 
@@ -151,8 +153,7 @@ def export_csv(coordinator, filters: TrailFilters, catalogue) -> Iterator[str]:
 
 
 def _csv_lines(coordinator, filters: TrailFilters, catalogue) -> Iterator[str]:
-    header = [catalogue.gettext(h) for h in ("When (UTC)", "Person", "Role", "What", "Case", "Filters")]
-    yield "\ufeff" + _csv_line(header)
+    yield "\ufeff" + _csv_line(translate(label, catalogue) for label in CSV_HEADER)
     after = None
     while True:
         query = _query(coordinator, filters).limit(EXPORT_BATCH)
