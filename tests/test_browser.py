@@ -400,3 +400,43 @@ def test_the_data_protection_pages_pass_axe_and_fit_at_1280_and_768(site, langua
     assert reference in site.find("#dry-run").find_element("xpath", "..").text
     site.open(f"/cases/{case.id}")
     assert site.world.advisor.name in site.find("#who-saw").find_element("xpath", "..").text
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_persons_request_from_search_to_erasure(site, language):
+    with site.app.test_request_context():
+        case = site.world.analysed_case(title="Streit am Spielplatz", parties="Karla Brandtner, Jugendliche")
+        cases.add_comment(site.world.facilitator, case.id, "Telefonat mit Karla Brandtner")
+    site.login(site.world.coordinator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    problems = {}
+
+    def check(state):
+        for width in (1280, 768):
+            site.driver.set_window_size(width, 900)
+            violations = axe_violations(site.driver)
+            if violations:
+                problems[f"{state} at {width}px"] = describe(violations)
+            overflow = site.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 0:
+                problems[f"{state} at {width}px"] = f"scrolls sideways by {overflow}px"
+        site.driver.set_window_size(1024, 900)
+
+    site.open("/privacy/person")
+    site.driver.set_window_size(768, 900)
+    ARTIFACTS.mkdir(exist_ok=True)
+    site.driver.save_screenshot(str(ARTIFACTS / f"person-{language}-768.png"))
+    check("empty")
+    site.type("#name", "Karla Brandtner")
+    site.submit("form[action$='/privacy/person']")
+    assert case.reference in site.find("#person-found").find_element("xpath", "..").text
+    check("found")
+    site.type("#reason", "Antrag vom 1.12.2026")
+    site.find("input[name=mode][value=pseudonymise]").click()
+    site.submit("form[action$='/privacy/person/erase']")
+    check("done")
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    site.open(f"/cases/{case.id}")
+    assert "Brandtner" not in site.text() and "Person-" in site.text()

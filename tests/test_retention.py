@@ -124,7 +124,7 @@ def test_the_database_lets_only_the_one_redaction_of_an_event_through(policy):
     case = closed_case(world)
     retention.apply(world.musterstadt.id, closing_time(case.id) + timedelta(days=31))
     event_id = db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id))
-    for statement in ("UPDATE case_events SET comment = 'neu' WHERE id = :id",  # redacted already
+    for statement in ("UPDATE case_events SET comment = 'neu' WHERE id = :id",  # no new redaction time
                       "UPDATE case_events SET redacted_at = NULL WHERE id = :id"):
         with pytest.raises(Exception, match="append-only"):
             with write_transaction() as session:

@@ -8,7 +8,7 @@ from .login_session import LoginSession
 from .municipality import Municipality
 from .delivery import Delivery
 from .partner import Partner
-from .retention import DailyJob, RetentionRun, RetentionSetting
+from .retention import DailyJob, PersonRequest, RetentionRun, RetentionSetting
 from .review import Review
 from .submission import Submission
 from .user import User
@@ -24,6 +24,7 @@ __all__ = [
     "LoginSession",
     "Municipality",
     "Partner",
+    "PersonRequest",
     "RetentionRun",
     "RetentionSetting",
     "Review",

@@ -24,8 +24,9 @@ class CaseEvent(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The one change an event may see: its comment and personal payload removed, once, by
-    # retention or a person's erasure; the database refuses every other update (migration 0026).
+    # The one change an event may see: a redaction of its comment and payload by retention or a
+    # person's erasure, which moves this time forward; the database refuses any other update
+    # (migration 0026).
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(lazy="raise")

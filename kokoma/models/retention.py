@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, db, utcnow
@@ -41,3 +41,19 @@ class DailyJob(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonRequest(db.Model):
+    """A person's request carried out (Art. 17 GDPR, kokoma.services.person_requests): by whom,
+    erased or pseudonymised, why, and how much it changed. The name is never stored."""
+
+    __tablename__ = "person_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    mode: Mapped[str] = mapped_column(String(20))  # erase, pseudonymise
+    reason: Mapped[str] = mapped_column(Text)
+    cases_changed: Mapped[int] = mapped_column(default=0)
+    records_changed: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ Views and other services neither filter by municipality nor test roles themselve
 from sqlalchemy import false, select, true
 
 from ..database import db
-from ..models import AdvisorAssignment, Case, CaseAccess, Delivery, Partner, RetentionRun, RetentionSetting, Review, User
+from ..models import AdvisorAssignment, Case, CaseAccess, Delivery, Partner, PersonRequest, RetentionRun, RetentionSetting, Review, User
 from .errors import NotFound, PermissionDenied
 
 FACILITATOR, ADVISOR, COORDINATOR, ADMIN = "facilitator", "advisor", "coordinator", "admin"
@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review.queue": frozenset({ADVISOR}),
     "access_log.view": frozenset({COORDINATOR}),
     "retention.manage": frozenset({COORDINATOR}),  # the municipality's retention periods and dry run
+    "person_request.manage": frozenset({COORDINATOR}),  # find, export, erase a person (Art. 15, 17)
     "users.manage": frozenset({COORDINATOR, ADMIN}),
     "users.any_municipality": frozenset({ADMIN}),  # invite into any municipality, not only one's own
     "municipalities.manage": frozenset({ADMIN}),
@@ -162,6 +163,7 @@ _SCOPES = {
     Delivery: lambda user: own_municipality(user, Delivery.municipality_id),
     RetentionSetting: lambda user: own_municipality(user, RetentionSetting.municipality_id),
     RetentionRun: lambda user: own_municipality(user, RetentionRun.municipality_id),
+    PersonRequest: lambda user: own_municipality(user, PersonRequest.municipality_id),
     User: user_scope,
     AdvisorAssignment: lambda user: true() if can(user, "assignments.manage") else false(),
 }

@@ -1,11 +1,12 @@
 """Forms of the data-protection pages: the access trail's filters, the retention settings."""
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as WTFormsValidationError
 
 from ..services.access_trail import TrailFilters
-from .forms import Form, IdSelectField
+from ..services.person_requests import MODES
+from .forms import Form, IdSelectField, choices
 
 MAX_RETENTION_DAYS = 36500  # a hundred years: more is a typing error
 
@@ -54,3 +55,19 @@ class RetentionForm(Form):
 
     anonymise_after_days = _days(_l("Anonymise closed cases after (days)"))
     delete_after_days = _days(_l("Delete closed cases after (days)"))
+
+
+class PersonSearchForm(Form):
+    """The name a person's request is about; sent by POST, so that it stays out of addresses
+    and server logs."""
+
+    name = StringField(_l("Name of the person"), validators=[
+        InputRequired(_l("Please enter at least three letters of the name.")),
+        Length(min=3, max=200, message=_l("Please enter at least three letters of the name."))])
+
+
+class PersonErasureForm(PersonSearchForm):
+    mode = RadioField(_l("What to do"), choices=choices(MODES.items()),
+                      validators=[InputRequired(_l("Please choose to erase or to pseudonymise."))])
+    reason = TextAreaField(_l("Reason"), validators=[
+        InputRequired(_l("Please give the reason (the person's request, its date).")), Length(max=2000)])

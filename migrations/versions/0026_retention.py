@@ -1,8 +1,11 @@
 """retention: per-municipality settings, recorded runs, daily job claims, anonymised cases and redacted events
 
-The append-only trigger of case_events now lets exactly one update through: the redaction that
-retention (or a person's erasure) makes once, which sets redacted_at and may change only the
+The append-only trigger of case_events now lets one kind of update through: a redaction by
+retention or a person's erasure, which moves redacted_at forward and may change only the
 comment and the payload.
+
+Also: person_requests, what a person's request (Art. 15/17) changed (counts and the reason,
+never the name).
 
 Revision ID: 0026
 Revises: 0025
@@ -18,8 +21,9 @@ branch_labels = None
 depends_on = None
 
 UNCHANGED = ("id", "case_id", "actor_id", "kind", "from_state", "to_state", "trigger", "created_at")
+# A redaction sets redacted_at to a later time than before (each one recorded by its time).
 ONE_REDACTION = (
-    "OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL AND "
+    "NEW.redacted_at IS NOT NULL AND (OLD.redacted_at IS NULL OR NEW.redacted_at > OLD.redacted_at) AND "
     + " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in UNCHANGED)
 )
 SQLITE_ONE_REDACTION = ONE_REDACTION.replace("IS NOT DISTINCT FROM", "IS")
@@ -79,6 +83,22 @@ def upgrade():
         sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('name', 'day', name=op.f('pk_daily_jobs')),
     )
+    op.create_table(
+        'person_requests',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('municipality_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('mode', sa.String(length=20), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('cases_changed', sa.Integer(), nullable=False),
+        sa.Column('records_changed', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'],
+                                name=op.f('fk_person_requests_municipality_id_municipalities')),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_person_requests_user_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_person_requests')),
+    )
+    op.create_index(op.f('ix_person_requests_municipality_id'), 'person_requests', ['municipality_id'], unique=False)
     # Plain ADD COLUMN (no batch copy of the tables): the trigger of case_events stays attached.
     op.add_column('cases', sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('case_events', sa.Column('redacted_at', sa.DateTime(timezone=True), nullable=True))
@@ -101,6 +121,8 @@ def downgrade():
     if op.get_bind().dialect.name == 'sqlite':
         op.execute(ORIGINAL_SQLITE)  # after the batch copy of case_events, which drops its triggers
     op.drop_table('daily_jobs')
+    op.drop_index(op.f('ix_person_requests_municipality_id'), table_name='person_requests')
+    op.drop_table('person_requests')
     op.drop_index(op.f('ix_retention_runs_municipality_id'), table_name='retention_runs')
     op.drop_table('retention_runs')
     op.drop_table('retention_settings')
