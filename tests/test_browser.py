@@ -341,6 +341,24 @@ def test_pages_fit_a_tablet_and_print_without_navigation(site):
         site.driver.set_window_size(1024, 900)
 
 
+def layout_problems(site, state: str, widths=(1280, 768)) -> dict:
+    """axe's violations and any sideways scrolling of the page open now, at each width."""
+    problems = {}
+    try:
+        for width in widths:
+            site.driver.set_window_size(width, 900)
+            violations = axe_violations(site.driver)
+            if violations:
+                problems[f"{state} at {width}px"] = describe(violations)
+            overflow = site.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 0:
+                problems[f"{state} at {width}px (layout)"] = f"scrolls sideways by {overflow}px"
+    finally:
+        site.driver.set_window_size(1024, 900)
+    return problems
+
+
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_the_data_protection_pages_pass_axe_and_fit_at_1280_and_768(site, language):
     """The access trail with its filters (one invalid), the case's "who saw it", the retention
@@ -374,24 +392,15 @@ def test_the_data_protection_pages_pass_axe_and_fit_at_1280_and_768(site, langua
     pages = ["/privacy/retention", "/admin/access-log", f"/admin/access-log?case={reference}&since=2026-01-01",
              "/admin/access-log?case=XYZ&until=gestern", f"/cases/{case.id}"]
     problems = {}
+    for path in pages:
+        site.open(path)
+        assert site.find("html").get_attribute("lang") == language
+        problems.update(layout_problems(site, path))
+    ARTIFACTS.mkdir(exist_ok=True)
+    site.driver.set_window_size(768, 900)
     try:
-        for width in (1280, 768):
-            site.driver.set_window_size(width, 900)
-            for path in pages:
-                site.open(path)
-                assert site.find("html").get_attribute("lang") == language
-                violations = axe_violations(site.driver)
-                if violations:
-                    problems[f"{path} at {width}px"] = describe(violations)
-                overflow = site.driver.execute_script(
-                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-                if overflow > 0:
-                    problems[f"{path} at {width}px"] = f"scrolls sideways by {overflow}px"
-        ARTIFACTS.mkdir(exist_ok=True)
         site.open("/privacy/retention")
         site.driver.save_screenshot(str(ARTIFACTS / f"retention-{language}-768.png"))
-        site.open(f"/cases/{case.id}")
-        site.driver.save_screenshot(str(ARTIFACTS / f"who-saw-{language}-768.png"))
     finally:
         site.driver.set_window_size(1024, 900)
     assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
@@ -411,32 +420,16 @@ def test_a_persons_request_from_search_to_erasure(site, language):
     if language == "en":
         site.click_and_wait("form.language button[value=en]")
     problems = {}
-
-    def check(state):
-        for width in (1280, 768):
-            site.driver.set_window_size(width, 900)
-            violations = axe_violations(site.driver)
-            if violations:
-                problems[f"{state} at {width}px"] = describe(violations)
-            overflow = site.driver.execute_script(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            if overflow > 0:
-                problems[f"{state} at {width}px"] = f"scrolls sideways by {overflow}px"
-        site.driver.set_window_size(1024, 900)
-
     site.open("/privacy/person")
-    site.driver.set_window_size(768, 900)
-    ARTIFACTS.mkdir(exist_ok=True)
-    site.driver.save_screenshot(str(ARTIFACTS / f"person-{language}-768.png"))
-    check("empty")
+    problems.update(layout_problems(site, "empty"))
     site.type("#name", "Karla Brandtner")
     site.submit("form[action$='/privacy/person']")
     assert case.reference in site.find("#person-found").find_element("xpath", "..").text
-    check("found")
+    problems.update(layout_problems(site, "found"))
     site.type("#reason", "Antrag vom 1.12.2026")
     site.find("input[name=mode][value=pseudonymise]").click()
     site.submit("form[action$='/privacy/person/erase']")
-    check("done")
+    problems.update(layout_problems(site, "done"))
     assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
     site.open(f"/cases/{case.id}")
     assert "Brandtner" not in site.text() and "Person-" in site.text()

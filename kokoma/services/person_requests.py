@@ -88,32 +88,25 @@ def _find_in_cases(coordinator, name):
             yield Finding("case", case.id, case.id, case.reference, "extra", extra)
 
 
-def _find_in_events(coordinator, name):
-    matches = _mentions(name)
-    rows = db.session.execute(
-        select(CaseEvent, Case.reference).join(Case, Case.id == CaseEvent.case_id)
-        .where(_in_scope(coordinator), or_(_like(CaseEvent.comment, name), _json_like(CaseEvent.payload, name)))
-        .order_by(CaseEvent.id)
-    )
-    for event, reference in rows:
-        if matches(event.comment):
-            yield Finding("event", event.id, event.case_id, reference, "comment", event.comment)
-        payload = json.dumps(event.payload, ensure_ascii=False)
-        if matches(payload):
-            yield Finding("event", event.id, event.case_id, reference, "payload", payload)
+def _finder(model, kind: str, text_fields: tuple[str, ...], json_fields: tuple[str, ...] = ()):
+    """A finder for a kind of record that hangs on a case (``model.case_id``)."""
 
+    def find_in(coordinator, name):
+        matches = _mentions(name)
+        conditions = [_like(getattr(model, f), name) for f in text_fields]
+        conditions += [_json_like(getattr(model, f), name) for f in json_fields]
+        rows = db.session.execute(
+            select(model, Case.reference).join(Case, Case.id == model.case_id)
+            .where(_in_scope(coordinator), or_(*conditions)).order_by(model.id)
+        )
+        for record, reference in rows:
+            texts = [(f, getattr(record, f)) for f in text_fields]
+            texts += [(f, json.dumps(getattr(record, f), ensure_ascii=False)) for f in json_fields]
+            for field, text in texts:
+                if matches(text):
+                    yield Finding(kind, record.id, record.case_id, reference, field, text)
 
-def _find_in_reviews(coordinator, name):
-    matches = _mentions(name)
-    rows = db.session.execute(
-        select(Review, Case.reference).join(Case, Case.id == Review.case_id)
-        .where(_in_scope(coordinator), or_(_like(Review.question, name), _like(Review.text, name)))
-        .order_by(Review.id)
-    )
-    for review, reference in rows:
-        for field in ("question", "text"):
-            if matches(getattr(review, field)):
-                yield Finding("review", review.id, review.case_id, reference, field, getattr(review, field))
+    return find_in
 
 
 def _replace_in(value, pattern, replacement):
@@ -161,8 +154,8 @@ def _rewrite_reviews(session, findings, pattern, replacement, _now) -> None:
 # kind -> (find the records naming a person, rewrite them)
 KINDS = {
     "case": (_find_in_cases, _rewrite_cases),
-    "event": (_find_in_events, _rewrite_events),
-    "review": (_find_in_reviews, _rewrite_reviews),
+    "event": (_finder(CaseEvent, "event", ("comment",), ("payload",)), _rewrite_events),
+    "review": (_finder(Review, "review", ("question", "text")), _rewrite_reviews),
 }
 
 
