@@ -153,3 +153,24 @@ def test_only_the_coordinator_reads_the_trail(client, world):
     login(client, world.facilitator)
     assert client.get("/admin/access-log.csv").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(CaseAccess)) == 0
+
+
+def test_the_pages_of_the_trail_issue_as_many_statements_for_few_and_many_entries(app, client, world):
+    """The trail's page, its CSV and "who saw this case" on the case: a fixed number of statements
+    (the CSV one more per batch of EXPORT_BATCH rows)."""
+    from .test_query_counts import counted
+
+    quiet, busy = world.case(title="Selten geöffnet"), world.case(title="Oft geöffnet")
+    viewers = [world.user(f"fac{n}@mst.example", "facilitator", world.musterstadt, f"Person {n}") for n in range(12)]
+    opened(world.advisor, quiet, datetime(2026, 6, 1, tzinfo=timezone.utc))
+    for n, viewer in enumerate(viewers * 3):
+        opened(viewer, busy, datetime(2026, 6, 1, tzinfo=timezone.utc) + timedelta(minutes=n))
+    login(client, world.coordinator)
+    for few_url, many_url in ((f"/cases/{quiet.id}", f"/cases/{busy.id}"),
+                              (f"/admin/access-log?case={quiet.reference}", f"/admin/access-log?case={busy.reference}"),
+                              (f"/admin/access-log.csv?case={quiet.reference}", f"/admin/access-log.csv?case={busy.reference}")):
+        with counted(app) as few:
+            assert client.get(few_url).status_code == 200
+        with counted(app) as many:
+            assert client.get(many_url).status_code == 200
+        assert len(few) == len(many), (few_url, few, many)

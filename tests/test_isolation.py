@@ -1,5 +1,6 @@
 """No route can show or change another municipality's objects: the URL map is walked, and every
 route that takes an object id is tried with an object of another municipality."""
+import json
 import pathlib
 import re
 
@@ -119,3 +120,33 @@ def test_scope_and_roles_are_decided_in_one_place():
         for n, line in enumerate(path.read_text().splitlines(), 1) if by_hand.search(line)
     ]
     assert offenders == [], f"ask kokoma.services.permissions instead: {offenders}"
+
+
+def test_the_data_protection_routes_show_nothing_of_another_municipality(app, client, world):
+    """The routes without ids (the trail and its CSV, retention, a person's request) are walked
+    as a coordinator with another municipality's case reference and words: nothing of it shows."""
+    from kokoma.services import access_trail, retention
+
+    foreign = world.analysed_case(user=world.outsider, title="Fremder Fall", parties="Frieda Fremdling")
+    access_trail.record_view(world.outsider, foreign)
+    other_coordinator = world.user("coord@bhn.example", "coordinator", world.other, "Uta Kern")
+    retention.save_settings(other_coordinator, 1, None)
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    asked = {"case": foreign.reference, "person": str(world.outsider.id), "name": "Frieda Fremdling",
+             "format": "json", "mode": "erase", "reason": "Test"}
+    new_rules = [rule for rule in app.url_map.iter_rules()
+                 if rule.rule.startswith(("/privacy/", "/admin/access-log")) and "<" not in rule.rule]
+    assert len(new_rules) >= 5
+    for rule in new_rules:
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = (client.get(rule.rule, query_string=asked) if method == "GET"
+                        else client.post(rule.rule, data=asked))
+            body = response.get_data(as_text=True)
+            assert response.status_code < 500, (method, rule.rule)
+            # (the query itself may be echoed, in forms and links: what must not show is the case)
+            assert f"/cases/{foreign.id}\"" not in body and f"{foreign.reference}</h2>" not in body, (method, rule.rule)
+            assert "Fremder Fall" not in body and world.outsider.name not in body, (method, rule.rule)
+            if response.mimetype == "application/json":
+                assert json.loads(body)["cases"] == {}
+    db.session.expire_all()
+    assert db.session.get(Case, foreign.id).parties == "Frieda Fremdling"
