@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from kokoma import notifications
 from kokoma.database import db
-from kokoma.models import Case, CaseEvent, Delivery, Partner, PersonRequest, Review
+from kokoma.models import Case, CaseAccess, CaseEvent, Delivery, Partner, PersonRequest, Review
 from kokoma.runtime import kokoma
 from kokoma.services import cases, person_requests, reviews
 from kokoma.services.errors import ValidationError
@@ -127,6 +127,13 @@ def test_the_request_from_search_to_export_and_erasure_over_http(client, world):
     after = client.post("/privacy/person/export", data={"name": NAME, "format": "json"}).get_data(as_text=True)
     assert json.loads(after)["cases"] == {}
     assert NAME not in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    # Each search and export is in the access trail, with the passages counted and no name.
+    searches = db.session.execute(select(CaseAccess.action, CaseAccess.query).where(
+        CaseAccess.action.in_(("person_search", "person_export"))).order_by(CaseAccess.id)).all()
+    assert [a for a, _q in searches] == ["person_search", "person_export", "person_export", "person_search",
+                                         "person_export"]
+    assert searches[1][1]["passages"] >= 5 and searches[-1][1] == {"passages": 0}
+    assert "Brandtner" not in json.dumps([q for _a, q in searches])
 
 
 def test_only_the_coordinator_handles_requests(client, world):

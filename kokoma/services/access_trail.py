@@ -20,11 +20,14 @@ from ..models import Case, CaseAccess, User
 from . import permissions
 
 VIEW, TRAIL_READ, TRAIL_EXPORT, CASE_TRAIL = "view", "trail_read", "trail_export", "case_trail"
+PERSON_SEARCH, PERSON_EXPORT = "person_search", "person_export"
 ACTIONS = {
     VIEW: _l("opened the case"),
     TRAIL_READ: _l("read the access trail"),
     TRAIL_EXPORT: _l("exported the access trail"),
     CASE_TRAIL: _l("looked at who saw the case"),
+    PERSON_SEARCH: _l("searched the cases for a person"),
+    PERSON_EXPORT: _l("exported what the cases hold about a person"),
 }
 CSV_HEADER = (_l("When (UTC)"), _l("Person"), _l("Role"), _l("What"), _l("Case"), _l("Filters"))
 EXPORT_BATCH = 1000
@@ -59,6 +62,14 @@ def _record_reading(coordinator, action: str, filters: TrailFilters, case_id: in
     with write_transaction() as session:
         session.add(CaseAccess(case_id=case_id, municipality_id=coordinator.municipality_id, user_id=coordinator.id,
                                action=action, query=filters.recorded()))
+
+
+def record_person_search(coordinator, action: str, passages: int) -> None:
+    """A search of all cases for a person (kokoma.services.person_requests): recorded with the
+    number of passages found, never the name."""
+    with write_transaction() as session:
+        session.add(CaseAccess(case_id=None, municipality_id=coordinator.municipality_id, user_id=coordinator.id,
+                               action=action, query={"passages": passages}))
 
 
 def _start_of(day: date) -> datetime:

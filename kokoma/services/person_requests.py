@@ -23,7 +23,7 @@ from sqlalchemy import String, bindparam, cast, func, or_, select, update
 
 from ..database import db, utcnow, write_transaction
 from ..models import Case, CaseEvent, PersonRequest, Review
-from . import permissions
+from . import access_trail, permissions
 from .errors import ValidationError
 
 MIN_NAME_LENGTH = 3
@@ -165,6 +165,14 @@ def find(coordinator, name: str) -> list[Finding]:
     name = _check(name)
     found = [f for finder, _rewrite in KINDS.values() for f in finder(coordinator, name)]
     return sorted(found, key=lambda f: (f.case_id, list(KINDS).index(f.kind), f.record_id))
+
+
+def search(coordinator, name: str, *, for_export: bool = False) -> list[Finding]:
+    """:func:`find`, recorded in the access trail (how many passages, not the name)."""
+    found = find(coordinator, name)
+    access_trail.record_person_search(coordinator, access_trail.PERSON_EXPORT if for_export
+                                      else access_trail.PERSON_SEARCH, len(found))
+    return found
 
 
 def export(findings: list[Finding], name: str) -> dict:

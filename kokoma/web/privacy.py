@@ -52,7 +52,7 @@ def person():
     search = PersonSearchForm()
     if not search.validate_on_submit():
         return _person_page(search, None, status=422 if search.errors else 200)
-    findings = person_requests.find(current_user, search.name.data)
+    findings = person_requests.search(current_user, search.name.data)
     erasure = PersonErasureForm(formdata=None, name=search.name.data)
     return _person_page(search, erasure, findings)
 
@@ -64,7 +64,7 @@ def person_export():
     search = PersonSearchForm()
     if not search.validate_on_submit():
         return _person_page(search, None, status=422)
-    findings = person_requests.find(current_user, search.name.data)
+    findings = person_requests.search(current_user, search.name.data, for_export=True)
     data = person_requests.export(findings, search.name.data.strip())
     if request.form.get("format") == "json":
         return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
@@ -89,5 +89,5 @@ def person_erase():
                     records=done.records_changed, cases=done.cases_changed), "success")
             return redirect(url_for(".person"))
     search = PersonSearchForm(formdata=None, name=erasure.name.data)
-    findings = person_requests.find(current_user, erasure.name.data) if not erasure.name.errors else None
+    findings = person_requests.search(current_user, erasure.name.data) if not erasure.name.errors else None
     return _person_page(search, erasure, findings, status=422)
