@@ -206,3 +206,23 @@ def test_the_settings_are_the_coordinators_and_of_their_municipality_only(client
     assert client.get("/privacy/retention").status_code == 200
     assert retention.policy_of(world.other.id) == retention.Policy()
     assert retention.policy_of(world.musterstadt.id) == retention.Policy(30, None)
+
+
+def test_the_retention_command_lists_and_applies(runner, policy):
+    world = policy
+    case = world.analysed_case(title=f"Streit mit {NAME}")
+    cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+    with write_transaction() as session:  # closed 40 days ago (the events themselves cannot be changed)
+        session.add(CaseEvent(case_id=case.id, kind="transition", from_state="processing", to_state="closed",
+                              trigger="close", created_at=datetime.now(timezone.utc) - timedelta(days=40)))
+        session.execute(text("UPDATE cases SET state = 'closed' WHERE id = :id"), {"id": case.id})
+    db.session.expire_all()
+    listed = runner.invoke(args=["retention", "--dry-run"])
+    assert listed.exit_code == 0, listed.output
+    assert "MST: would anonymise 1, delete 0" in listed.output and f"anonymise {case.reference}" in listed.output
+    assert db.session.get(Case, case.id).anonymised_at is None
+    applied = runner.invoke(args=["retention"])
+    assert applied.exit_code == 0, applied.output
+    assert "MST: anonymised 1, deleted 0" in applied.output and "BHN: anonymised 0" in applied.output
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).anonymised_at is not None

@@ -2,17 +2,19 @@
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from flask import current_app
 from flask.cli import with_appcontext
 
 from . import backup as backups
-from . import report
+from . import daily, report
 
 
 def init_app(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(privacy_report_command)
+    app.cli.add_command(retention_command)
 
 
 @click.command("backup")
@@ -61,3 +63,28 @@ def privacy_report_command(output, municipality_code):
     folder = output or Path(current_app.instance_path) / "privacy-report"
     for path in report.write(current_app, folder, municipality_code):
         click.echo(f"{report.DOCUMENTS[path.name]}: {path}")
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only list what each municipality's periods would remove today.")
+@with_appcontext
+def retention_command(dry_run):
+    """Apply every municipality's retention now (as the daily job does, recorded the same way),
+    or with --dry-run list what it would anonymise and delete."""
+    from ..database import db
+    from ..models import Municipality
+    from ..services import retention
+
+    if not dry_run:
+        daily.run_jobs()
+    for municipality in db.session.scalars(select(Municipality).order_by(Municipality.code)):
+        if dry_run:
+            plan = retention.plan_for(municipality.id)
+            click.echo(f"{municipality.code}: would anonymise {len(plan.anonymise)}, delete {len(plan.delete)}")
+            for verb, rows in (("anonymise", plan.anonymise), ("delete", plan.delete)):
+                for due in rows:
+                    click.echo(f"    {verb} {due.reference} (closed {due.closed_at:%Y-%m-%d})")
+        else:
+            run = retention.latest_run_of(municipality.id)
+            click.echo(f"{municipality.code}: anonymised {run.anonymised_cases}, deleted {run.deleted_cases}, "
+                       f"trail entries removed {run.trail_entries_removed}")

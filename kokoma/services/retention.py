@@ -199,3 +199,9 @@ def recent_runs(coordinator, limit: int = 10) -> list[RetentionRun]:
         select(RetentionRun).where(permissions.visible(coordinator, RetentionRun))
         .order_by(RetentionRun.id.desc()).limit(limit)
     ))
+
+
+def latest_run_of(municipality_id: int) -> RetentionRun | None:
+    """The municipality's latest run (for the command line, which acts for the instance)."""
+    return db.session.scalars(select(RetentionRun).where(RetentionRun.municipality_id == municipality_id)
+                              .order_by(RetentionRun.id.desc()).limit(1)).first()
