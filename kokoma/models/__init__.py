@@ -17,6 +17,7 @@ from .measure import Measure
 from .partner import Partner
 from .referral import Referral
 from .plugin_choice import PluginChoice
+from .retention import DailyJob, PersonRequest, RetentionRun, RetentionSetting
 from .review import Review
 from .score_point import ScorePoint
 from .submission import Submission
@@ -37,6 +38,7 @@ __all__ = [
     "Case",
     "CaseAccess",
     "CaseEvent",
+    "DailyJob",
     "Delivery",
     "DigestMail",
     "FollowUp",
@@ -46,6 +48,9 @@ __all__ = [
     "Municipality",
     "Partner",
     "PluginChoice",
+    "PersonRequest",
+    "RetentionRun",
+    "RetentionSetting",
     "Review",
     "Submission",
     "User",

@@ -263,6 +263,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         assign_form=assign_form,
         workers=workers,
         returned=next(iter(forms), None),  # the form that came back, to open and scroll to
+        seen_by=access_trail.who_saw(current_user, case) if permissions.can(current_user, "access_log.view") else None,
     ), status
 
 

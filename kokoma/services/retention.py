@@ -1,0 +1,207 @@
+"""Retention: closed cases are anonymised, then deleted, after the periods their municipality set.
+
+A case counts as closed from the event that brought it into its current, final state (a reopened
+and again closed case from its last closing). Anonymising keeps what the statistics count (focus
+area, state, Glasl stage, escalation, dates, the responsible staff) and empties what names or
+places people; deleting removes the case with everything that hangs on it.
+
+Each kind of record has its own function, in :data:`ANONYMISERS` and :data:`DELETERS`, called
+with the session and the ids of the cases: a new kind of record (actors, measures, attachments)
+adds its pair there.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from ..database import db, utcnow, write_transaction
+from ..models import Case, CaseAccess, CaseEvent, Delivery, RetentionRun, RetentionSetting, Review
+from ..runtime import kokoma
+from . import permissions
+from .errors import ValidationError
+
+MAX_DAYS = 36500
+# What an event's payload may keep once redacted: keys, levels, scores and ids, never free text
+# (an edit's "changes" hold the old and new texts of the case's fields).
+NEUTRAL_PAYLOAD_KEYS = frozenset({"level", "score", "from", "to", "measure", "review_id", "recommendation",
+                                  "plugin", "hook", "before", "after"})
+
+
+def _anonymise_case_fields(session: Session, case_ids: list[int], now: datetime) -> None:
+    """The case's own text: the title becomes the reference; description, location (finer than
+    the municipality), parties, affected groups and plugin fields are emptied."""
+    session.execute(
+        update(Case).where(Case.id.in_(case_ids)).values(
+            title=Case.reference, description="", location="", parties="", affected_groups="", extra={},
+            anonymised_at=now, version=Case.version + 1, updated_at=now,
+        ).execution_options(synchronize_session=False)
+    )
+
+
+def _anonymise_events(session: Session, case_ids: list[int], now: datetime) -> None:
+    """Comments (reasons, measures' notes, review questions) and the free text of payloads, each
+    event redacted once (the one update the database lets through, migration 0026)."""
+    events = session.execute(
+        select(CaseEvent.id, CaseEvent.payload).where(CaseEvent.case_id.in_(case_ids), CaseEvent.redacted_at.is_(None))
+    ).all()
+    if events:
+        session.connection().execute(
+            update(CaseEvent.__table__).where(CaseEvent.__table__.c.id == bindparam("event_id")).values(
+                comment="", payload=bindparam("neutral", type_=CaseEvent.__table__.c.payload.type), redacted_at=now),
+            [{"event_id": event_id, "neutral": redacted_payload(payload)} for event_id, payload in events],
+        )
+
+
+def redacted_payload(payload: dict) -> dict:
+    return {key: value for key, value in (payload or {}).items() if key in NEUTRAL_PAYLOAD_KEYS}
+
+
+def _anonymise_reviews(session: Session, case_ids: list[int], _now: datetime) -> None:
+    session.execute(update(Review).where(Review.case_id.in_(case_ids)).values(question="", text="")
+                    .execution_options(synchronize_session=False))
+
+
+def _delete_rows(model, column) -> Callable[[Session, list[int]], None]:
+    def remove(session: Session, case_ids: list[int]) -> None:
+        # Bulk DELETEs: the append-only guards stop the application's single changes, not retention.
+        session.execute(delete(model).where(column.in_(case_ids)).execution_options(synchronize_session=False))
+
+    remove.__name__ = f"delete_{model.__tablename__}"
+    return remove
+
+
+ANONYMISERS: list[Callable[[Session, list[int], datetime], None]] = [
+    _anonymise_case_fields, _anonymise_events, _anonymise_reviews,
+]
+# In the order the foreign keys need: what refers to events and cases first, the cases last.
+DELETERS: list[Callable[[Session, list[int]], None]] = [
+    _delete_rows(Delivery, Delivery.case_id),
+    _delete_rows(CaseEvent, CaseEvent.case_id),
+    _delete_rows(Review, Review.case_id),
+    _delete_rows(CaseAccess, CaseAccess.case_id),
+    _delete_rows(Case, Case.id),
+]
+
+
+@dataclass
+class Policy:
+    anonymise_after_days: int | None = None
+    delete_after_days: int | None = None
+
+
+def policy_of(municipality_id: int) -> Policy:
+    setting = db.session.get(RetentionSetting, municipality_id)
+    return Policy(setting.anonymise_after_days, setting.delete_after_days) if setting else Policy()
+
+
+def settings(coordinator) -> Policy:
+    permissions.require(coordinator, "retention.manage")
+    return policy_of(coordinator.municipality_id)
+
+
+def save_settings(coordinator, anonymise_after_days: int | None, delete_after_days: int | None) -> Policy:
+    permissions.require(coordinator, "retention.manage")
+    errors = {}
+    for name, days in (("anonymise_after_days", anonymise_after_days), ("delete_after_days", delete_after_days)):
+        if days is not None and not 1 <= days <= MAX_DAYS:
+            errors[name] = _l("Please enter a number of days from 1 to 36500.")
+    if not errors and anonymise_after_days and delete_after_days and delete_after_days < anonymise_after_days:
+        errors["delete_after_days"] = _l("Deletion cannot come before anonymisation: enter at least as many days.")
+    if errors:
+        raise ValidationError(errors)
+    with write_transaction() as session:
+        setting = session.get(RetentionSetting, coordinator.municipality_id, with_for_update=True)
+        if setting is None:
+            setting = RetentionSetting(municipality_id=coordinator.municipality_id)
+            session.add(setting)
+        setting.anonymise_after_days = anonymise_after_days
+        setting.delete_after_days = delete_after_days
+        setting.updated_by_id = coordinator.id
+    return Policy(anonymise_after_days, delete_after_days)
+
+
+def _closed_at():
+    """When the case entered its current state: the latest event that brought it there."""
+    return (
+        select(func.max(CaseEvent.created_at))
+        .where(CaseEvent.case_id == Case.id, CaseEvent.to_state == Case.state)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+@dataclass
+class Due:
+    case_id: int
+    reference: str
+    closed_at: datetime
+
+
+@dataclass
+class Plan:
+    anonymise: list[Due]
+    delete: list[Due]
+
+
+def plan_for(municipality_id: int, now: datetime | None = None) -> Plan:
+    """What the municipality's policy would anonymise and delete at ``now``."""
+    now = now or utcnow()
+    policy = policy_of(municipality_id)
+    closed_at = _closed_at().label("closed_at")
+    closed = (Case.municipality_id == municipality_id) & Case.state.in_(kokoma().workflow.definition.final_states)
+
+    def due(days: int | None, *conditions) -> list[Due]:
+        if days is None:
+            return []
+        rows = db.session.execute(
+            select(Case.id, Case.reference, closed_at).where(closed, closed_at < now - timedelta(days=days), *conditions)
+            .order_by(Case.id)
+        ).all()
+        return [Due(*row) for row in rows]
+
+    deleting = due(policy.delete_after_days)
+    gone = {d.case_id for d in deleting}
+    anonymising = [d for d in due(policy.anonymise_after_days, Case.anonymised_at.is_(None)) if d.case_id not in gone]
+    return Plan(anonymising, deleting)
+
+
+def dry_run(coordinator, now: datetime | None = None) -> Plan:
+    """What would go today in the coordinator's municipality (nothing is changed)."""
+    permissions.require(coordinator, "retention.manage")
+    return plan_for(coordinator.municipality_id, now)
+
+
+def apply(municipality_id: int, now: datetime | None = None, *, trail_removed: int = 0) -> RetentionRun:
+    """Anonymise and delete what the policy says is due, in one transaction, and record the run."""
+    now = now or utcnow()
+    with write_transaction() as session:
+        due = plan_for(municipality_id, now)
+        anonymise = [d.case_id for d in due.anonymise]
+        remove = [d.case_id for d in due.delete]
+        if anonymise:
+            for anonymiser in ANONYMISERS:
+                anonymiser(session, anonymise, now)
+        if remove:
+            for deleter in DELETERS:
+                deleter(session, remove)
+        run = RetentionRun(municipality_id=municipality_id, ran_at=now, anonymised_cases=len(anonymise),
+                           deleted_cases=len(remove), trail_entries_removed=trail_removed)
+        session.add(run)
+    return run
+
+
+def recent_runs(coordinator, limit: int = 10) -> list[RetentionRun]:
+    permissions.require(coordinator, "retention.manage")
+    return list(db.session.scalars(
+        select(RetentionRun).where(permissions.visible(coordinator, RetentionRun))
+        .order_by(RetentionRun.id.desc()).limit(limit)
+    ))
+
+
+def latest_run_of(municipality_id: int) -> RetentionRun | None:
+    """The municipality's latest run (for the command line, which acts for the instance)."""
+    return db.session.scalars(select(RetentionRun).where(RetentionRun.municipality_id == municipality_id)
+                              .order_by(RetentionRun.id.desc()).limit(1)).first()
