@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from kokoma.database import db
-from kokoma.models import Case, CaseEvent, User
+from kokoma.models import AnalysisActor, Case, CaseEvent, User
 from kokoma.services import cases
 
 from .conftest import World
@@ -40,8 +40,9 @@ def empty_database(database_url, tmp_path):
 def facts():
     """What must come back: every case and event, by their content."""
     return (
-        db.session.execute(select(Case.reference, Case.title, Case.parties, Case.state, Case.version)
+        db.session.execute(select(Case.reference, Case.title, Case.state, Case.version)
                            .order_by(Case.id)).all(),
+        db.session.execute(select(AnalysisActor.case_id, AnalysisActor.name).order_by(AnalysisActor.id)).all(),
         db.session.execute(select(CaseEvent.id, CaseEvent.case_id, CaseEvent.kind, CaseEvent.comment,
                                   CaseEvent.payload).order_by(CaseEvent.id)).all(),
         db.session.scalars(select(User.email).order_by(User.id)).all(),

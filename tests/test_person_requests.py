@@ -2,6 +2,7 @@
 (HTML, JSON), erase or pseudonymise it with the reason recorded; afterwards the name is found
 nowhere: not in cases, events, reviews, exports, nor in an e-mail still queued."""
 import json
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -10,11 +11,13 @@ from kokoma import notifications
 from kokoma.database import db
 from kokoma.models import Case, CaseAccess, CaseEvent, Delivery, Partner, PersonRequest, Review
 from kokoma.runtime import kokoma
-from kokoma.services import cases, person_requests, reviews
+from kokoma.services import cases, digest, measures, person_requests, reviews
+from kokoma.services.analysis_snapshot import Analysis
 from kokoma.services.errors import ValidationError
 
 from .channels import MailSink, free_port
 from .conftest import PASSWORD
+from .privacy_support import name_in_every_record, stored_texts
 
 NAME = "Karla Brandtner"
 
@@ -26,21 +29,18 @@ def naming_case(world, user=None):
     cases.add_comment(user, case.id, f"Telefonat mit karla brandtner am Montag")
     cases.update_case(user, case.id, db.session.get(Case, case.id).version, cases.CaseInput(
         title="Streit am Spielplatz", category="public_space", description=f"Beschwerde von {NAME} (ergänzt)",
-        parties=f"{NAME}, Jugendliche", affected_groups="Jugendliche", glasl_stage=3))
+        glasl_stage=3))
     reviews.request_review(user, case.id, f"Sollen wir {NAME} einladen?")
-    return db.session.get(Case, case.id)
+    return name_in_every_record(world, case, NAME, user)
 
 
 def everything_stored(case_id=None) -> str:
-    """Every text the tables of cases, events and reviews hold (of one case, or all), as one string."""
-    def of(query, column):
-        return query.where(column == case_id) if case_id else query
+    """Every text of every record of a case (or of all cases) and of the outboxes, as one string."""
+    return stored_texts(case_id)
 
-    rows = [db.session.execute(of(select(Case.title, Case.description, Case.location, Case.parties,
-                                         Case.affected_groups, Case.extra), Case.id)).all(),
-            db.session.execute(of(select(CaseEvent.comment, CaseEvent.payload), CaseEvent.case_id)).all(),
-            db.session.execute(of(select(Review.question, Review.text), Review.case_id)).all()]
-    return json.dumps([[tuple(r) for r in part] for part in rows], ensure_ascii=False, default=str)
+
+def actor_names(case_id) -> set[str]:
+    return {actor.name for actor in Analysis(db.session.get(Case, case_id)).actors}
 
 
 def test_find_lists_every_passage_in_the_own_municipality(world):
@@ -49,8 +49,15 @@ def test_find_lists_every_passage_in_the_own_municipality(world):
     found = person_requests.find(world.coordinator, "karla BRANDTNER")
     assert {f.case_id for f in found} == {case.id} and foreign.id not in {f.case_id for f in found}
     assert {(f.kind, f.field) for f in found} == {
-        ("case", "description"), ("case", "parties"), ("event", "comment"), ("event", "payload"),
-        ("review", "question"), ("event", "comment")}
+        ("case", "description"), ("event", "comment"), ("event", "payload"), ("review", "question"),
+        ("analysis", "carried_over_parties"), ("analysis", "carried_over_affected"), ("analysis", "extra"),
+        ("actor", "name"), ("actor", "position"), ("actor", "interests"), ("actor", "fears"),
+        ("actor", "not_heard_reason"), ("relation", "note"), ("issue", "text"), ("history", "text"),
+        ("history", "source"), ("hearing", "summary"), ("resource", "name"), ("resource", "note"),
+        ("glasl", "rationale"), ("referral", "reason"), ("referral", "decision_note"), ("measure", "title"),
+        ("measure", "place"), ("measure", "participants"), ("measure", "outcome"), ("follow_up", "what"),
+        ("follow_up", "note")}
+    assert all(f.label in person_requests.FIELD_LABELS for f in found)
     with pytest.raises(ValidationError):
         person_requests.find(world.coordinator, "ab")
 
@@ -65,12 +72,13 @@ def test_after_the_request_the_name_is_found_nowhere(world, mode):
     assert NAME in everything_stored(foreign.id)  # the other municipality's case is not touched
     assert person_requests.find(world.coordinator, NAME) == []
     own = db.session.get(Case, case.id)
-    assert NAME not in own.description + own.parties
-    replacement = "[…]" if mode == "erase" else own.parties.split(",")[0]
-    assert own.parties == f"{replacement}, Jugendliche"
+    assert NAME not in own.description
+    names = actor_names(case.id)
+    replacement = "[…]" if mode == "erase" else next(n for n in names if n.startswith("Person-"))
+    assert {replacement, f"Familie von {replacement}", "Jugendliche"} <= names
     if mode == "pseudonymise":
-        assert replacement.startswith("Person-") and replacement in own.description
-    assert db.session.get(Case, foreign.id).parties.startswith(NAME)
+        assert replacement in own.description
+    assert NAME in actor_names(foreign.id)
     record = db.session.scalars(select(PersonRequest)).one()
     assert record.reason == "Antrag nach Art. 17 vom 1.12.2026" and NAME not in record.reason
 
@@ -82,20 +90,26 @@ def test_a_queued_mail_no_longer_names_the_person(make_app, world):
         db.session.add(Partner(municipality_id=world.musterstadt.id, name="Runder Tisch", email="rt@mst.example",
                                share_details=True))
         db.session.commit()
-        naming_case(world)
-        mails = select(func.count()).select_from(Delivery).where(Delivery.channel == "kokoma.defaults.email")
+        case = naming_case(world)
+        morning = datetime.combine(date.today(), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=7)
+        measures.add_measure(world.facilitator, case.id, measures.MeasureInput(  # in the facilitator's digest
+            kind="round_table", title=f"Hausbesuch bei {NAME}", planned_at=morning - timedelta(days=1),
+            responsible=f"user:{world.facilitator.id}", status="planned"))
+        mails = select(func.count()).select_from(Delivery).where(Delivery.channel == "email")
         queued = db.session.scalar(mails.where(Delivery.status == "pending"))
         assert queued > 0
         person_requests.carry_out(world.coordinator, NAME, "erase", "Antrag vom 1.12.2026")
         sink = MailSink(port).start()
         try:
             notifications.deliver_due(kokoma().plugins)
+            digests = digest.send_digests(morning)
         finally:
             sink.stop()
         assert db.session.scalar(mails.where(Delivery.status == "sent")) == queued
-    assert len(sink.messages) == queued
+    assert digests >= 1 and len(sink.messages) == queued + digests
     bodies = " ".join(m.get_body(("plain",)).get_content() for m in sink.messages)
     assert "Streit am Spielplatz" in bodies and "Beschwerde von […]" in bodies and "Brandtner" not in bodies
+    assert "Hausbesuch bei […]" in bodies  # the digest, put together after the erasure
 
 
 def login(client, user):
@@ -119,7 +133,7 @@ def test_the_request_from_search_to_export_and_erasure_over_http(client, world):
     assert f"Beschwerde von {NAME}" in as_html and "<html" in as_html
     no_reason = client.post("/privacy/person/erase", data={"name": NAME, "mode": "erase", "reason": ""})
     assert no_reason.status_code == 422 and 'id="reason-error"' in no_reason.get_data(as_text=True)
-    assert NAME in db.session.get(Case, case.id).parties
+    assert NAME in actor_names(case.id)
     erased = client.post("/privacy/person/erase", data={"name": NAME, "mode": "erase", "reason": "Antrag vom 1.12."})
     assert erased.status_code == 302
     db.session.expire_all()

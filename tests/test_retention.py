@@ -6,17 +6,20 @@ import pytest
 from sqlalchemy import func, select, text
 
 from kokoma.database import db, write_transaction
-from kokoma.models import (Case, CaseAccess, CaseEvent, DailyJob, Delivery, Partner, RetentionRun, Review)
+from kokoma.models import (AnalysisActor, Case, CaseAccess, CaseEvent, DailyJob, Delivery, FollowUp, GlaslAssessment,
+                           GroupHearing, Measure, Partner, RetentionRun, Review)
 from kokoma.privacy import daily
 from kokoma.services import access_trail, cases, overview, retention, reviews
 
 from .conftest import PASSWORD, World
+from .privacy_support import name_in_every_record, stored_texts
 
 NAME = "Herr Brandtner"
 
 
 def closed_case(world, user=None, **fields):
-    """A case with a person's name in every text field, closed through the workflow."""
+    """A case with a person's name in every text field and every record of its analysis and
+    measures, closed through the workflow."""
     user = user or world.facilitator
     case = world.analysed_case(
         user=user, title=f"Streit mit {NAME}", description=f"{NAME} beschwert sich", location="Lindenstraße 4",
@@ -26,8 +29,8 @@ def closed_case(world, user=None, **fields):
     reviews.request_review(user, case.id, f"Wie weiter mit {NAME}?")
     cases.update_case(user, case.id, db.session.get(Case, case.id).version, cases.CaseInput(
         title=f"Streit mit {NAME} (neu)", category="public_space", description=f"{NAME} beschwert sich",
-        parties=f"{NAME}, Jugendclub", affected_groups="Jugendliche", glasl_stage=3))
-    cases.fire_trigger(user, case.id, "start_processing", "", None)
+        location="Lindenstraße 4", glasl_stage=3))
+    name_in_every_record(world, case, NAME, user)  # (the case is in processing then)
     cases.fire_trigger(user, case.id, "close", f"Einigung mit {NAME}", None)
     access_trail.record_view(world.advisor, case)
     return db.session.get(Case, case.id)
@@ -38,12 +41,25 @@ def closing_time(case_id):
 
 
 def texts_of_case(case_id):
-    """Every text the database holds for the case, as one string."""
-    case = db.session.execute(select(Case.title, Case.description, Case.location, Case.parties,
-                                     Case.affected_groups, Case.extra).where(Case.id == case_id)).one()
-    events = db.session.execute(select(CaseEvent.comment, CaseEvent.payload).where(CaseEvent.case_id == case_id)).all()
-    review_texts = db.session.execute(select(Review.question, Review.text).where(Review.case_id == case_id)).all()
-    return repr((tuple(case), events, review_texts))
+    """Every text the database holds for the case (every record that hangs on it), as one string."""
+    return stored_texts(case_id)
+
+
+def structure_of(case_id):
+    """What the statistics count of the analysis and the measures: kinds, roles, stages, dates."""
+    return (
+        db.session.execute(select(AnalysisActor.kind, AnalysisActor.role, AnalysisActor.influence,
+                                  AnalysisActor.affected, AnalysisActor.anti_democratic)
+                           .where(AnalysisActor.case_id == case_id).order_by(AnalysisActor.id)).all(),
+        db.session.execute(select(GlaslAssessment.stage, GlaslAssessment.side).where(GlaslAssessment.case_id == case_id)
+                           .order_by(GlaslAssessment.id)).all(),
+        db.session.execute(select(GroupHearing.held_on, GroupHearing.threat).where(GroupHearing.case_id == case_id)
+                           .order_by(GroupHearing.id)).all(),
+        db.session.execute(select(Measure.kind, Measure.status, Measure.planned_at).where(Measure.case_id == case_id)
+                           .order_by(Measure.id)).all(),
+        db.session.execute(select(FollowUp.due_on, FollowUp.status).where(FollowUp.case_id == case_id)
+                           .order_by(FollowUp.id)).all(),
+    )
 
 
 @pytest.fixture
@@ -72,6 +88,7 @@ def test_anonymising_removes_every_personal_field_and_keeps_the_statistics(polic
     foreign = closed_case(world, user=world.outsider)
     still_open = world.analysed_case(title=f"Offen mit {NAME}")
     counts_before = overview.overview(world.coordinator).counts
+    structure_before = structure_of(case.id)
     now = closing_time(case.id) + timedelta(days=31)
 
     run = retention.apply(world.musterstadt.id, now)
@@ -80,11 +97,19 @@ def test_anonymising_removes_every_personal_field_and_keeps_the_statistics(polic
     anonymised = db.session.get(Case, case.id)
     assert NAME not in texts_of_case(case.id) and "Lindenstraße" not in texts_of_case(case.id)
     assert anonymised.title == anonymised.reference and anonymised.anonymised_at == now
-    assert (anonymised.state, anonymised.category, anonymised.glasl_stage) == ("closed", "public_space", 3)
+    assert (anonymised.state, anonymised.category, anonymised.glasl_stage) == ("closed", "public_space", 4)
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
     assert all(e.redacted_at == now and e.comment == "" for e in events)
     assert any(e.payload.get("level") for e in events)  # levels and scores stay for the statistics
     assert overview.overview(world.coordinator).counts == counts_before  # still counted
+    assert structure_of(case.id) == structure_before  # the analysis and the measures still count
+    actors = db.session.scalars(select(AnalysisActor.name).where(AnalysisActor.case_id == case.id)
+                                .order_by(AnalysisActor.id)).all()
+    assert actors == [f"Akteur {n}" for n in range(1, len(actors) + 1)] and len(actors) >= 4
+    measure = db.session.scalars(select(Measure).where(Measure.case_id == case.id)).one()
+    assert (measure.title, measure.place, measure.participants, measure.outcome) == ("", "", "", "")
+    assert "Jugendclub" not in texts_of_case(case.id)  # the texts carried over from the earlier form
+    assert client_sees_no_name(world, case)
     assert NAME in texts_of_case(foreign.id) and NAME in db.session.get(Case, still_open.id).title
     # A second run finds nothing new to anonymise.
     assert retention.apply(world.musterstadt.id, now + timedelta(days=1)).anonymised_cases == 0
@@ -99,7 +124,7 @@ def test_deleting_removes_the_case_with_everything_hanging_on_it(policy):
     db.session.flush()
     db.session.add(Delivery(event_id=db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id)),
                             case_id=case.id, municipality_id=world.musterstadt.id, partner_id=partner.id,
-                            channel="kokoma.defaults.email", idempotency_key="d" * 32))
+                            channel="email", idempotency_key="d" * 32))
     db.session.commit()
     # The other case was reopened and closed again later: its periods count from the last closing.
     cases.fire_trigger(world.facilitator, other.id, "reopen", "Neue Vorfälle", None)
@@ -112,11 +137,24 @@ def test_deleting_removes_the_case_with_everything_hanging_on_it(policy):
 
     run = retention.apply(world.musterstadt.id, closing_time(case.id) + timedelta(days=366))
     assert (run.anonymised_cases, run.deleted_cases) == (1, 1)
-    for model, column in ((Case, Case.id), (CaseEvent, CaseEvent.case_id), (Review, Review.case_id),
-                          (Delivery, Delivery.case_id), (CaseAccess, CaseAccess.case_id)):
-        assert db.session.scalar(select(func.count()).select_from(model).where(column == case.id)) == 0, model
+    for table in db.metadata.sorted_tables:  # every record that hangs on the case, the analysis and measures too
+        column = table.c.id if table.name == "cases" else table.c.get("case_id")
+        if column is not None:
+            assert db.session.scalar(select(func.count()).select_from(table).where(column == case.id)) == 0, table.name
+    assert db.session.scalar(select(func.count()).select_from(Measure).where(Measure.case_id == other.id)) == 1
     db.session.expire_all()
     assert db.session.get(Case, other.id).anonymised_at is not None  # not yet a year after its last closing
+
+
+def client_sees_no_name(world, case) -> bool:
+    """The anonymised case's page and its analysis page, as the facilitator sees them."""
+    from flask import current_app
+
+    client = current_app.test_client()
+    login(client, world.facilitator)
+    pages = [client.get(f"/cases/{case.id}"), client.get(f"/cases/{case.id}/analysis/")]
+    assert [page.status_code for page in pages] == [200, 200]
+    return all("Brandtner" not in page.get_data(as_text=True) for page in pages)
 
 
 def test_the_database_lets_only_the_one_redaction_of_an_event_through(policy):

@@ -1,12 +1,17 @@
 """A person's request (Art. 15 and 17 GDPR): find everything that names a person across the
 municipality's cases, export it for them, and erase or pseudonymise the name on request.
 
-Today's fields that can name a person: the case's title, description, location, parties,
-affected groups and plugin fields; events' comments and payloads (an edit's old and new texts);
-reviews' questions and answers. Each kind of record has one finder/rewriter pair in
-:data:`KINDS`; actors, measures and attachments add theirs. Queued partner notifications hold
-no text of their own (a message is put together from the case when it is sent), so once the
-case and its events no longer name the person, neither does any notification still to go out.
+The records that can name a person: the case's title, description, location and plugin fields;
+the conflict analysis (actors with their positions, interests, fears and why a group was not
+heard; relation notes; issues in dispute; history entries; hearing summaries; resources; the
+rationale of Glasl assessments; the texts carried over from the earlier case form and the
+plugins' analysis fields); referrals' reasons and decision notes; measures (title, place,
+participants, outcome) and follow-ups (what, note); events' comments and payloads (an edit's,
+an analysis change's or a measure change's old and new texts); reviews' questions and answers.
+Each kind of record has one finder/rewriter pair in :data:`KINDS`; attachments will add theirs.
+Queued partner notifications and digest mails hold no text of their own (a message is put
+together from the records when it is sent), so once the records no longer name the person,
+neither does any mail still to go out.
 
 The name is matched without regard to case (SQL ``lower``; SQLite lowers ASCII letters only,
 the rewrite itself matches any letters) and is never stored: the request's record keeps the
@@ -22,30 +27,52 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, bindparam, cast, func, or_, select, update
 
 from ..database import db, utcnow, write_transaction
-from ..models import Case, CaseEvent, PersonRequest, Review
+from ..models import (
+    ActorRelation, AnalysisActor, AnalysisResource, Case, CaseAnalysis, CaseEvent, DisputeIssue, FollowUp,
+    GlaslAssessment, GroupHearing, HistoryEntry, Measure, PersonRequest, Referral, Review,
+)
 from . import access_trail, permissions
 from .errors import ValidationError
 
 MIN_NAME_LENGTH = 3
 ERASED = "[…]"
 MODES = {"erase": _l("Erase"), "pseudonymise": _l("Pseudonymise")}
-CASE_FIELDS = ("title", "description", "location", "parties", "affected_groups")
+CASE_FIELDS = ("title", "description", "location")
+# "kind.field" -> what the passage is, as the list of findings shows it
 FIELD_LABELS = {
-    "title": _l("Title"), "description": _l("Description"), "location": _l("Location"),
-    "parties": _l("Parties involved"), "affected_groups": _l("Affected groups"), "extra": _l("Further fields"),
-    "comment": _l("Comment"), "payload": _l("Details of the change"), "question": _l("Question"),
-    "text": _l("Review"),
+    "case.title": _l("Title"), "case.description": _l("Description"), "case.location": _l("Location"),
+    "case.extra": _l("Further fields"),
+    "analysis.carried_over_parties": _l("Parties involved (earlier form)"),
+    "analysis.carried_over_affected": _l("Affected groups (earlier form)"),
+    "analysis.extra": _l("Further fields of the analysis"),
+    "actor.name": _l("Actor"), "actor.position": _l("Actor's position"), "actor.interests": _l("Actor's interests"),
+    "actor.fears": _l("Actor's fears"), "actor.not_heard_reason": _l("Why the group was not heard"),
+    "relation.note": _l("Note on a relation"), "issue.text": _l("Issue in dispute"),
+    "history.text": _l("History entry"), "history.source": _l("Source of a history entry"),
+    "hearing.summary": _l("Summary of a hearing"), "resource.name": _l("Resource"),
+    "resource.note": _l("Note on a resource"), "glasl.rationale": _l("Rationale of a Glasl assessment"),
+    "referral.reason": _l("Reason for the referral"), "referral.decision_note": _l("Note on the referral decision"),
+    "measure.title": _l("Measure"), "measure.place": _l("Place of a measure"),
+    "measure.participants": _l("Participants of a measure"), "measure.outcome": _l("Outcome of a measure"),
+    "follow_up.what": _l("Follow-up"), "follow_up.note": _l("Note on a follow-up"),
+    "event.comment": _l("Comment"), "event.payload": _l("Details of the change"),
+    "review.question": _l("Question"), "review.text": _l("Review"),
 }
 
 
 @dataclass
 class Finding:
-    kind: str  # case, event, review
+    kind: str  # a key of KINDS
     record_id: int
     case_id: int
     reference: str
-    field: str  # a key of FIELD_LABELS
+    field: str  # a column of the record
     text: str
+
+    @property
+    def label(self) -> str:
+        """The key of FIELD_LABELS."""
+        return f"{self.kind}.{self.field}"
 
 
 def _check(name: str) -> str:
@@ -88,8 +115,8 @@ def _find_in_cases(coordinator, name):
             yield Finding("case", case.id, case.id, case.reference, "extra", extra)
 
 
-def _finder(model, kind: str, text_fields: tuple[str, ...], json_fields: tuple[str, ...] = ()):
-    """A finder for a kind of record that hangs on a case (``model.case_id``)."""
+def _finder(model, kind: str, text_fields: tuple[str, ...], json_fields: tuple[str, ...] = (), key: str = "id"):
+    """A finder for a kind of record that hangs on a case (``model.case_id``), ``key`` its id."""
 
     def find_in(coordinator, name):
         matches = _mentions(name)
@@ -97,16 +124,36 @@ def _finder(model, kind: str, text_fields: tuple[str, ...], json_fields: tuple[s
         conditions += [_json_like(getattr(model, f), name) for f in json_fields]
         rows = db.session.execute(
             select(model, Case.reference).join(Case, Case.id == model.case_id)
-            .where(_in_scope(coordinator), or_(*conditions)).order_by(model.id)
+            .where(_in_scope(coordinator), or_(*conditions)).order_by(getattr(model, key))
         )
         for record, reference in rows:
             texts = [(f, getattr(record, f)) for f in text_fields]
             texts += [(f, json.dumps(getattr(record, f), ensure_ascii=False)) for f in json_fields]
             for field, text in texts:
                 if matches(text):
-                    yield Finding(kind, record.id, record.case_id, reference, field, text)
+                    yield Finding(kind, getattr(record, key), record.case_id, reference, field, text)
 
     return find_in
+
+
+def _rewriter(model, text_fields: tuple[str, ...], json_fields: tuple[str, ...] = (), key: str = "id"):
+    """The rewriter that goes with :func:`_finder`: every text field of each record found."""
+
+    def rewrite(session, findings, pattern, replacement, _now) -> None:
+        column = getattr(model, key)
+        for record_id in sorted({f.record_id for f in findings}):
+            record = session.get(model, record_id)
+            values = {f: pattern.sub(replacement, getattr(record, f) or "") for f in text_fields}
+            values.update({f: _replace_in(getattr(record, f), pattern, replacement) for f in json_fields})
+            session.execute(update(model).where(column == record_id).values(**values)
+                            .execution_options(synchronize_session=False))
+
+    return rewrite
+
+
+def _kind(model, kind: str, text_fields: tuple[str, ...], json_fields: tuple[str, ...] = (), key: str = "id"):
+    """The finder/rewriter pair of a kind of record whose texts are rewritten in place."""
+    return _finder(model, kind, text_fields, json_fields, key), _rewriter(model, text_fields, json_fields, key)
 
 
 def _replace_in(value, pattern, replacement):
@@ -143,19 +190,23 @@ def _rewrite_events(session, findings, pattern, replacement, now) -> None:
         )
 
 
-def _rewrite_reviews(session, findings, pattern, replacement, _now) -> None:
-    for review_id in sorted({f.record_id for f in findings}):
-        review = session.get(Review, review_id)
-        session.execute(update(Review).where(Review.id == review_id).values(
-            question=pattern.sub(replacement, review.question), text=pattern.sub(replacement, review.text),
-        ).execution_options(synchronize_session=False))
-
-
 # kind -> (find the records naming a person, rewrite them)
 KINDS = {
     "case": (_find_in_cases, _rewrite_cases),
+    "analysis": _kind(CaseAnalysis, "analysis", ("carried_over_parties", "carried_over_affected"), ("extra",),
+                      key="case_id"),
+    "actor": _kind(AnalysisActor, "actor", ("name", "position", "interests", "fears", "not_heard_reason")),
+    "relation": _kind(ActorRelation, "relation", ("note",)),
+    "issue": _kind(DisputeIssue, "issue", ("text",)),
+    "history": _kind(HistoryEntry, "history", ("text", "source")),
+    "hearing": _kind(GroupHearing, "hearing", ("summary",)),
+    "resource": _kind(AnalysisResource, "resource", ("name", "note")),
+    "glasl": _kind(GlaslAssessment, "glasl", ("rationale",)),
+    "referral": _kind(Referral, "referral", ("reason", "decision_note")),
+    "measure": _kind(Measure, "measure", ("title", "place", "participants", "outcome")),
+    "follow_up": _kind(FollowUp, "follow_up", ("what", "note")),
     "event": (_finder(CaseEvent, "event", ("comment",), ("payload",)), _rewrite_events),
-    "review": (_finder(Review, "review", ("question", "text")), _rewrite_reviews),
+    "review": _kind(Review, "review", ("question", "text")),
 }
 
 

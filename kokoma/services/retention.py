@@ -6,8 +6,12 @@ area, state, Glasl stage, escalation, dates, the responsible staff) and empties 
 places people; deleting removes the case with everything that hangs on it.
 
 Each kind of record has its own function, in :data:`ANONYMISERS` and :data:`DELETERS`, called
-with the session and the ids of the cases: a new kind of record (actors, measures, attachments)
-adds its pair there.
+with the session and the ids of the cases: a new kind of record (attachments, say) adds its pair
+there. The conflict analysis keeps its structure (how many actors, their roles, kinds and
+influence, the relations' kinds, the Glasl stages, the hearings' dates and threat levels), so
+the statistics still count it; its actors are renamed "Akteur 1", "Akteur 2"… and its free
+texts emptied, as are measures' titles (their kind stays), places, participants and outcomes and
+follow-ups' texts.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +22,11 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..database import db, utcnow, write_transaction
-from ..models import Case, CaseAccess, CaseEvent, Delivery, RetentionRun, RetentionSetting, Review
+from ..models import (
+    ActorRelation, AnalysisActor, AnalysisResource, Case, CaseAccess, CaseAnalysis, CaseEvent, Delivery,
+    DisputeIssue, FollowUp, GlaslAssessment, GroupHearing, HistoryEntry, Measure, Referral, RetentionRun,
+    RetentionSetting, Review, ScorePoint,
+)
 from ..runtime import kokoma
 from . import permissions
 from .errors import ValidationError
@@ -27,15 +35,18 @@ MAX_DAYS = 36500
 # What an event's payload may keep once redacted: keys, levels, scores and ids, never free text
 # (an edit's "changes" hold the old and new texts of the case's fields).
 NEUTRAL_PAYLOAD_KEYS = frozenset({"level", "score", "from", "to", "measure", "review_id", "recommendation",
-                                  "plugin", "hook", "before", "after"})
+                                  "plugin", "hook", "before", "after", "part", "action", "measure_id",
+                                  "follow_up_id", "status", "due_on", "referral_id"})
+# The neutral name an anonymised actor takes, numbered within its case.
+ACTOR_LABEL = "Akteur {number}"
 
 
 def _anonymise_case_fields(session: Session, case_ids: list[int], now: datetime) -> None:
     """The case's own text: the title becomes the reference; description, location (finer than
-    the municipality), parties, affected groups and plugin fields are emptied."""
+    the municipality) and plugin fields are emptied."""
     session.execute(
         update(Case).where(Case.id.in_(case_ids)).values(
-            title=Case.reference, description="", location="", parties="", affected_groups="", extra={},
+            title=Case.reference, description="", location="", extra={},
             anonymised_at=now, version=Case.version + 1, updated_at=now,
         ).execution_options(synchronize_session=False)
     )
@@ -64,6 +75,35 @@ def _anonymise_reviews(session: Session, case_ids: list[int], _now: datetime) ->
                     .execution_options(synchronize_session=False))
 
 
+def _emptied(model, **values) -> Callable[[Session, list[int], datetime], None]:
+    """An anonymiser that sets the free texts of a kind of record (by ``case_id``) to ``values``."""
+
+    def anonymise(session: Session, case_ids: list[int], _now: datetime) -> None:
+        session.execute(update(model).where(model.case_id.in_(case_ids)).values(**values)
+                        .execution_options(synchronize_session=False))
+
+    anonymise.__name__ = f"anonymise_{model.__tablename__}"
+    return anonymise
+
+
+def _anonymise_actors(session: Session, case_ids: list[int], _now: datetime) -> None:
+    """Actors keep kind, role, influence and their flags; the name becomes "Akteur n"."""
+    rows = session.execute(select(AnalysisActor.id, AnalysisActor.case_id).where(AnalysisActor.case_id.in_(case_ids))
+                           .order_by(AnalysisActor.case_id, AnalysisActor.id)).all()
+    numbers: dict[int, int] = {}
+    values = []
+    for actor_id, case_id in rows:
+        numbers[case_id] = numbers.get(case_id, 0) + 1
+        values.append({"actor_id": actor_id, "neutral": ACTOR_LABEL.format(number=numbers[case_id])})
+    if values:
+        table = AnalysisActor.__table__
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("actor_id")).values(
+                name=bindparam("neutral"), position="", interests="", fears="", not_heard_reason=""),
+            values,
+        )
+
+
 def _delete_rows(model, column) -> Callable[[Session, list[int]], None]:
     def remove(session: Session, case_ids: list[int]) -> None:
         # Bulk DELETEs: the append-only guards stop the application's single changes, not retention.
@@ -74,14 +114,37 @@ def _delete_rows(model, column) -> Callable[[Session, list[int]], None]:
 
 
 ANONYMISERS: list[Callable[[Session, list[int], datetime], None]] = [
-    _anonymise_case_fields, _anonymise_events, _anonymise_reviews,
+    _anonymise_case_fields, _anonymise_events, _anonymise_reviews, _anonymise_actors,
+    _emptied(CaseAnalysis, carried_over_parties="", carried_over_affected="", extra={}),
+    _emptied(ActorRelation, note=""),
+    _emptied(DisputeIssue, text=""),
+    _emptied(HistoryEntry, text="", source=""),
+    _emptied(GroupHearing, summary=""),
+    _emptied(AnalysisResource, name="", note=""),
+    _emptied(GlaslAssessment, rationale=""),
+    _emptied(Referral, reason="", decision_note=""),
+    _emptied(Measure, title="", place="", participants="", outcome=""),
+    _emptied(FollowUp, what="", note=""),
 ]
-# In the order the foreign keys need: what refers to events and cases first, the cases last.
+# In the order the foreign keys need: what refers to events, actors and cases first, the cases
+# last (bulk deletes: no ORM cascade, and SQLite's ON DELETE CASCADE is not relied on).
 DELETERS: list[Callable[[Session, list[int]], None]] = [
     _delete_rows(Delivery, Delivery.case_id),
     _delete_rows(CaseEvent, CaseEvent.case_id),
     _delete_rows(Review, Review.case_id),
     _delete_rows(CaseAccess, CaseAccess.case_id),
+    _delete_rows(GroupHearing, GroupHearing.case_id),
+    _delete_rows(ActorRelation, ActorRelation.case_id),
+    _delete_rows(AnalysisActor, AnalysisActor.case_id),
+    _delete_rows(DisputeIssue, DisputeIssue.case_id),
+    _delete_rows(HistoryEntry, HistoryEntry.case_id),
+    _delete_rows(AnalysisResource, AnalysisResource.case_id),
+    _delete_rows(GlaslAssessment, GlaslAssessment.case_id),
+    _delete_rows(CaseAnalysis, CaseAnalysis.case_id),
+    _delete_rows(Referral, Referral.case_id),
+    _delete_rows(FollowUp, FollowUp.case_id),
+    _delete_rows(Measure, Measure.case_id),
+    _delete_rows(ScorePoint, ScorePoint.case_id),
     _delete_rows(Case, Case.id),
 ]
 
