@@ -31,6 +31,10 @@ def test_the_report_is_filled_from_the_instance(app, world, runner, tmp_path):
     assert "Polizei Beispielhausen" not in record  # inactive: receives nothing
     assert "Lena Hoffmann" in record  # the advisor assigned to Musterstadt
     assert "Zugriffsprotokoll: Einträge werden nach 90 Tagen gelöscht" in record
+    # The data categories of the conflict analysis and the measures, named from the vocabulary.
+    assert "**Konfliktanalyse** (Akteur, Beziehung, Streitpunkt," in record and "Glasl-Einschätzungen" in record
+    assert "**Maßnahmen** (" in record and "Runder Tisch" in record.split("**Maßnahmen** (")[1].split(")")[0]
+    assert "**Wiedervorlagen**" in record and "„Akteur 1“" in record
     assert "Brandtner" not in record + measures  # no case content
     kind = "PostgreSQL" if db.engine.dialect.name == "postgresql" else "SQLite"
     assert f"- Datenbank: {kind}, " in measures and "mail.musterstadt.example:587" in measures

@@ -28,7 +28,7 @@ DOCUMENTS = {
 # share_details.
 ALWAYS_SHARED = ("Aktenzeichen", "Themenfeld", "Stand", "Eskalationsstufe", "Art und Zeit des Ereignisses",
                  "Link zum Fall (nur für Angemeldete)", "Name der Kommune")
-DETAILS_SHARED = ("Titel", "Beschreibung", "Beteiligte", "Betroffene Gruppen")
+DETAILS_SHARED = ("Titel", "Beschreibung", "Beteiligte und betroffene Gruppen (Namen der Akteure der Konfliktanalyse)")
 
 
 @dataclass
@@ -103,6 +103,8 @@ def facts(app: Flask, municipality_code: str | None = None) -> dict:
         "base_url": config["BASE_URL"],
         "municipalities": rows,
         "categories": [_german(label) for label in domain.CATEGORIES.values()],
+        "analysis_parts": [_german(label) for label in domain.ANALYSIS_PARTS.values()],
+        "measure_kinds": [_german(label) for label in domain.MEASURE_KINDS.values()],
         "roles": [(_german(domain.ROLES[role]), sorted(action for action, roles in PERMISSIONS.items() if role in roles))
                   for role in domain.ROLES],
         "database": {"kind": "PostgreSQL" if url.get_backend_name() == "postgresql" else "SQLite",
