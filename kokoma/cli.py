@@ -10,9 +10,9 @@ from werkzeug.serving import run_simple
 from .database import db
 from .domain import ROLES
 from .models import Municipality
-from .runtime import kokoma
+from .privacy import cli as privacy_cli
+from .runtime import kokoma, worker_round
 from .services import accounts
-from .services.digest import worker_round
 from .services.errors import ValidationError
 
 
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(plugin_cli)
+    privacy_cli.init_app(app)
     _add_plugin_commands(app)
 
 
@@ -200,11 +201,11 @@ def demo_command(host, port):
 @with_appcontext
 def worker_command(once, interval):
     """Deliver queued partner notifications, retrying failed ones when they are due, and send
-    the daily digests.
+    the daily digests; once a day apply retention and remove old access-trail entries.
 
     Any number of workers may run at once, on one machine or several sharing the database."""
     while True:
-        attempted = worker_round(kokoma().plugins)
+        attempted = worker_round(kokoma().plugins)  # deliveries, digests, the daily privacy jobs
         db.session.remove()
         if once:
             click.echo(f"{attempted} delivery attempt(s)")

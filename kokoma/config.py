@@ -99,6 +99,9 @@ class Defaults:
     # Webhooks go only to public addresses (no loopback, private or link-local networks) and
     # follow no redirects; allow internal ones for a partner system inside your own network.
     WEBHOOK_ALLOW_INTERNAL = False
+    # How long the access trail keeps an entry (who opened which case, who read the trail);
+    # the daily job (kokoma/privacy/daily.py) removes older ones.
+    ACCESS_TRAIL_RETENTION_DAYS = 365
     # Argon2id parameters (argon2-cffi defaults follow RFC 9106's low-memory profile).
     PASSWORD_HASH_PARAMS: dict = {}
 

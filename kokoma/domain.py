@@ -265,7 +265,12 @@ DELIVERY_STATUSES = {
 
 # What an entry of the access trail records (CaseAccess.action).
 ACCESS_ACTIONS = {
-    "view": _l("opened"),
+    "view": _l("opened the case"),
+    "trail_read": _l("read the access trail"),
+    "trail_export": _l("exported the access trail"),
+    "case_trail": _l("looked at who saw the case"),
+    "person_search": _l("searched the cases for a person"),
+    "person_export": _l("exported what the cases hold about a person"),
     "export_csv": _l("exported (CSV)"),
     "export_xlsx": _l("exported (XLSX)"),
     "attachment": _l("opened an attachment"),

@@ -11,7 +11,7 @@ from functools import partial
 from flask import Flask, current_app
 
 from .models import Case
-from .notifications import BackgroundDispatcher, deliver_due
+from .notifications import BackgroundDispatcher
 from .plugin_choices import choices_of
 from .plugin_host import PluginHost
 from .workflow import WorkflowDefinition, WorkflowEngine
@@ -49,10 +49,22 @@ def build_runtime(app: Flask) -> Kokoma:
     workflow = WorkflowEngine(definition, plugins, reserved_names=case_attribute_names())
     dispatcher = None
     if app.config["NOTIFY_BACKGROUND_WORKER"]:
-        from .services.digest import worker_round  # the services use this module
         dispatcher = BackgroundDispatcher(app, interval=app.config["NOTIFY_POLL_SECONDS"],
                                           work=partial(worker_round, plugins))
     return Kokoma(plugins=plugins, workflow=workflow, dispatcher=dispatcher)
+
+
+def worker_round(plugins: PluginHost) -> int:
+    """One round of the worker loop: partner deliveries and the daily digests, then the daily
+    data-protection jobs if not run today (the number of delivery attempts)."""
+    # (imported here: the services and the privacy jobs use this module)
+    from .privacy import daily
+    from .services import digest
+
+    try:
+        return digest.worker_round(plugins)
+    finally:
+        daily.run_due()  # retention and the access trail's old entries: kokoma/privacy/daily.py
 
 
 def case_attribute_names() -> set[str]:

@@ -254,7 +254,7 @@ def test_everything_works_by_keyboard_with_a_visible_focus(site):
 
 PAGES = ["/login", "/overview/", "/cases/", "/cases/new", "/cases/{case}", "/cases/{case}/edit", "/partners/",
          "/partners/deliveries", "/admin/users", "/admin/access-log", "/plugins/", "/plugins/kokoma.defaults.escalation",
-         "/cases/999999", "/nowhere"]
+         "/privacy/retention", "/privacy/person", "/cases/999999", "/nowhere"]
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -718,3 +718,95 @@ def test_case_studies_attachments_and_the_report_link_pass_axe_at_1280_and_768(s
                 problems[f"{path} ({width} px)"] = "the page scrolls sideways"
     site.driver.set_window_size(1024, 900)
     assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+def layout_problems(site, state: str, widths=(1280, 768)) -> dict:
+    """axe's violations and any sideways scrolling of the page open now, at each width."""
+    problems = {}
+    try:
+        for width in widths:
+            site.driver.set_window_size(width, 900)
+            violations = axe_violations(site.driver)
+            if violations:
+                problems[f"{state} at {width}px"] = describe(violations)
+            overflow = site.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 0:
+                problems[f"{state} at {width}px (layout)"] = f"scrolls sideways by {overflow}px"
+    finally:
+        site.driver.set_window_size(1024, 900)
+    return problems
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_data_protection_pages_pass_axe_and_fit_at_1280_and_768(site, language):
+    """The access trail with its filters (one invalid), the case's "who saw it", the retention
+    page with a dry run and a recorded run: axe-clean and without sideways scrolling."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kokoma.database import utcnow, write_transaction
+    from kokoma.models import CaseEvent
+    from kokoma.services import access_trail, retention
+
+    with site.app.test_request_context():
+        world = site.world
+        case = world.analysed_case(title="Konflikt am Bahnhof")
+        cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+        closed = utcnow() - timedelta(days=3)  # closed three days ago
+        with write_transaction() as session:
+            session.add(CaseEvent(case_id=case.id, kind="transition", from_state="processing", to_state="closed",
+                                  trigger="close", comment="Einigung am runden Tisch", created_at=closed))
+            session.execute(update(Case).where(Case.id == case.id).values(state="closed")
+                            .execution_options(synchronize_session=False))
+        access_trail.record_view(world.advisor, case)
+        retention.save_settings(world.coordinator, 1, 400)
+        retention.apply(world.other.id, closed)  # a recorded run (of the other municipality: not shown)
+        retention.apply(world.musterstadt.id, closed)  # a run of its own, before the case was due
+        reference = case.reference
+    site.login(site.world.coordinator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    pages = ["/privacy/retention", "/admin/access-log", f"/admin/access-log?case={reference}&since=2026-01-01",
+             "/admin/access-log?case=XYZ&until=gestern", f"/cases/{case.id}"]
+    problems = {}
+    for path in pages:
+        site.open(path)
+        assert site.find("html").get_attribute("lang") == language
+        problems.update(layout_problems(site, path))
+    ARTIFACTS.mkdir(exist_ok=True)
+    site.driver.set_window_size(768, 900)
+    try:
+        site.open("/privacy/retention")
+        site.driver.save_screenshot(str(ARTIFACTS / f"retention-{language}-768.png"))
+    finally:
+        site.driver.set_window_size(1024, 900)
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    # The dry run lists the closed case; "who saw this case" names the advisor.
+    site.open("/privacy/retention")
+    assert reference in site.find("#dry-run").find_element("xpath", "..").text
+    site.open(f"/cases/{case.id}")
+    assert site.world.advisor.name in site.find("#who-saw").find_element("xpath", "..").text
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_persons_request_from_search_to_erasure(site, language):
+    with site.app.test_request_context():
+        case = site.world.analysed_case(title="Streit am Spielplatz", parties="Karla Brandtner, Jugendliche")
+        cases.add_comment(site.world.facilitator, case.id, "Telefonat mit Karla Brandtner")
+    site.login(site.world.coordinator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    problems = {}
+    site.open("/privacy/person")
+    problems.update(layout_problems(site, "empty"))
+    site.type("#name", "Karla Brandtner")
+    site.submit("form[action$='/privacy/person']")
+    assert case.reference in site.find("#person-found").find_element("xpath", "..").text
+    problems.update(layout_problems(site, "found"))
+    site.type("#reason", "Antrag vom 1.12.2026")
+    site.find("input[name=mode][value=pseudonymise]").click()
+    site.submit("form[action$='/privacy/person/erase']")
+    problems.update(layout_problems(site, "done"))
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    site.open(f"/cases/{case.id}")
+    assert "Brandtner" not in site.text() and "Person-" in site.text()

@@ -1,6 +1,7 @@
 """No route can show or change another municipality's objects: the URL map is walked, and every
 route that takes an object id is tried with an object of another municipality."""
 import io
+import json
 import pathlib
 import re
 from datetime import date, datetime, timezone
@@ -198,3 +199,33 @@ def test_routes_with_a_secret_token_answer_404_for_another_persons_token_or_none
     assert "Eigene Maßnahme" not in feed and own_case.reference not in feed
     for made_up in ("a" * 43, foreign_token[:-1] + ("A" if foreign_token[-1] != "A" else "B")):
         assert client.get(f"/calendar/{made_up}.ics").status_code == 404
+
+
+def test_the_data_protection_routes_show_nothing_of_another_municipality(app, client, world):
+    """The routes without ids (the trail and its CSV, retention, a person's request) are walked
+    as a coordinator with another municipality's case reference and words: nothing of it shows."""
+    from kokoma.services import access_trail, retention
+
+    foreign = world.analysed_case(user=world.outsider, title="Fremder Fall", parties="Frieda Fremdling")
+    access_trail.record_view(world.outsider, foreign)
+    other_coordinator = world.user("coord@bhn.example", "coordinator", world.other, "Uta Kern")
+    retention.save_settings(other_coordinator, 1, None)
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    asked = {"case": foreign.reference, "person": str(world.outsider.id), "name": "Frieda Fremdling",
+             "format": "json", "mode": "erase", "reason": "Test"}
+    new_rules = [rule for rule in app.url_map.iter_rules()
+                 if rule.rule.startswith(("/privacy/", "/admin/access-log")) and "<" not in rule.rule]
+    assert len(new_rules) >= 5
+    for rule in new_rules:
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = (client.get(rule.rule, query_string=asked) if method == "GET"
+                        else client.post(rule.rule, data=asked))
+            body = response.get_data(as_text=True)
+            assert response.status_code < 500, (method, rule.rule)
+            # (the query itself may be echoed, in forms and links: what must not show is the case)
+            assert f"/cases/{foreign.id}\"" not in body and f"{foreign.reference}</h2>" not in body, (method, rule.rule)
+            assert "Fremder Fall" not in body and world.outsider.name not in body, (method, rule.rule)
+            if response.mimetype == "application/json":
+                assert json.loads(body)["cases"] == {}
+    db.session.expire_all()
+    assert "Frieda Fremdling" in {actor.name for actor in Analysis(db.session.get(Case, foreign.id)).actors}

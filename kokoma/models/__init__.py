@@ -18,6 +18,7 @@ from .measure import Measure
 from .partner import Partner
 from .referral import Referral
 from .plugin_choice import PluginChoice
+from .retention import DailyJob, PersonRequest, RetentionRun, RetentionSetting
 from .review import Review
 from .score_point import ScorePoint
 from .search import CaseCount, CaseSearch
@@ -44,6 +45,7 @@ __all__ = [
     "CaseEvent",
     "CaseSearch",
     "CaseStudy",
+    "DailyJob",
     "Delivery",
     "DigestMail",
     "FollowUp",
@@ -53,6 +55,9 @@ __all__ = [
     "Municipality",
     "Partner",
     "PluginChoice",
+    "PersonRequest",
+    "RetentionRun",
+    "RetentionSetting",
     "Review",
     "Submission",
     "User",

@@ -52,6 +52,9 @@ class Case(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # When retention anonymised the case (kokoma.services.retention): its personal fields are
+    # empty, the title is its reference; it still counts in the statistics.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     municipality: Mapped[Municipality] = relationship(lazy="raise")
     facilitator: Mapped[User | None] = relationship(foreign_keys=[facilitator_id], lazy="raise")

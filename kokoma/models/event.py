@@ -27,6 +27,10 @@ class CaseEvent(db.Model):
     # category. A channel delivering later reads this, not the case as it is by then.
     snapshot: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The one change an event may see: a redaction of its comment and payload by retention or a
+    # person's erasure, which moves this time forward; the database refuses any other update
+    # (migration 0026).
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(lazy="raise")
     actor: Mapped[User | None] = relationship(lazy="raise")

@@ -1,7 +1,7 @@
 """Who may see and do what: the one checkpoint for scope and permission.
 
 Every query for data a municipality owns is limited by :func:`visible` (cases, reviews,
-partners, deliveries, the access trail, user accounts); every action is checked against
+partners, deliveries, the access trail, retention settings and runs, user accounts); every action is checked against
 :data:`PERMISSIONS`. One object is fetched through :func:`get`, which answers the same way
 everywhere: out of the user's scope it does not exist (:class:`NotFound`, 404, whatever the
 action), in scope but without the right the action is refused (:class:`PermissionDenied`, 403).
@@ -12,7 +12,8 @@ from sqlalchemy import false, select, true
 from ..database import db
 from ..models import (
     ActorRelation, AdvisorAssignment, AnalysisActor, AnalysisResource, Case, CaseAccess, CaseCount, Delivery,
-    DisputeIssue, FollowUp, GroupHearing, HistoryEntry, Measure, Municipality, Partner, Referral, Review, User,
+    DisputeIssue, FollowUp, GroupHearing, HistoryEntry, Measure, Municipality, Partner, PersonRequest, Referral,
+    RetentionRun, RetentionSetting, Review, User,
 )
 from .errors import NotFound, PermissionDenied
 
@@ -47,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review.give": frozenset({ADVISOR}),
     "review.queue": frozenset({ADVISOR}),
     "access_log.view": frozenset({COORDINATOR}),
+    "retention.manage": frozenset({COORDINATOR}),  # the municipality's retention periods and dry run
+    "person_request.manage": frozenset({COORDINATOR}),  # find, export, erase a person (Art. 15, 17)
     "users.manage": frozenset({COORDINATOR, ADMIN}),
     "users.any_municipality": frozenset({ADMIN}),  # invite into any municipality, not only one's own
     "municipalities.manage": frozenset({ADMIN}),
@@ -221,6 +224,9 @@ _SCOPES = {
     FollowUp: lambda user: municipality_scope(user, FollowUp.municipality_id),
     Partner: lambda user: own_municipality(user, Partner.municipality_id),
     Delivery: lambda user: own_municipality(user, Delivery.municipality_id),
+    RetentionSetting: lambda user: own_municipality(user, RetentionSetting.municipality_id),
+    RetentionRun: lambda user: own_municipality(user, RetentionRun.municipality_id),
+    PersonRequest: lambda user: own_municipality(user, PersonRequest.municipality_id),
     User: user_scope,
     AdvisorAssignment: lambda user: true() if can(user, "assignments.manage") else false(),
 }

@@ -11,7 +11,7 @@ from ..runtime import kokoma
 from ..services import accounts, permissions, todo
 from ..services.escalation import reason_text
 from . import (admin, analysis, attachments, auth, calendar_feed, cases, errors, health, input_guard, labels, measures,
-               overview, partners, plugins, referrals, report, reviews, security, statistics, studies, tasks)
+               overview, partners, plugins, privacy, referrals, report, reviews, security, statistics, studies, tasks)
 from .forms import checked_by_forms
 
 
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(plugins.bp)
     plugins.register_plugin_pages(app)
+    app.register_blueprint(privacy.bp)
     security.init_app(app)
     input_guard.init_app(app, checked_by_forms)
     errors.init_app(app)

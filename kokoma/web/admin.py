@@ -1,14 +1,19 @@
 """Managing people: users and invitations (coordinators, admins), municipalities and advisors'
 assignments (admins), and the access trail (coordinators)."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import tempfile
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain import ROLES
 from ..services import permissions, access_trail, accounts
+from ..i18n import translated
 from ..services.errors import ValidationError
 from .auth import require_login
 from .forms import AssignmentForm, InviteForm, MunicipalityForm, RoleForm, attach_errors, choices, object_id
+from .privacy_forms import TrailFilterForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_login(bp)
@@ -115,8 +120,30 @@ def unassign(assignment_id: int):
     return redirect(url_for(".assignments"))
 
 
+def _trail_question() -> tuple[TrailFilterForm, access_trail.TrailFilters]:
+    permissions.require(current_user, "access_log.view")
+    form = TrailFilterForm(request.args)
+    form.person.choices = choices(((u.id, u.name) for u in access_trail.people_in_trail(current_user)),
+                                  empty=_("everybody"))
+    form.validate()
+    return form, form.chosen_filters(lambda reference: access_trail.case_of_reference(current_user, reference))
+
+
 @bp.get("/access-log")
 def access_log():
-    page = access_trail.trail(current_user, after=object_id(request.args.get("after")))
-    return render_template("admin/access_log.html", page=page)
+    form, filters = _trail_question()
+    page = access_trail.trail(current_user, filters, after=object_id(request.args.get("after")))
+    filter_args = {k: v for k, v in request.args.items() if k != "after" and v}
+    return render_template("admin/access_log.html", page=page, form=form, filter_args=filter_args,
+                           ACTIONS=translated(access_trail.ACTIONS, get_translations()))
 
+
+@bp.get("/access-log.csv")
+def access_log_csv():
+    _form, filters = _trail_question()
+    # Written to a spooled file inside the request (memory up to 1 MB, then a temporary file).
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024, mode="w+b")
+    for line in access_trail.export_csv(current_user, filters, get_translations()):
+        spool.write(line.encode("utf-8"))
+    spool.seek(0)
+    return send_file(spool, mimetype="text/csv", as_attachment=True, download_name="access-trail.csv")

@@ -316,6 +316,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         returned=next(iter(forms), None),  # the form that came back, to open and scroll to
         attachments=attachment_service.attachments_of(case),
         attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None),
+        seen_by=access_trail.who_saw(current_user, case) if permissions.can(current_user, "access_log.view") else None,
     ), status
 
 
