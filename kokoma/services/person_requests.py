@@ -262,8 +262,8 @@ def carry_out(coordinator, name: str, mode: str, reason: str) -> PersonRequest:
             mine = [f for f in findings if f.kind == kind]
             if mine:
                 rewrite(session, mine, pattern, replacement, now)
-        session.expire_all()  # the rewrites were bulk updates: read the cases anew
-        for case in session.scalars(select(Case).where(Case.id.in_({f.case_id for f in findings}))):
+        touched = select(Case).where(Case.id.in_({f.case_id for f in findings}))
+        for case in session.scalars(touched.execution_options(populate_existing=True)):  # bulk updates: read anew
             search_index.refresh_document(session, case)  # the name leaves the search index too
         record = PersonRequest(
             municipality_id=coordinator.municipality_id, user_id=coordinator.id, mode=mode, reason=reason.strip(),

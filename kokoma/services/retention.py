@@ -121,8 +121,8 @@ def _remove_attachments(session: Session, case_ids: list[int], _now: datetime | 
 
 def _refresh_search(session: Session, case_ids: list[int], _now: datetime) -> None:
     """The search documents anew from the anonymised texts (last: after every other anonymiser)."""
-    session.expire_all()  # the anonymisers were bulk updates: read the cases anew
-    for case in session.scalars(select(Case).where(Case.id.in_(case_ids))):
+    # (the anonymisers were bulk updates: the cases are read anew)
+    for case in session.scalars(select(Case).where(Case.id.in_(case_ids)).execution_options(populate_existing=True)):
         search.refresh_document(session, case)
 
 
