@@ -1,5 +1,6 @@
 """The case report as PDF, drawn by WeasyPrint from an HTML page of its own (nothing fetched)."""
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -36,9 +37,13 @@ def refuse_every_fetch(url, *args, **kwargs):
 
 @bp.get("/<int:case_id>/report.pdf")
 def pdf(case_id: int):
-    import weasyprint
-
     case = case_service.get_case(current_user, case_id)
+    try:
+        import weasyprint
+    except OSError:  # WeasyPrint's system libraries (Pango) are not installed on this server
+        flash(_("The PDF report needs the Pango libraries on the server (docs/deployment.md). The case page "
+                "prints as a report as well."), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
     access_trail.record_view(current_user, case, action="report_pdf")
     plugin_fields, _failures = plugin_field_values(case)
     timeline = case_service.timeline(case, per_page=TIMELINE_ENTRIES)
