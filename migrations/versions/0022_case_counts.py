@@ -92,7 +92,8 @@ def upgrade():
 
 def downgrade():
     for trigger in ('insert', 'update', 'delete'):
-        op.execute(f"DROP TRIGGER case_counts_{trigger}" + (" ON cases" if op.get_bind().dialect.name == 'postgresql' else ""))
+        # IF EXISTS: on SQLite a later downgrade that rebuilds the cases table (batch mode) drops them
+        op.execute(f"DROP TRIGGER IF EXISTS case_counts_{trigger}" + (" ON cases" if op.get_bind().dialect.name == "postgresql" else ""))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("DROP FUNCTION case_counts_follow()")
     op.drop_table('case_counts')
