@@ -214,6 +214,27 @@ def test_the_background_worker_delivers_without_a_second_process(make_app, tmp_p
         assert [c[1] for c in recorder().CALLS] == ["created"]
 
 
+def test_stopping_the_background_worker_waits_for_its_round(app):
+    """An app torn down (tests empty their tables after) must not have a round still writing."""
+    import threading
+    import time
+
+    from kokoma.notifications.worker import BackgroundDispatcher
+
+    started, finished = threading.Event(), []
+
+    def slow_round():
+        started.set()
+        time.sleep(0.3)
+        finished.append(True)
+
+    dispatcher = BackgroundDispatcher(app, interval=30, work=slow_round)
+    dispatcher.wake()
+    assert started.wait(5)
+    dispatcher.stop()
+    assert finished == [True]
+
+
 def test_a_failed_delivery_can_be_sent_again_from_the_page(notify_app):
     notify_app.config["NOTIFY_MAX_ATTEMPTS"] = 1
     world = World()

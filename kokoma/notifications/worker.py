@@ -26,6 +26,7 @@ class BackgroundDispatcher:
         self._pid = None
         self._lock = threading.Lock()
         self._stopped = False
+        self._thread: threading.Thread | None = None
 
     def ensure_started(self) -> None:
         if self._pid == os.getpid() or self._stopped:
@@ -34,16 +35,21 @@ class BackgroundDispatcher:
             if self._pid != os.getpid():
                 self._pid = os.getpid()
                 self._wake = threading.Event()
-                threading.Thread(target=self._run, name="kokoma-dispatcher", daemon=True).start()
+                self._thread = threading.Thread(target=self._run, name="kokoma-dispatcher", daemon=True)
+                self._thread.start()
 
     def wake(self) -> None:
         self.ensure_started()
         self._wake.set()
 
-    def stop(self) -> None:
-        """End the loop after its current round (used when an app is torn down, e.g. in tests)."""
+    def stop(self, timeout: float = 30) -> None:
+        """End the loop and wait for its current round to finish (used when an app is torn down,
+        e.g. in tests, so that nothing still writes while its tables are emptied)."""
         self._stopped = True
         self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stopped:
