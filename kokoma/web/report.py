@@ -40,7 +40,7 @@ def pdf(case_id: int):
     case = case_service.get_case(current_user, case_id)
     try:
         import weasyprint
-    except OSError:  # WeasyPrint's system libraries (Pango) are not installed on this server
+    except (ImportError, OSError):  # WeasyPrint or its system libraries (Pango) are not installed here
         flash(_("The PDF report needs the Pango libraries on the server (docs/deployment.md). The case page "
                 "prints as a report as well."), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
