@@ -11,10 +11,12 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from kokoma.database import db
-from kokoma.models import AnalysisActor, Case, CaseEvent, User
-from kokoma.services import cases
+from kokoma.models import AnalysisActor, Attachment, Case, CaseEvent, User
+from kokoma.services import attachment_crypto, attachments, cases
 
-from .conftest import World
+from .conftest import PASSWORD, World
+
+INVITATION = b"%PDF-1.4 Einladung zum runden Tisch"
 
 
 @pytest.fixture
@@ -63,7 +65,11 @@ def test_a_backup_restores_into_an_empty_instance_with_every_case_event_and_file
         cases.add_comment(world.facilitator, case.id, "Gespräch mit dem Ortsbeirat")
         cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
         world.case(user=world.outsider, title="Plakate am Rathaus")
+        attachments.add_attachment(world.facilitator, case.id, "Einladung.pdf", io.BytesIO(INVITATION))
+        uploaded = db.session.scalars(select(Attachment)).one()
+        stored = attachments.path_of(uploaded)
         before = facts()
+    assert INVITATION not in stored.read_bytes()  # encrypted on disk, and so in the archive
     result = source.test_cli_runner().invoke(args=["backup", str(archive)])
     assert result.exit_code == 0, result.output
     assert archive.stat().st_mode & 0o077 == 0  # readable by its owner only
@@ -80,8 +86,15 @@ def test_a_backup_restores_into_an_empty_instance_with_every_case_event_and_file
     with target.app_context():
         assert facts() == before
         assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == manifest["database"]["revision"]
-    for name, content in files.items():
-        assert (tmp_path / "files-target" / name).read_bytes() == content
+    for name, content in files.items():  # files from before the encryption: encrypted by the restore
+        restored = tmp_path / "files-target" / name
+        assert content not in restored.read_bytes()
+        with target.app_context():
+            assert attachment_crypto.read(restored) == content
+    # The same key (the instance folder is the same here): the upload downloads as it was.
+    client = target.test_client()
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert client.get(f"/cases/{case.id}/attachments/{uploaded.id}").get_data() == INVITATION
     # A second restore into what is no longer empty is refused, and changes nothing.
     again = target.test_cli_runner().invoke(args=["restore", str(archive)])
     assert again.exit_code != 0 and "empty" in again.output
