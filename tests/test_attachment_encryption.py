@@ -107,7 +107,7 @@ def test_a_wrong_or_missing_key_gives_a_clear_message_not_an_error_page(app, cli
     response = download(client, case, attachment)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case.id}#attachments")
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "kann nicht geöffnet werden" in page and "Administrator" in page
+    assert "kann nicht geöffnet werden" in page and "Administration" in page
     key_file.unlink()  # no key at all: nothing opens, and no new key is made over the old files
     response = client.get(f"/cases/{case.id}/attachments/{attachment.id}", follow_redirects=True)
     assert response.status_code == 200 and "kann nicht geöffnet werden" in response.get_data(as_text=True)
