@@ -131,3 +131,29 @@ def test_a_damaged_or_foreign_archive_is_refused(empty_database, make_app, tmp_p
     assert not (tmp_path / "dst" / "a.txt").exists()
     # an existing file is never overwritten by a backup
     assert source.test_cli_runner().invoke(args=["backup", str(good)]).exit_code != 0
+
+
+def test_the_key_is_not_in_the_backup_and_a_restore_says_when_it_is_missing(empty_database, make_app, tmp_path):
+    source = make_app(ATTACHMENTS_PATH=str(tmp_path / "files-source"))
+    with source.test_request_context():
+        world = World()
+        case = world.analysed_case()
+        attachments.add_attachment(world.facilitator, case.id, "Einladung.pdf", io.BytesIO(INVITATION))
+        uploaded = db.session.scalars(select(Attachment)).one()
+        key = attachment_crypto.key_file().read_bytes()
+    archive = tmp_path / "kokoma.tar.gz"
+    assert source.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    with tarfile.open(archive) as tar:
+        assert not any(key.strip() in tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
+    # Another instance folder, so another key: the restore works and warns; the file opens with the key copied.
+    target = make_app(SQLALCHEMY_DATABASE_URI=empty_database, ATTACHMENTS_PATH=str(tmp_path / "files-target"),
+                      INSTANCE_PATH=str(tmp_path / "other-instance"))
+    result = target.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "Warning: the restored attachments do not open here" in result.output
+    client = target.test_client()
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    missing = client.get(f"/cases/{case.id}/attachments/{uploaded.id}", follow_redirects=True)
+    assert missing.status_code == 200 and "kann nicht geöffnet werden" in missing.get_data(as_text=True)
+    (tmp_path / "other-instance" / attachment_crypto.KEY_FILE).write_bytes(key)
+    assert client.get(f"/cases/{case.id}/attachments/{uploaded.id}").get_data() == INVITATION
