@@ -161,3 +161,31 @@ def test_generate_key_makes_the_key_file_once(make_app, tmp_path):
         assert attachment_crypto.keys() == [key]
     printed = runner.invoke(args=["attachments", "generate-key", "--print"])
     assert printed.exit_code == 0 and Fernet(printed.output.strip().encode())
+
+
+def test_retention_and_a_persons_request_still_handle_encrypted_attachments(ctx, world):
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from kokoma.models import CaseEvent
+    from kokoma.services import cases, person_requests, retention
+
+    kept_case = world.analysed_case()
+    attachments.add_attachment(world.facilitator, kept_case.id, "Brief von Herrn Brandtner.pdf",
+                                      io.BytesIO(PROTOCOL))
+    person_requests.carry_out(world.coordinator, "Brandtner", "erase", "Antrag vom 1.12.2026")
+    (renamed,) = db.session.scalars(select(Attachment).where(Attachment.case_id == kept_case.id)).all()
+    assert renamed.filename == "Brief von Herrn […].pdf"
+    assert attachments.open_attachment(world.facilitator, kept_case.id, renamed.id)[1] == PROTOCOL
+
+    closed = world.analysed_case()
+    attachments.add_attachment(world.facilitator, closed.id, "Foto.png", io.BytesIO(PNG))
+    path = attachments.path_of(db.session.scalars(select(Attachment).where(Attachment.case_id == closed.id)).one())
+    cases.fire_trigger(world.facilitator, closed.id, "start_processing", "", None)
+    cases.fire_trigger(world.facilitator, closed.id, "close", "Einigung", None)
+    retention.save_settings(world.coordinator, 30, 365)
+    closed_at = db.session.scalar(select(func.max(CaseEvent.created_at)).where(CaseEvent.case_id == closed.id))
+    assert path.exists()
+    assert retention.apply(world.musterstadt.id, closed_at + timedelta(days=31)).anonymised_cases == 1
+    assert not path.exists() and attachments.path_of(renamed).exists()
