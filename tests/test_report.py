@@ -44,7 +44,7 @@ def test_in_english_and_never_for_another_municipality(client, world):
 
 
 def test_the_report_loads_nothing(ctx):
-    from kokoma.web.report import refuse_every_fetch
+    from kokoma.web.pdf import refuse_every_fetch
 
     import pytest
 
