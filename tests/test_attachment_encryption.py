@@ -46,7 +46,8 @@ def test_the_file_on_disk_holds_no_plaintext_and_the_download_equals_the_upload(
     assert response.status_code == 200 and response.get_data() == PROTOCOL
     assert response.mimetype == "application/pdf" and response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "no-store" and response.content_length == len(PROTOCOL)
+    assert response.last_modified == attachment.created_at.replace(microsecond=0)  # as when served from the file
 
 
 def test_rotation_encrypts_every_file_with_a_new_key_and_drops_the_old(app, client, auth, world, runner):

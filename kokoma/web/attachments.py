@@ -44,7 +44,8 @@ def download(case_id: int, attachment_id: int):
         flash(str(exc.message), "error")
         return redirect(url_for("cases.detail", case_id=case_id, _anchor="attachments"))
     response = send_file(io.BytesIO(content), mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, conditional=False, etag=False, max_age=0)
+                         download_name=attachment.filename, conditional=False, etag=False, max_age=0,
+                         last_modified=attachment.created_at)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
