@@ -127,6 +127,11 @@ def test_files_from_before_the_encryption_are_encrypted_at_the_next_start(make_a
     make_app()  # the next start
     assert PROTOCOL not in path.read_bytes() and attachment_crypto.is_encrypted(path)
     assert download(client, case, attachment).get_data() == PROTOCOL
+    # None is left: later starts no longer look at every file (a restore does, itself).
+    assert (attachments.folder() / attachment_crypto.ALL_ENCRYPTED).exists()
+    path.write_bytes(PNG)
+    make_app()
+    assert path.read_bytes() == PNG
 
 
 def test_keys_from_the_configuration_are_rotated_by_putting_the_new_one_first(make_app, tmp_path):

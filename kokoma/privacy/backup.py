@@ -141,7 +141,7 @@ def restore(app: Flask, archive: Path, *, force: bool = False) -> Summary:
 def _check_key(app: Flask) -> str | None:
     """Encrypt what a backup from before the encryption held; try this instance's key on one file."""
     try:
-        attachment_crypto.encrypt_plain_files(app)
+        attachment_crypto.encrypt_plain_files(app, again=True)
         files = attachment_crypto.stored_files(app)
         if files:
             attachment_crypto.read(files[0], app)
@@ -190,7 +190,8 @@ def _run(command: list[str], url: URL) -> None:
 def _attachment_files(folder: Path) -> list[tuple[str, Path]]:
     if not folder.is_dir():
         return []
-    return sorted((path.relative_to(folder).as_posix(), path) for path in folder.rglob("*") if path.is_file())
+    return sorted((path.relative_to(folder).as_posix(), path) for path in folder.rglob("*")
+                  if path.is_file() and not path.name.startswith("."))  # not the marker nor a half-written file
 
 
 def _sha256(path: Path) -> str:

@@ -29,6 +29,9 @@ from .errors import ServiceError
 
 log = logging.getLogger(__name__)
 KEY_FILE = "attachment_keys"
+# In the attachments folder once no file from before the encryption is left: later starts need
+# not look at every file again (uploads are always encrypted; a restore looks itself).
+ALL_ENCRYPTED = ".all-encrypted"
 TOKEN_START = b"gAAAAA"  # how every Fernet token begins (version byte 0x80, base64)
 
 
@@ -152,7 +155,7 @@ def stored_files(app: Flask | None = None) -> list[Path]:
     folder = attachments_folder(app)
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.startswith(".part-"))
+    return sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.startswith("."))
 
 
 def _replace(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -182,14 +185,16 @@ class Pass:
     unreadable: list[Path] = field(default_factory=list)
 
 
-def encrypt_plain_files(app: Flask | None = None) -> int:
+def encrypt_plain_files(app: Flask | None = None, *, again: bool = False) -> int:
     """Encrypt the files from before the encryption; returns how many. Safe to run from several
-    processes at once (each file is replaced in one rename, an encrypted one is left alone)."""
+    processes at once (each file is replaced in one rename, an encrypted one is left alone).
+    Skipped where a pass found none left before, unless ``again``."""
     app = _app(app)
-    plain = [path for path in stored_files(app) if not is_encrypted(path)]
-    if not plain:
+    marker = attachments_folder(app) / ALL_ENCRYPTED
+    if marker.exists() and not again:
         return 0
-    fernet = encrypting_cipher(app)
+    plain = [path for path in stored_files(app) if not is_encrypted(path)]
+    fernet = encrypting_cipher(app) if plain else None
     done = 0
     for path in plain:
         try:
@@ -199,6 +204,8 @@ def encrypt_plain_files(app: Flask | None = None) -> int:
         if not data.startswith(TOKEN_START):
             _replace(path, fernet.encrypt(data))
             done += 1
+    if marker.parent.is_dir():
+        marker.touch()
     return done
 
 
