@@ -47,7 +47,7 @@ class KeyProblem(ServiceError):
 
 
 def _app(app: Flask | None) -> Flask:
-    return app or current_app._get_current_object()
+    return app if app is not None else current_app
 
 
 def attachments_folder(app: Flask | None = None) -> Path:
