@@ -44,7 +44,7 @@ def test_in_english_and_never_for_another_municipality(client, world):
 
 
 def test_the_report_loads_nothing(ctx):
-    from kokoma.web.report import refuse_every_fetch
+    from kokoma.web.pdf import refuse_every_fetch
 
     import pytest
 
@@ -82,17 +82,3 @@ def test_the_report_holds_the_analysis_with_its_map_the_measures_and_the_follow_
     # actors' table and in the relations' table
     assert text.count("Jugendclub Süd") >= 3, text
 
-
-def test_without_weasyprint_or_pango_the_link_says_what_is_missing(client, auth, world, monkeypatch):
-    """A server without WeasyPrint's libraries answers with the case page and a message, not a 500,
-    and records no taking out."""
-    import sys
-
-    case = world.analysed_case(title="Lärm am Pavillon")
-    monkeypatch.setitem(sys.modules, "weasyprint", None)  # what an import that cannot load looks like
-    auth.login()
-    response = client.get(f"/cases/{case.id}/report.pdf", follow_redirects=True)
-    assert response.status_code == 200 and response.mimetype == "text/html"
-    assert "Pango" in response.get_data(as_text=True) and "Lärm am Pavillon" in response.get_data(as_text=True)
-    actions = db.session.scalars(select(CaseAccess.action).where(CaseAccess.case_id == case.id)).all()
-    assert "report_pdf" not in actions
