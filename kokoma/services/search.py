@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import column, func, literal, literal_column, select, table, union_all
+from sqlalchemy import column, exists, func, literal, literal_column, select, table, tuple_, union_all
 
 from ..database import db
 from ..models import (
@@ -24,7 +24,8 @@ from ..models import (
 )
 
 CANDIDATES = 200  # the newest matches that are ranked
-WINDOW = 2000  # PostgreSQL: the newest cases looked at before the GIN index (_postgresql_matches)
+WINDOW = 2000  # the cases looked at in the list's order before the index gives all matches
+FEW = 1000  # SQLite: a word matching fewer documents is sorted from all its matches (in_order)
 MAX_WORDS = 8
 # What marks a matching word in a passage; removed from every indexed text beforehand.
 MARK_START, MARK_END = "\ue000", "\ue001"
@@ -240,7 +241,50 @@ def _marked(text: str) -> Markup:
 
 
 def match_condition(words: list[str]):
-    """SQL condition: the case matches all ``words`` (for sorts other than relevance)."""
+    """SQL condition: the case matches all ``words``, read as the set of all matches (exports,
+    and a sorted search whose matches are few: :func:`in_order`)."""
     if db.engine.dialect.name == "postgresql":
-        return Case.id.in_(select(CaseSearch.case_id).where(_tsv.op("@@")(_tsquery(words))))
+        matches = select(CaseSearch.case_id).where(_tsv.op("@@")(_tsquery(words))).cte("matches").prefix_with("MATERIALIZED")
+        return Case.id.in_(select(matches.c.case_id))
     return Case.id.in_(select(_fts.c.rowid).where(literal_column("case_search_fts").op("MATCH")(_fts5_query(words))))
+
+
+def probe_condition(words: list[str]):
+    """SQL condition: this case matches all ``words``, looked up for the one case (its rowid in
+    FTS5, its document's tsvector on PostgreSQL), for a walk along the list's own order."""
+    if db.engine.dialect.name == "postgresql":
+        return exists().where(CaseSearch.case_id == Case.id, _tsv.op("@@")(_tsquery(words)))
+    return exists().where(literal_column("case_search_fts").op("MATCH")(_fts5_query(words)), _fts.c.rowid == Case.id)
+
+
+def in_order(words: list[str], read, conditions: list, keys: tuple, descending: bool, wanted: int):
+    """The rows of a search sorted by ``keys`` (not by relevance), read by ``read(*conditions)``
+    (the list query in its order with its LIMIT ``wanted``), in the plan that is cheap for the
+    word, since neither engine can tell from its statistics how many cases a word matches:
+
+    - SQLite: FTS5 counts the matches up to FEW cheaply (its doclist, no table). Fewer: all
+      matches are read and sorted (:func:`match_condition`).
+    - Otherwise the list is walked in its order (its index) and each case looked up in the
+      full-text index (:func:`probe_condition`), for at most WINDOW cases past the page's start.
+      When those hold fewer than ``wanted`` matches, the word is rare among them, and all matches
+      are read and sorted: at most about ``wanted`` / WINDOW of the cases.
+
+    ``conditions``: the scope, the filters and the page's position (without the words)."""
+    if db.engine.dialect.name == "sqlite" and _fts5_count(words, FEW) < FEW:
+        return read(match_condition(words))
+    order = [key.desc() if descending else key.asc() for key in keys]
+    bound = db.session.execute(
+        select(*keys).where(*conditions).order_by(*order).offset(literal(WINDOW - 1, literal_execute=True)).limit(1)
+    ).first()
+    if bound is None:  # fewer than WINDOW cases left in the list: the walk ends with them
+        return read(probe_condition(words))
+    window = tuple_(*keys) >= tuple_(*bound) if descending else tuple_(*keys) <= tuple_(*bound)
+    rows = read(probe_condition(words), window)
+    return rows if len(rows) >= wanted else read(match_condition(words))
+
+
+def _fts5_count(words: list[str], cap: int) -> int:
+    """How many documents match (all municipalities), counted up to ``cap``."""
+    found = select(_fts.c.rowid).where(literal_column("case_search_fts").op("MATCH")(_fts5_query(words))).limit(
+        literal(cap, literal_execute=True)).subquery()
+    return db.session.scalar(select(func.count()).select_from(found))
