@@ -11,11 +11,12 @@ matches stops early in both engines, so a word that matches many cases costs wha
 (benchmarks/bench_search.py, docs/performance.md).
 """
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import column, exists, func, literal, literal_column, select, table, tuple_, union_all
+from sqlalchemy import column, exists, func, or_, literal, literal_column, select, table, tuple_, union_all
 
 from ..database import db
 from ..models import (
@@ -138,6 +139,26 @@ def _stemmer():
 
 def german_stem(word: str) -> str:
     return _stemmer().stemWord(word)
+
+
+def word_forms(text: str) -> str:
+    """The words of ``text`` and their German stems, lower case and without diacritics, each once,
+    between spaces: what a short text searched without an index is matched by (the case study
+    library, :func:`words_match`)."""
+    words = WORD.findall((text or "").lower())
+    return f" {' '.join(sorted({_plain(form) for w in words for form in (w, german_stem(w))}))} "
+
+
+def words_match(column, words: list[str]) -> list:
+    """SQL conditions: ``column`` (written by :func:`word_forms`) holds a word beginning with each
+    of ``words`` as typed or as its stem, in any case, with or without diacritics."""
+    return [or_(column.contains(f" {_plain(w)}", autoescape=True), column.contains(f" {_plain(german_stem(w))}", autoescape=True))
+            for w in words]
+
+
+def _plain(word: str) -> str:
+    """The word without diacritics (ö -> o, é -> e), as FTS5's remove_diacritics finds them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def query_words(text: str) -> list[str]:
