@@ -290,3 +290,38 @@ def test_a_sorted_search_finds_the_same_pages_in_each_plan(world, monkeypatch, s
         assert read_all
     if window == 1000:
         assert not read_all
+
+
+@pytest.mark.parametrize("sort, index", [
+    ("newest", "ix_cases_municipality_id_id"),
+    ("updated", "ix_cases_municipality_updated_id"),
+    ("escalation", "ix_cases_municipality_score_id"),
+    ("reference", "sqlite_autoindex_cases_1"),
+])
+def test_a_sorted_search_walks_the_sorts_index(world, monkeypatch, sort, index):
+    """The walk of search.in_order reads along the sort's index and stops after the page: no sort
+    of all matches (the cost that grew with the cases, docs/performance.md)."""
+    from sqlalchemy import event
+
+    from kokoma.services import search
+
+    from .test_query_plans import plan, seed
+
+    seed(world, 6000)
+    monkeypatch.setattr(search, "FEW", 0)  # as for a word that matches many
+    captured = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many):
+        if "EXISTS (SELECT" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        cases.list_cases(world.facilitator, CaseFilters(text="Fall", sort=sort), per_page=50)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    assert captured
+    for statement, parameters in captured:
+        shown = plan(statement, parameters)
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its own costs at this size
+            assert index in shown and "TEMP B-TREE" not in shown.upper(), shown
