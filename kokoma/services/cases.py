@@ -379,8 +379,8 @@ def list_cases(
         positioned_query = query.where(*positioned)
         if not words or sort == "relevance":
             return list_rows(positioned_query.order_by(*order).limit(limit))
-        return search.in_order(words, lambda *matched: list_rows(positioned_query.where(*matched).order_by(*order).limit(limit)),
-                               [*conditions, *positioned], keys, reading_descending, per_page + 1)
+        found = search.in_order(words, [*conditions, *positioned], keys, reading_descending, per_page + 1)
+        return list_rows(positioned_query.where(Case.id.in_(found)).order_by(*order)) if found else []
 
     if before is not None:  # the page before: read upwards, show in the list's order
         mine, cursor_value = position(before)
