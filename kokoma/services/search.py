@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import column, exists, func, or_, literal, literal_column, select, table, tuple_, union_all
+from sqlalchemy import column, exists, func, literal, literal_column, or_, select, table, tuple_, union_all
 
 from ..database import db
 from ..models import (
