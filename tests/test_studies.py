@@ -149,7 +149,9 @@ def test_a_released_study_is_withdrawn_with_a_reason_and_released_again(client, 
 
 def test_only_a_case_worker_of_its_municipality_withdraws_a_study(client, world):
     study = studies.release(world.facilitator, closed_case(world).id, LESSONS, True)
-    for reader, status in ((world.outsider, 404), (world.advisor, 403), (world.other_advisor, 403)):
+    # another municipality's case worker, or an advisor who does not accompany it: not found;
+    # the advisor who accompanies it sees it, but may not withdraw it
+    for reader, status in ((world.outsider, 404), (world.other_advisor, 404), (world.advisor, 403)):
         login(client, reader)
         assert "Aus der Bibliothek zurückziehen" not in client.get(f"/studies/{study.id}").get_data(as_text=True)
         assert client.post(f"/studies/{study.id}/withdraw", data={"reason": "Nicht unsere"}).status_code == status

@@ -170,7 +170,11 @@ def withdrawable(user):
     coordinator of the study's municipality)."""
     if not permissions.can(user, "study.withdraw"):
         return false()
-    return CaseStudy.released_at.is_not(None) & permissions.own_municipality(user, CaseStudy.municipality_id)
+    return _released_in_scope(user)
+
+
+def _released_in_scope(user):
+    return CaseStudy.released_at.is_not(None) & permissions.municipality_scope(user, CaseStudy.municipality_id)
 
 
 def may_withdraw(user, study: CaseStudy) -> bool:
@@ -180,14 +184,15 @@ def may_withdraw(user, study: CaseStudy) -> bool:
 def withdraw(user, study_id: int, reason: str) -> CaseStudy:
     """Take a released study out of the library, with the reason, recorded on the study (who,
     when, why). It is a draft again: revised and released anew through :func:`release`, with
-    its check of the names and the person's confirmation."""
-    permissions.require(user, "study.withdraw")
+    its check of the names and the person's confirmation. Like every case question: a study of
+    a municipality the user does not see is not found, a role without the right is refused."""
     with write_transaction() as session:
         study = session.scalars(
-            select(CaseStudy).where(CaseStudy.id == study_id, withdrawable(user)).with_for_update()
+            select(CaseStudy).where(CaseStudy.id == study_id, _released_in_scope(user)).with_for_update()
         ).one_or_none() if permissions.is_id(study_id) else None
         if study is None:
             raise NotFound()
+        permissions.require(user, "study.withdraw")
         if not reason.strip():
             raise ValidationError({"reason": _l("Please give the reason for the withdrawal.")})
         study.released_at, study.confirmed_by_id = None, None
