@@ -7,7 +7,8 @@ it DROPS AND RECREATES the public schema of that database first. Cases and their
 documents are seeded in SQL (INSERT ... SELECT), then each page is requested in-process through
 Flask's test client, logged in as a facilitator of the municipality that holds the cases (another
 municipality holds 5,000 more). Measured: the list searched for a word that matches every case
-("Stadtteiltreff", ranked by relevance), for a word that matches nothing ("Zeppelinwiese"), the
+("Stadtteiltreff", ranked by relevance), for a word that matches nothing ("Zeppelinwiese"), both
+again sorted by each other order of the list (newest, reference, last change, escalation), the
 overview page, and the overview's counts alone (services.overview). Prints median and 95th
 percentile in ms and the ratio of the largest size to the smallest (targets: search at most
 1.5x, overview counts at most 1.2x).
@@ -35,6 +36,7 @@ TITLE_WORDS = "Konflikt Nr um den Stadtteiltreff"
 DESCRIPTION = "Beschreibung der Lage im Quartier, Gespräche mit Anwohnenden und dem Jugendzentrum."
 LOCATION, PARTIES, GROUPS = "Innenstadt", "Anwohnende, Verein", "Jugendliche"
 MATCHES_ALL, MATCHES_NONE = "Stadtteiltreff", "Zeppelinwiese"
+SORTED = ("newest", "reference", "updated", "escalation")  # the list's sorts other than relevance
 
 
 def seed(municipality, facilitator, first, last):
@@ -48,21 +50,20 @@ def seed(municipality, facilitator, first, last):
     score = "((s % 9) + 1) * 10"
     before = db.session.scalar(select(func.coalesce(func.max(Case.id), 0)))
     db.session.execute(text(f"""
-        INSERT INTO cases (municipality_id, reference, title, description, category, location, parties,
-            affected_groups, glasl_stage, violence_reported, state, facilitator_id, escalation_score,
+        INSERT INTO cases (municipality_id, reference, title, description, category, location, glasl_stage, violence_reported, state, facilitator_id, escalation_score,
             escalation_level, peak_escalation_score, escalation_factors, extra, created_at, updated_at, version)
         SELECT :municipality, :code || '-2026-' || {padded}, 'Konflikt Nr. ' || s || ' um den Stadtteiltreff',
             :description, CASE s % 7 WHEN 0 THEN 'anti_democratic' WHEN 1 THEN 'public_space'
                 WHEN 2 THEN 'protest_movement' WHEN 3 THEN 'identity_belonging' WHEN 4 THEN 'integration_migration'
                 WHEN 5 THEN 'polarisation' ELSE 'other' END,
-            :location, :parties, :groups, (s % 9) + 1, false,
+            :location, (s % 9) + 1, false,
             CASE s % 4 WHEN 0 THEN 'analysis' WHEN 1 THEN 'processing' WHEN 2 THEN 'prevention' ELSE 'closed' END,
             :facilitator, {score},
             CASE WHEN {score} >= 80 THEN 'critical' WHEN {score} >= 60 THEN 'high' WHEN {score} >= 30 THEN 'elevated' ELSE 'low' END,
             {score}, '[]', '{{}}', :now, :now, 1
         FROM ({numbers}) AS numbers
     """), {"municipality": municipality.id, "code": municipality.code, "description": DESCRIPTION,
-           "location": LOCATION, "parties": PARTIES, "groups": GROUPS, "facilitator": facilitator.id,
+           "location": LOCATION, "facilitator": facilitator.id,
            "now": utcnow(), "first": first, "last": last})
     # The search document as services.search writes it: the constant words' stems (or words) once,
     # the varying ones (sequence number, reference) appended in SQL.
@@ -70,10 +71,10 @@ def seed(municipality, facilitator, first, last):
                                    stems=not postgresql)["stems"]
     db.session.execute(text(f"""
         INSERT INTO case_search (case_id, head, body, stems)
-        SELECT id, reference || ' · ' || title, description || '\n' || location || '\n' || parties || '\n' || affected_groups,
+        SELECT id, reference || ' · ' || title, description || '\n' || location || '\n' || :parties || '\n' || :groups,
                :constant || ' ' || lower(:code) || ' 2026 ' || substr(reference, length(:code) + 7)
         FROM cases WHERE id > :before
-    """), {"constant": constant, "code": municipality.code, "before": before})
+    """), {"constant": constant, "code": municipality.code, "before": before, "parties": PARTIES, "groups": GROUPS})
     db.session.commit()
     if postgresql:
         with db.engine.connect() as connection:
@@ -131,27 +132,27 @@ def main():
                 with app.app_context():
                     overview.overview(facilitator)
 
-            results.append((size, seconds,
-                            timed(lambda: get(f"/cases/?q={MATCHES_ALL}"), args.repeat),
-                            timed(lambda: get(f"/cases/?q={MATCHES_NONE}"), args.repeat),
-                            timed(lambda: get(f"/cases/?q={MATCHES_ALL}&sort=newest"), args.repeat),
-                            timed(lambda: get("/overview/"), args.repeat),
-                            timed(counts, args.repeat)))
+            measured = [(f"/cases/?q={MATCHES_ALL}", "search, all match", 1.5),
+                        (f"/cases/?q={MATCHES_NONE}", "search, none match", 1.5)]
+            measured += [(f"/cases/?q={word}&sort={sort}", f"{label}, sorted by {sort}", 1.5)
+                         for sort in SORTED for word, label in ((MATCHES_ALL, "all match"), (MATCHES_NONE, "none match"))]
+            results.append((size, seconds, [(label, target, timed(lambda: get(address), args.repeat))
+                                            for address, label, target in measured]
+                            + [("overview page", None, timed(lambda: get("/overview/"), args.repeat)),
+                               ("overview counts", 1.2, timed(counts, args.repeat))]))
 
     print(f"KoKoMa search benchmark on {platform.platform()}, {__import__('os').cpu_count()} CPUs, "
           f"Python {platform.python_version()}, {'SQLite' if url.startswith('sqlite') else 'PostgreSQL'} {db_version}")
     print(f"{OTHER_MUNICIPALITY_CASES} cases of another municipality besides; ms as p50 / p95 over {args.repeat} runs\n")
-    header = ("cases", "seed s", f"search '{MATCHES_ALL}' (all match)", f"search '{MATCHES_NONE}' (none)",
-              "all match, newest first", "overview page", "overview counts")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for size, seconds, *timings in results:
-        print("| " + " | ".join([f"{size:,}", f"{seconds:.1f}"] + [f"{a:.2f} / {b:.2f}" for a, b in timings]) + " |")
-    first, last = results[0], results[-1]
-    ratio = [last[i][0] / first[i][0] for i in range(2, 7)]
-    print(f"\nratio {last[0]:,} / {first[0]:,} cases (p50): search matching all {ratio[0]:.2f}x (target 1.5), "
-          f"matching nothing {ratio[1]:.2f}x (target 1.5), matching all newest first {ratio[2]:.2f}x, "
-          f"overview page {ratio[3]:.2f}x, overview counts {ratio[4]:.2f}x (target 1.2)")
+    sizes_seen = [size for size, _seconds, _timings in results]
+    print("| measured | " + " | ".join(f"{size:,} cases" for size in sizes_seen) + f" | ratio {sizes_seen[-1]:,} / {sizes_seen[0]:,} (p50) |")
+    print("|" + "---|" * (len(sizes_seen) + 2))
+    print("| seeding, s | " + " | ".join(f"{seconds:.1f}" for _size, seconds, _timings in results) + " | |")
+    for n, (label, target, _timing) in enumerate(results[0][2]):
+        timings = [row[2][n][2] for row in results]
+        ratio = timings[-1][0] / timings[0][0]
+        print(f"| {label} | " + " | ".join(f"{a:.2f} / {b:.2f}" for a, b in timings)
+              + f" | {ratio:.2f}x{f' (target {target})' if target else ''} |")
 
 
 if __name__ == "__main__":

@@ -640,6 +640,36 @@ def test_a_case_study_is_released_after_its_names_are_removed(site):
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
+def test_a_case_study_is_withdrawn_with_a_reason_and_its_pages_pass_axe(site, language):
+    """The coordinator withdraws a released study: without a reason refused at the field, with
+    one it leaves the library and its case's study page says why; each state axe-clean and
+    without sideways scrolling at 1280 and 768 px."""
+    from kokoma.services import studies
+
+    with site.app.test_request_context():
+        case = site.world.analysed_case(title="Konflikt am Bahnhof", parties="Bürgerverein Nord")
+        _close(site.world, case)
+        study_id = studies.release(site.world.facilitator, case.id, "Früh alle Seiten einladen.", True).id
+    site.login(site.world.coordinator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    site.open(f"/studies/{study_id}")
+    problems = layout_problems(site, "released study with the withdrawal form")
+    site.click_and_wait("#withdraw-heading ~ form button[type=submit]")
+    assert site.find("#reason-error").is_displayed() and site.find("#reason").get_attribute("aria-invalid") == "true"
+    problems.update(layout_problems(site, "withdrawal without a reason"))
+    site.type("#reason", "Zu früh freigegeben")
+    site.click_and_wait("#withdraw-heading ~ form button[type=submit]")
+    assert site.driver.current_url.endswith(f"/cases/{case.id}/study") and "Zu früh freigegeben" in site.text()
+    problems.update(layout_problems(site, "the case's study page after the withdrawal"))
+    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    site.logout()
+    site.login(site.world.outsider)
+    site.open("/studies/")
+    assert f"/studies/{study_id}" not in site.driver.page_source
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
 def test_case_studies_attachments_and_the_report_link_pass_axe_at_1280_and_768(site, language):
     import io
 

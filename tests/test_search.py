@@ -250,3 +250,78 @@ def test_each_sort_reads_along_an_index(world, sort, index):
         shown = plan(statement, parameters)
         if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its own costs at this size
             assert index in shown and "TEMP B-TREE" not in shown.upper(), shown
+
+
+@pytest.mark.parametrize("few, window", [(None, None), (1, 2), (1, 4), (1, 1000)],
+                         ids=["as configured", "window too small: all matches", "walk in a window", "walk to the end"])
+@pytest.mark.parametrize("sort", ["newest", "reference", "updated", "escalation"])
+def test_a_sorted_search_finds_the_same_pages_in_each_plan(world, monkeypatch, sort, few, window):
+    """search.in_order walks the list's order and looks each case up in the full-text index, or
+    reads all matches and sorts them, by how many match: every plan shows the same pages, in the
+    list's order, scoped (another municipality's matches never show)."""
+    from sqlalchemy import event
+
+    from kokoma.services import search
+
+    made = [world.case(title=f"{'Bolzplatz' if n % 3 else 'Parkplatz'} {n}", glasl_stage=(n * 4) % 9 + 1)
+            for n in range(10)]
+    cases.add_comment(world.facilitator, made[4].id, "Bolzplätze geprüft")  # changed last, found by its stem
+    world.case(world.outsider, title="Bolzplatz in Beispielhausen")
+    matching = {c.reference for n, c in enumerate(made) if n % 3}
+    expected = [ref for ref in found(world.facilitator, "", sort=sort) if ref in matching]
+    if few is not None:
+        monkeypatch.setattr(search, "FEW", few)
+        monkeypatch.setattr(search, "WINDOW", window)
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        forwards, backwards = _walk(world.facilitator, CaseFilters(text="Bolzplatz", sort=sort), 2)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert [ref for page in forwards for ref in page] == expected
+    assert forwards == backwards
+    walked = any("EXISTS (SELECT" in statement for statement in statements)
+    read_all = any(" IN (SELECT" in statement and ("case_search_fts" in statement or "matches" in statement)
+                   for statement in statements)
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert walked == (few is not None or postgresql)  # SQLite counts 7 matches: fewer than FEW, read all
+    if few is None and not postgresql or window == 2:
+        assert read_all
+    if window == 1000:
+        assert not read_all
+
+
+@pytest.mark.parametrize("sort, index", [
+    ("newest", "ix_cases_municipality_id_id"),
+    ("updated", "ix_cases_municipality_updated_id"),
+    ("escalation", "ix_cases_municipality_score_id"),
+    ("reference", "sqlite_autoindex_cases_1"),
+])
+def test_a_sorted_search_walks_the_sorts_index(world, monkeypatch, sort, index):
+    """The walk of search.in_order reads along the sort's index and stops after the page: no sort
+    of all matches (the cost that grew with the cases, docs/performance.md)."""
+    from sqlalchemy import event
+
+    from kokoma.services import search
+
+    from .test_query_plans import plan, seed
+
+    seed(world, 6000)
+    monkeypatch.setattr(search, "FEW", 0)  # as for a word that matches many
+    captured = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many):
+        if "EXISTS (SELECT" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        cases.list_cases(world.facilitator, CaseFilters(text="Fall", sort=sort), per_page=50)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    assert captured
+    for statement, parameters in captured:
+        shown = plan(statement, parameters)
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its own costs at this size
+            assert index in shown and "TEMP B-TREE" not in shown.upper(), shown

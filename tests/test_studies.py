@@ -102,3 +102,75 @@ def test_the_library_carries_no_name_location_or_person_of_any_case(client, worl
     assert client.get(f"/cases/{case.id}/study").status_code == 404
     login(client, world.admin)
     assert client.get("/studies/").status_code == 403
+
+
+def _library(client, words=""):
+    return client.get("/studies/", query_string={"q": words}).get_data(as_text=True)
+
+
+def test_a_released_study_is_withdrawn_with_a_reason_and_released_again(client, world):
+    case = closed_case(world)
+    study = studies.release(world.facilitator, case.id, LESSONS, True)
+    login(client, world.coordinator)
+    page = client.get(f"/studies/{study.id}").get_data(as_text=True)
+    assert "Aus der Bibliothek zurückziehen" in page
+    empty = client.post(f"/studies/{study.id}/withdraw", data={"reason": "  "})
+    assert empty.status_code == 422 and "Bitte nennen Sie den Grund" in empty.get_data(as_text=True)
+    assert db.session.get(CaseStudy, study.id).released_at is not None
+    reason = "Zu früh freigegeben <script>alert(1)</script>"
+    response = client.post(f"/studies/{study.id}/withdraw", data={"reason": reason})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case.id}/study")
+    db.session.expire_all()
+    withdrawn = db.session.get(CaseStudy, study.id)
+    assert withdrawn.released_at is None and withdrawn.confirmed_by_id is None
+    assert [(w["by"], w["reason"]) for w in withdrawn.withdrawals] == [(world.coordinator.id, reason.strip())]
+    page = client.get(f"/cases/{case.id}/study").get_data(as_text=True)
+    assert "aus der Bibliothek zurückgezogen" in page and world.coordinator.name in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+    login(client, world.outsider)
+    assert f"/studies/{study.id}" not in _library(client) and client.get(f"/studies/{study.id}").status_code == 404
+    assert client.post(f"/studies/{study.id}/withdraw", data={"reason": "noch einmal"}).status_code == 404
+    # revised and released again, through the check of the names and the confirmation
+    login(client, world.facilitator)
+    unconfirmed = client.post(f"/cases/{case.id}/study", data={"lessons": "Neu: früh alle einladen.", "action": "release"})
+    assert unconfirmed.status_code == 422 and db.session.get(CaseStudy, study.id).released_at is None
+    named = client.post(f"/cases/{case.id}/study", data={"lessons": "Familie Özdemir einladen.", "confirmed": "y",
+                                                         "action": "release"})
+    assert named.status_code == 422
+    assert client.post(f"/cases/{case.id}/study", data={"lessons": "Neu: früh alle einladen.", "confirmed": "y",
+                                                        "action": "release"}).status_code == 302
+    db.session.expire_all()
+    again = db.session.get(CaseStudy, study.id)
+    assert again.released_at is not None and again.confirmed_by_id == world.facilitator.id
+    assert len(again.withdrawals) == 1  # the record stays
+    login(client, world.outsider)
+    assert f"/studies/{study.id}" in _library(client, "einladen")
+
+
+def test_only_a_case_worker_of_its_municipality_withdraws_a_study(client, world):
+    study = studies.release(world.facilitator, closed_case(world).id, LESSONS, True)
+    # another municipality's case worker, or an advisor who does not accompany it: not found;
+    # the advisor who accompanies it sees it, but may not withdraw it
+    for reader, status in ((world.outsider, 404), (world.other_advisor, 404), (world.advisor, 403)):
+        login(client, reader)
+        assert "Aus der Bibliothek zurückziehen" not in client.get(f"/studies/{study.id}").get_data(as_text=True)
+        assert client.post(f"/studies/{study.id}/withdraw", data={"reason": "Nicht unsere"}).status_code == status
+    db.session.expire_all()
+    assert db.session.get(CaseStudy, study.id).released_at is not None
+    assert db.session.get(CaseStudy, study.id).withdrawals == []
+    login(client, world.facilitator)
+    assert "Aus der Bibliothek zurückziehen" in client.get(f"/studies/{study.id}").get_data(as_text=True)
+    assert client.post(f"/studies/{study.id}/withdraw", data={"reason": "Überarbeiten"}).status_code == 302
+    assert client.post(f"/studies/{study.id}/withdraw", data={"reason": "noch einmal"}).status_code == 404  # a draft
+
+
+def test_the_library_finds_german_forms_in_any_case_with_or_without_diacritics(client, world):
+    study = studies.release(world.facilitator, closed_case(world).id,
+                            "Der Runde Tisch mit den Jugendlichen half. Die Straßenfeste übers Jahr stärkten "
+                            "das Vertrauen; ÖFFENTLICHE Räume wurden geöffnet.", True)
+    login(client, world.outsider)
+    for words in ("jugendliche", "Jugendlicher", "RUNDEN tisch", "straßenfest", "Strassenfeste", "ubers", "Übers",
+                  "öffentlich", "offentliche", "räume", "Raum", "vertrauen stärken"):
+        assert f"/studies/{study.id}" in _library(client, words), words
+    for words in ("Kiosk", "Tisch Kiosk", "%", "_"):
+        assert f"/studies/{study.id}" not in _library(client, words), words

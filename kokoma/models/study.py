@@ -31,6 +31,12 @@ class CaseStudy(db.Model):
     prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Each time the study was taken out of the library: [{"at": ISO time, "by": user id,
+    # "reason": text}], oldest first (services.studies.withdraw).
+    withdrawals: Mapped[list] = mapped_column(JSONType, default=list)
+    # The words of the lessons and their German stems, lower case and without diacritics, that
+    # the library is searched by (services.search.word_forms).
+    search_words: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -7,7 +7,6 @@ import re
 import secrets
 from pathlib import Path
 
-import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
@@ -15,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from ..database import db, write_transaction
 from ..models import Attachment, Case, CaseAccess
-from . import attachment_crypto, permissions
+from . import attachment_crypto, file_types, permissions
 from .changes import CaseChange, changing_case
 from .errors import NotFound, ValidationError
 from .submissions import Once
 
 # What a file name may not hold: path separators, characters Windows refuses, control characters.
 UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-SNIFFED_BYTES = 8192
 FILES_TO_REMOVE = "kokoma_attachment_files_to_remove"  # in Session.info until the commit
 
 
@@ -41,11 +39,6 @@ def clean_filename(name: str) -> str:
     return base[:200] or "attachment"
 
 
-def sniffed_type(head: bytes) -> str | None:
-    kind = filetype.guess(head)
-    return kind.mime if kind else None
-
-
 def add_attachment(user, case_id: int, filename: str, stream, once: Once | None = None) -> CaseChange:
     """Attach the file read from ``stream`` to the case, in one transaction with its event."""
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
@@ -54,7 +47,11 @@ def add_attachment(user, case_id: int, filename: str, stream, once: Once | None 
         raise ValidationError({"file": _l("Please choose a file.")})
     if len(data) > limit:
         raise ValidationError({"file": _l("The file is larger than %(size)d MB.", size=limit // (1024 * 1024))})
-    content_type = sniffed_type(data[:SNIFFED_BYTES])
+    content_type = file_types.sniffed_type(data)
+    if content_type == file_types.ZIP and content_type not in current_app.config["ATTACHMENT_TYPES"]:
+        raise ValidationError({"file": _l(
+            "This file is a ZIP archive, not a Word, Excel or OpenDocument file. Archives cannot be attached: "
+            "attach the files in it one by one.")})
     if content_type not in current_app.config["ATTACHMENT_TYPES"]:
         raise ValidationError({"file": _l(
             "This kind of file cannot be attached. Attach PDF, images (PNG, JPEG, WebP, GIF), or Word, "

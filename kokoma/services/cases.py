@@ -314,9 +314,10 @@ class CasePage:
     more_matches: bool = False  # a relevance search ranked only the newest search.CANDIDATES
 
 
-def filter_conditions(user, filters: CaseFilters) -> list:
+def filter_conditions(user, filters: CaseFilters, *, words_matched: bool = True) -> list:
     """SQL conditions of the list filters, within the user's scope (every export and chart of
-    "the filtered list" uses these too)."""
+    "the filtered list" uses these too). ``words_matched=False``: without the condition that the
+    case matches the searched words (the list finds them its own way: search.in_order)."""
     conditions = [permissions.case_scope(user)]
     if filters.state:
         conditions.append(Case.state == filters.state)
@@ -329,7 +330,7 @@ def filter_conditions(user, filters: CaseFilters) -> list:
     if filters.municipality is not None:
         conditions.append(Case.municipality_id == filters.municipality)
     words = search.query_words(filters.text)
-    if words and chosen_sort(filters) != "relevance":
+    if words and words_matched and chosen_sort(filters) != "relevance":
         conditions.append(search.match_condition(words))
     elif filters.text.strip() and not words:
         conditions.append(false())  # only signs typed ("%", "_"): no word matches them
@@ -351,13 +352,13 @@ def list_cases(
     search.CANDIDATES matches."""
     permissions.require(user, "case.view")
     sort = chosen_sort(filters)
-    conditions = filter_conditions(user, filters)
+    conditions = filter_conditions(user, filters, words_matched=False)
+    words = search.query_words(filters.text)
     # The LIMIT is written into the SQL: as a parameter, PostgreSQL cannot tell how few rows a
     # prepared statement's generic plan needs, and plans every request anew (docs/performance.md).
     limit = literal(per_page + 1, Integer, literal_execute=True)
     more_matches = False
     if sort == "relevance":
-        words = search.query_words(filters.text)
         found = search.candidates(words, *conditions).subquery("found")
         keys, descending = (found.c.score, Case.id), True
         query = list_query(Case.id == found.c.id)  # ordered by the score, which the rows need not carry
@@ -372,25 +373,32 @@ def list_cases(
     def position(case_id):
         return tuple_(*keys), tuple_(*(cursor(case_id) if key is not Case.id else literal(case_id) for key in keys))
 
-    forwards = [key.desc() if descending else key.asc() for key in keys]
-    backwards = [key.asc() if descending else key.desc() for key in keys]
+    def read(positioned: list, reading_descending: bool) -> list[Row]:
+        """The next rows from the page's position, in the reading direction."""
+        order = [key.desc() if reading_descending else key.asc() for key in keys]
+        positioned_query = query.where(*positioned)
+        if not words or sort == "relevance":
+            return list_rows(positioned_query.order_by(*order).limit(limit))
+        found = search.in_order(words, [*conditions, *positioned], keys, reading_descending, per_page + 1)
+        return list_rows(positioned_query.where(Case.id.in_(found)).order_by(*order)) if found else []
+
     if before is not None:  # the page before: read upwards, show in the list's order
         mine, cursor_value = position(before)
         ahead = mine > cursor_value if descending else mine < cursor_value
-        rows = list_rows(query.where(ahead).order_by(*backwards).limit(limit))
+        rows = read([ahead], not descending)
         has_newer = len(rows) > per_page
         shown = list(reversed(rows[:per_page]))
         page = CasePage(shown, per_page, shown[-1].id if shown else None, shown[0].id if has_newer else None, sort)
     else:
+        positioned = []
         if after is not None:
             mine, cursor_value = position(after)
-            query = query.where(mine < cursor_value if descending else mine > cursor_value)
-        rows = list_rows(query.order_by(*forwards).limit(limit))
+            positioned.append(mine < cursor_value if descending else mine > cursor_value)
+        rows = read(positioned, descending)
         shown = rows[:per_page]
         page = CasePage(shown, per_page, shown[-1].id if len(rows) > per_page else None,
                         shown[0].id if after is not None and shown else None, sort)
-    if filters.text and search.query_words(filters.text):
-        words = search.query_words(filters.text)
+    if words:
         page.passages = search.passages([row.id for row in page.cases], words)
         if sort == "relevance":
             page.more_matches = _ranked_all(words, conditions)

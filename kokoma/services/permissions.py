@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "referral.decide": frozenset({ADVISOR}),  # the second pair of eyes
     "case.attach": CASE_WORKERS,  # add and remove attachments (all who see a case may open them)
     "study.prepare": CASE_WORKERS,  # prepare and release the anonymised study of a closed case
+    "study.withdraw": CASE_WORKERS,  # take a released study of their municipality out of the library
     # Read the library of released studies of every municipality (by design, the one view across).
     "studies.read": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),
     "case.export": frozenset({FACILITATOR, COORDINATOR, ADVISOR}),  # the filtered list as CSV/XLSX

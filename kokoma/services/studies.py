@@ -9,16 +9,17 @@ is found in it and a person confirmed that it names no one.
 """
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow, write_transaction
 from ..domain import MEASURE_EFFECTS
 from ..models import AnalysisActor, Case, CaseEvent, CaseStudy, GlaslAssessment, Measure, User
 from ..runtime import kokoma
-from . import permissions
+from . import permissions, search
 from .errors import NotFound, ValidationError
 
 # Words of a party's description that name no one by themselves (they are kept in a study).
@@ -121,6 +122,7 @@ def save_draft(user, case_id: int, lessons: str) -> CaseStudy:
             session.add(study)
         study.category, study.glasl_start, study.glasl_end = facts.category, facts.glasl_start, facts.glasl_end
         study.duration_days, study.measures, study.lessons = facts.duration_days, facts.measures, lessons.strip()
+        study.search_words = search.word_forms(study.lessons)
     return study
 
 
@@ -147,15 +149,66 @@ def release(user, case_id: int, lessons: str, confirmed: bool) -> CaseStudy:
 
 
 def library(user, *, words: str = "", category: str | None = None) -> list[CaseStudy]:
-    """The released studies of every municipality, newest first, found by words of the lessons."""
+    """The released studies of every municipality, newest first, found by words of the lessons
+    (as typed, in other German forms, in any case, with or without diacritics: search.words_match).
+    The library holds released studies only, some thousands in a mature programme, so it is read
+    without a full-text index (docs/performance.md)."""
     permissions.require(user, "studies.read")
+    searched = search.query_words(words)
+    if words.strip() and not searched:
+        return []  # only signs typed: no word matches them (as in the case list)
     query = (select(CaseStudy).options(joinedload(CaseStudy.municipality))
-             .where(CaseStudy.released_at.is_not(None)).order_by(CaseStudy.released_at.desc()).limit(200))
+             .where(CaseStudy.released_at.is_not(None), *search.words_match(CaseStudy.search_words, searched))
+             .order_by(CaseStudy.released_at.desc()).limit(200))
     if category:
         query = query.where(CaseStudy.category == category)
-    for word in re.findall(r"[^\W_]+", words)[:8]:
-        query = query.where(CaseStudy.lessons.ilike(f"%{word}%"))
     return db.session.scalars(query).all()
+
+
+def withdrawable(user):
+    """SQL condition: the released studies ``user`` may take out of the library (a facilitator or
+    coordinator of the study's municipality)."""
+    if not permissions.can(user, "study.withdraw"):
+        return false()
+    return _released_in_scope(user)
+
+
+def _released_in_scope(user):
+    return CaseStudy.released_at.is_not(None) & permissions.municipality_scope(user, CaseStudy.municipality_id)
+
+
+def may_withdraw(user, study: CaseStudy) -> bool:
+    return db.session.scalar(select(CaseStudy.id).where(CaseStudy.id == study.id, withdrawable(user))) is not None
+
+
+def withdraw(user, study_id: int, reason: str) -> CaseStudy:
+    """Take a released study out of the library, with the reason, recorded on the study (who,
+    when, why). It is a draft again: revised and released anew through :func:`release`, with
+    its check of the names and the person's confirmation. Like every case question: a study of
+    a municipality the user does not see is not found, a role without the right is refused."""
+    with write_transaction() as session:
+        study = session.scalars(
+            select(CaseStudy).where(CaseStudy.id == study_id, _released_in_scope(user)).with_for_update()
+        ).one_or_none() if permissions.is_id(study_id) else None
+        if study is None:
+            raise NotFound()
+        permissions.require(user, "study.withdraw")
+        if not reason.strip():
+            raise ValidationError({"reason": _l("Please give the reason for the withdrawal.")})
+        study.released_at, study.confirmed_by_id = None, None
+        study.withdrawals = [*(study.withdrawals or []),
+                             {"at": utcnow().isoformat(), "by": user.id, "reason": reason.strip()}]
+    return study
+
+
+def last_withdrawal(study: CaseStudy) -> dict | None:
+    """The latest withdrawal of the study, with the name of who withdrew it (``by_name``)."""
+    if not study.withdrawals:
+        return None
+    latest = dict(study.withdrawals[-1])
+    latest["at"] = datetime.fromisoformat(latest["at"])
+    latest["by_name"] = db.session.scalar(select(User.name).where(User.id == latest.get("by"))) or ""
+    return latest
 
 
 def released_study(user, study_id: int) -> CaseStudy:

@@ -386,6 +386,10 @@ class StudyForm(Form):
     confirmed = BooleanField(_l("I read the text: it names no person, no actor and no place finer than the municipality."))
 
 
+class WithdrawStudyForm(Form):
+    reason = TextAreaField(_l("Why it is withdrawn"), validators=[Length(max=2000)])
+
+
 class StudySearchForm(Form):
     class Meta:
         csrf = False  # a GET form

@@ -10,7 +10,7 @@ from ..services import permissions, studies
 from ..services import cases as case_service
 from ..services.errors import ValidationError
 from .auth import require_login
-from .forms import StudyForm, StudySearchForm, attach_errors, choices
+from .forms import StudyForm, StudySearchForm, WithdrawStudyForm, attach_errors, choices
 
 bp = Blueprint("studies", __name__)
 require_login(bp)
@@ -43,7 +43,8 @@ def prepare(case_id: int):
     else:
         facts = None
     return render_template("studies/prepare.html", case=case, study=study, form=form, facts=facts,
-                           flags=studies.flagged(form.lessons.data or "", names), names=names), status
+                           flags=studies.flagged(form.lessons.data or "", names), names=names,
+                           withdrawal=studies.last_withdrawal(study) if study else None), status
 
 
 @bp.get("/studies/")
@@ -59,7 +60,29 @@ def library():
 
 @bp.get("/studies/<int:study_id>")
 def show(study_id: int):
-    return render_template("studies/show.html", study=studies.released_study(current_user, study_id))
+    return _show(studies.released_study(current_user, study_id), WithdrawStudyForm())
+
+
+@bp.post("/studies/<int:study_id>/withdraw")
+def withdraw(study_id: int):
+    form = WithdrawStudyForm()
+    if form.validate_on_submit():
+        try:
+            study = studies.withdraw(current_user, study_id, form.reason.data or "")
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            flash(_("The case study was withdrawn from the library. You can revise it and release it again."), "success")
+            if study.case_id is not None:
+                return redirect(url_for(".prepare", case_id=study.case_id))
+            return redirect(url_for(".library"))
+    return _show(studies.released_study(current_user, study_id), form, 422)
+
+
+def _show(study, form, status=200):
+    return render_template("studies/show.html", study=study, withdraw_form=form,
+                           may_withdraw=studies.may_withdraw(current_user, study),
+                           withdrawal=studies.last_withdrawal(study)), status
 
 
 def _final_states():
