@@ -14,6 +14,8 @@ RUNS = {
     "bench_day_work.py": ["--sizes", "20,40", "--repeat", "2"],
     "bench_timeline.py": ["--events", "5,30", "--repeat", "2"],
     "bench_memory.py": ["--transitions", "120", "--pool", "3"],
+    "bench_search.py": ["--sizes", "20,40", "--repeat", "2"],
+    "bench_export.py": ["--rows", "30"],
 }
 
 
