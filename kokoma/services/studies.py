@@ -36,24 +36,29 @@ def names_to_avoid(case: Case) -> list[str]:
     or pseudonyms, each and each of their words that is not generic), the places (the case's
     location and where its measures took place: finer than the municipality) and the people who
     worked on the case."""
-    phrases = set()
     texts = [case.location, *db.session.scalars(select(AnalysisActor.name).where(AnalysisActor.case_id == case.id)),
              *db.session.scalars(select(Measure.place).where(Measure.case_id == case.id, Measure.place != ""))]
-    for text in texts:
-        for part in re.split(r"[,;/\n]|\bund\b|\bsowie\b", text or ""):
-            part = part.strip(" .()-")
-            if len(part) >= 3:
-                phrases.add(part)
     people = db.session.scalars(
         select(User.name).where(or_(
             User.id.in_(select(CaseEvent.actor_id).where(CaseEvent.case_id == case.id)),
             User.id.in_([i for i in (case.facilitator_id, case.advisor_id) if i]),
         ))
     ).all()
-    phrases.update(people)
+    return sorted(name_parts(texts, people), key=str.lower)
+
+
+def name_parts(texts, whole_names=()) -> set[str]:
+    """The names ``texts`` hold: each part of a list ("A, B und C") of three letters or more, and
+    each of its words that is not generic (four letters or more); ``whole_names`` as they are."""
+    phrases = set(whole_names)
+    for text in texts:
+        for part in re.split(r"[,;/\n]|\bund\b|\bsowie\b", text or ""):
+            part = part.strip(" .()-")
+            if len(part) >= 3:
+                phrases.add(part)
     words = {w for phrase in phrases for w in re.findall(r"[^\W\d_]+", phrase)
              if len(w) >= MIN_NAME_WORD and w.lower() not in GENERIC_WORDS}
-    return sorted(phrases | words, key=str.lower)
+    return phrases | words
 
 
 def flagged(text: str, names: list[str]) -> list[str]:
