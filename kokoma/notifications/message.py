@@ -1,6 +1,14 @@
 """What a partner is told about an event: the same facts for every channel, minimised."""
 from .. import domain
+from ..services import pseudonyms
 from ..services.analysis_snapshot import Analysis
+
+
+def partner_names(case) -> pseudonyms.Pseudonyms:
+    """How partners read the case's persons: pseudonyms where its municipality says so and the
+    case is not lifted. A channel that writes text of the case passes it through ``.text``; a
+    channel's templates get it by themselves (deliveries render inside ``pseudonyms.shown_with``)."""
+    return pseudonyms.for_cases(None, [case.id])
 
 
 def event_label(event, workflow) -> str:
@@ -39,9 +47,10 @@ def payload(case, event, partner, delivery) -> dict:
         body["event"]["levels"] = {"from": event.payload.get("from"), "to": event.payload.get("to")}
     if partner.share_details:
         actors = Analysis(case).actors
+        names = partner_names(case)
         body["case"].update(
-            title=case.title, description=case.description,
-            parties=", ".join(a.name for a in actors if not a.affected),
-            affected_groups=", ".join(a.name for a in actors if a.affected),
+            title=names.text(case.title), description=names.text(case.description),
+            parties=", ".join(names.name(a) for a in actors if not a.affected),
+            affected_groups=", ".join(names.name(a) for a in actors if a.affected),
         )
     return body

@@ -12,7 +12,7 @@ from ..domain import CATEGORIES, LEVELS
 from ..models import Case, CaseEvent, Municipality, Partner, User
 from ..runtime import kokoma
 from ..workflow import TransitionRequest
-from . import accounts, analysis, follow_ups, permissions, search
+from . import accounts, analysis, follow_ups, permissions, pseudonyms, search
 from .permissions import is_case_worker_of
 from .changes import CaseChange, changing_case, creating_case
 from .submissions import Once
@@ -329,6 +329,8 @@ def filter_conditions(user, filters: CaseFilters) -> list:
     if filters.municipality is not None:
         conditions.append(Case.municipality_id == filters.municipality)
     words = search.query_words(filters.text)
+    if words:
+        conditions.append(pseudonyms.not_found_by_names(user, words))
     if words and chosen_sort(filters) != "relevance":
         conditions.append(search.match_condition(words))
     elif filters.text.strip() and not words:

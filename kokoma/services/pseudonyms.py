@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from flask import g
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import event, exists, select
+from sqlalchemy import event, exists, func, or_, select, true
 
 from ..database import db, write_transaction
 from ..models import AnalysisActor, Case, PseudonymLift, PseudonymSetting
 from . import permissions
-from .changes import changing_case
 from .errors import ValidationError
+from .search import german_stem
 from .studies import name_parts
 
 LABEL = "Person {letters}"
@@ -80,6 +80,8 @@ def lift_of(case) -> PseudonymLift | None:
 def lift(user, case_id: int, reason: str, once=None):
     """Let the case's advisors and partners read its persons by their names; the reason goes into
     the timeline."""
+    from .changes import changing_case  # (changes imports the notifications, which read pseudonyms)
+
     if not (reason or "").strip():
         raise ValidationError({"reason": _l("Please give the reason why the names are shown.")})
     with changing_case(user, case_id, "case.pseudonyms", once=once) as change:
@@ -92,6 +94,8 @@ def lift(user, case_id: int, reason: str, once=None):
 
 def restore(user, case_id: int, once=None):
     """Revoke the lifting: the case's advisors and partners read pseudonyms again."""
+    from .changes import changing_case
+
     with changing_case(user, case_id, "case.pseudonyms", once=once) as change:
         existing = change.session.get(PseudonymLift, case_id)
         if existing is None:
@@ -108,6 +112,19 @@ def hidden_condition():
     """SQL condition on ``Case``: its persons are pseudonyms for a pseudonym reader."""
     return (Case.municipality_id.in_(select(PseudonymSetting.municipality_id).where(PseudonymSetting.enabled.is_(True)))
             & ~exists().where(PseudonymLift.case_id == Case.id))
+
+
+def not_found_by_names(reader, words: list[str]):
+    """SQL condition on ``Case`` for a search of ``words``: a pseudonym reader does not find a case
+    by a name it hides from them (a word, or its stem, within the name of one of its persons). The
+    search document is the one everybody searches; this leaves out the cases it would betray."""
+    if not words or not permissions.reads_pseudonyms(reader):
+        return true()
+    named = exists().where(AnalysisActor.case_id == Case.id, AnalysisActor.kind == "person", or_(*(
+        func.lower(AnalysisActor.name).contains(form, autoescape=True)
+        for word in words for form in {word, german_stem(word)}
+    )))
+    return ~(hidden_condition() & named)
 
 
 def hidden_cases(reader, case_ids) -> set[int]:
