@@ -396,6 +396,7 @@ def list_cases(
         page.passages = search.passages([row.id for row in page.cases], words)
         if sort == "relevance":
             page.more_matches = _ranked_all(words, conditions)
+    pseudonyms.note_read(row.id for row in page.cases)  # rows, not loaded cases: noted by hand
     return page
 
 

@@ -9,7 +9,7 @@ Two questions, each answered here once:
   the case is not lifted); :func:`hidden_condition` is the same rule as SQL (the search);
 - what a name becomes: :class:`Pseudonyms` (``name`` for an actor, ``text`` for any text that
   may name a person: each person's name and each of its words that names someone, found as the
-  case-study check finds names, ``studies.name_parts``, is replaced).
+  case-study check finds names, ``names.name_parts``, is replaced).
 
 Pages get this without asking for it: every template output goes through :func:`finalize`
 (Jinja's ``finalize``), which replaces the persons of the cases the request has read
@@ -30,7 +30,7 @@ from ..models import AnalysisActor, Case, PseudonymLift, PseudonymSetting
 from . import permissions
 from .errors import ValidationError
 from .search import german_stem
-from .studies import name_parts
+from .names import name_parts
 
 LABEL = "Person {letters}"
 HIDDEN = "[…]"  # a match whose lower case differs from the name's (never expected)
@@ -256,6 +256,14 @@ def shown_with(names: Pseudonyms):
         yield names
     finally:
         g.kokoma_reading = previous
+
+
+def note_read(case_ids) -> None:
+    """Cases read as rows of columns (which no ``load`` event reports) that a page will show."""
+    reading = g.get("kokoma_reading") if g else None
+    if reading is not None:
+        for case_id in case_ids:
+            reading.saw(case_id)
 
 
 def note_loaded(target, _context) -> None:

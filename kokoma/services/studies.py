@@ -20,15 +20,7 @@ from ..models import AnalysisActor, Case, CaseEvent, CaseStudy, GlaslAssessment,
 from ..runtime import kokoma
 from . import permissions
 from .errors import NotFound, ValidationError
-
-# Words of a party's description that name no one by themselves (they are kept in a study).
-GENERIC_WORDS = frozenset("""
-familie familien verein vereine initiative gruppe gruppen bürger bürgerinnen anwohnende anwohner
-jugendliche jugendlichen eltern schule schulen stadt gemeinde kommune verwaltung rat stadtrat
-polizei jugendamt kirche moschee gemeinde nachbarschaft nachbarn partei parteien bewohner
-menschen kinder personen leute
-""".split())
-MIN_NAME_WORD = 4
+from .names import name_parts
 
 
 def names_to_avoid(case: Case) -> list[str]:
@@ -45,20 +37,6 @@ def names_to_avoid(case: Case) -> list[str]:
         ))
     ).all()
     return sorted(name_parts(texts, people), key=str.lower)
-
-
-def name_parts(texts, whole_names=()) -> set[str]:
-    """The names ``texts`` hold: each part of a list ("A, B und C") of three letters or more, and
-    each of its words that is not generic (four letters or more); ``whole_names`` as they are."""
-    phrases = set(whole_names)
-    for text in texts:
-        for part in re.split(r"[,;/\n]|\bund\b|\bsowie\b", text or ""):
-            part = part.strip(" .()-")
-            if len(part) >= 3:
-                phrases.add(part)
-    words = {w for phrase in phrases for w in re.findall(r"[^\W\d_]+", phrase)
-             if len(w) >= MIN_NAME_WORD and w.lower() not in GENERIC_WORDS}
-    return phrases | words
 
 
 def flagged(text: str, names: list[str]) -> list[str]:
