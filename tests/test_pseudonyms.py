@@ -51,6 +51,10 @@ def person_case(world, title=f"Beschwerde von {NAME}"):
     return db.session.get(Case, case.id)
 
 
+def submission(page, form):
+    return re.search(rf'id="{form}-submission" name="submission" type="hidden" value="([^"]+)"', page).group(1)
+
+
 def pseudonymise(world, on=True):
     pseudonyms.save_settings(world.coordinator, on)
 
@@ -183,3 +187,135 @@ def test_names_in_texts_become_the_pseudonym_whole_words_any_case():
     assert names.text(Markup("<b>Quandtmann</b>")) == Markup("<b>Person A</b>")
     assert [pseudonyms.letters(n) for n in (1, 26, 27, 28, 53)] == ["A", "Z", "AA", "AB", "BA"]
     assert pseudonyms.Pseudonyms().text("Quandtmann") == "Quandtmann"
+
+
+def test_a_facilitator_shows_the_names_for_one_case_with_a_reason_and_restores_the_pseudonyms(client, world):
+    case = person_case(world)
+    other = person_case(world, title="Zweiter Fall")
+    pseudonymise(world)
+    login(client, world.facilitator)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Die Namen für diesen Fall zeigen" in page
+    token = submission(page, "pseudonymliftform")
+    refused = client.post(f"/cases/{case.id}/pseudonyms/lift", data={"reason": "  ", "submission": token})
+    assert refused.status_code == 422
+    assert "Bitte geben Sie den Grund an, warum die Namen gezeigt werden." in refused.get_data(as_text=True)
+    assert db.session.get(PseudonymLift, case.id) is None
+    done = client.post(f"/cases/{case.id}/pseudonyms/lift",
+                       data={"reason": "Die Beraterin moderiert das Gespräch mit ihm", "submission": token})
+    assert done.status_code == 302
+    again = client.post(f"/cases/{case.id}/pseudonyms/lift",
+                        data={"reason": "Die Beraterin moderiert das Gespräch mit ihm", "submission": token})
+    assert again.status_code in (302, 303)  # the same form sent twice: one lifting
+    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                        CaseEvent.kind.like("pseudonyms_%"))).all()
+    assert [(e.kind, e.comment, e.actor_id) for e in events] == [
+        ("pseudonyms_lifted", "Die Beraterin moderiert das Gespräch mit ihm", world.facilitator.id)]
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Namen für Beratung und Partner gezeigt" in page and "Die Beraterin moderiert das Gespräch" in page
+
+    client.post("/logout")
+    login(client, world.advisor)
+    assert NAME in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert NAME not in client.get(f"/cases/{other.id}").get_data(as_text=True)  # only that case
+    assert client.post(f"/cases/{case.id}/pseudonyms/restore").status_code == 403  # advisors cannot
+    listed = client.get("/cases/?q=Quandtmann").get_data(as_text=True)
+    assert case.reference in listed and other.reference not in listed
+
+    client.post("/logout")
+    login(client, world.facilitator)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    token = submission(page, "pseudonymrestoreform")
+    assert client.post(f"/cases/{case.id}/pseudonyms/restore", data={"submission": token}).status_code == 302
+    assert db.session.get(PseudonymLift, case.id) is None
+    assert "Pseudonyme für Beratung und Partner wiederhergestellt" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    client.post("/logout")
+    login(client, world.advisor)
+    assert NAME not in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_only_the_case_workers_of_the_municipality_lift_and_only_with_a_reason(world):
+    case = person_case(world)
+    pseudonymise(world)
+    with pytest.raises(ValidationError) as refused:
+        pseudonyms.lift(world.facilitator, case.id, "")
+    assert "reason" in refused.value.errors
+    with pytest.raises(PermissionDenied):
+        pseudonyms.lift(world.advisor, case.id, "Ich möchte es wissen")
+    from kokoma.services.errors import NotFound
+    with pytest.raises(NotFound):
+        pseudonyms.lift(world.outsider, case.id, "Fremd")
+    pseudonyms.lift(world.coordinator, case.id, "Abgestimmt mit der Person")
+    with pytest.raises(ValidationError):
+        pseudonyms.lift(world.facilitator, case.id, "Noch einmal")
+    pseudonyms.restore(world.facilitator, case.id)
+    with pytest.raises(ValidationError):
+        pseudonyms.restore(world.facilitator, case.id)
+
+
+def test_the_coordinator_sets_it_for_the_own_municipality_only(client, world):
+    login(client, world.coordinator)
+    page = client.get("/privacy/pseudonyms")
+    assert page.status_code == 200 and "Pseudonyme" in page.get_data(as_text=True)
+    assert client.post("/privacy/pseudonyms", data={"enabled": "y"}).status_code == 302
+    assert pseudonyms.enabled_for(world.musterstadt.id) and not pseudonyms.enabled_for(world.other.id)
+    assert client.post("/privacy/pseudonyms", data={}).status_code == 302
+    db.session.expire_all()
+    assert not pseudonyms.enabled_for(world.musterstadt.id)
+    for user in (world.facilitator, world.advisor, world.admin):
+        client.post("/logout")
+        login(client, user)
+        assert client.get("/privacy/pseudonyms").status_code == 403
+        assert client.post("/privacy/pseudonyms", data={"enabled": "y"}).status_code == 403
+    db.session.expire_all()
+    assert not pseudonyms.enabled_for(world.musterstadt.id)
+
+
+def test_the_advisor_does_not_find_a_case_by_a_hidden_name_but_by_its_other_words(client, world):
+    case = person_case(world)
+    pseudonymise(world)
+    login(client, world.advisor)
+    for words in ("Quandtmann", "quandtmanns", "Theodor", "Zumsande", "Quandt"):
+        for sort in ("relevance", "newest"):
+            listed = client.get(f"/cases/?q={words}&sort={sort}").get_data(as_text=True)
+            assert case.reference not in listed, (words, sort)
+    listed = client.get("/cases/?q=L%C3%A4rm").get_data(as_text=True)
+    assert case.reference in listed and "Herr Person A beschwert sich" in listed
+    client.post("/logout")
+    login(client, world.facilitator)
+    assert case.reference in client.get("/cases/?q=Quandtmann").get_data(as_text=True)
+
+
+def test_the_attachments_of_a_pseudonymised_case_do_not_open_for_the_advisor(client, world):
+    import io
+
+    from kokoma.services import attachments
+    case = person_case(world)
+    attachments.add_attachment(world.facilitator, case.id, "Protokoll.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+    attachment_id = attachments.attachments_of(case)[0].id
+    pseudonymise(world)
+    login(client, world.advisor)
+    assert client.get(f"/cases/{case.id}/attachments/{attachment_id}").status_code == 403
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Protokoll.pdf" in page and f"/attachments/{attachment_id}" not in page
+    pseudonyms.lift(world.facilitator, case.id, "Die Beraterin braucht das Protokoll")
+    assert client.get(f"/cases/{case.id}/attachments/{attachment_id}").status_code == 200
+
+
+def test_the_exports_hold_pseudonyms(client, world):
+    import csv
+    import io
+    import zipfile
+
+    person_case(world)
+    pseudonymise(world)
+    login(client, world.advisor)
+    rows = list(csv.reader(io.StringIO(client.get("/cases/export.csv").get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
+    assert rows[1][2] == "Beschwerde von Person A"
+    book = zipfile.ZipFile(io.BytesIO(client.get("/cases/export.xlsx").get_data()))
+    cells = "".join(book.read(name).decode() for name in book.namelist() if name.endswith(".xml"))
+    assert "Beschwerde von Person A" in cells and not REAL.search(cells)
+    client.post("/logout")
+    login(client, world.facilitator)
+    assert NAME in client.get("/cases/export.csv").get_data(as_text=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..database import db, write_transaction
 from ..models import Attachment, Case, CaseAccess
-from . import permissions
+from . import permissions, pseudonyms
 from .changes import CaseChange, changing_case
 from .errors import NotFound, ValidationError
 from .submissions import Once
@@ -87,6 +87,7 @@ def attachments_of(case: Case) -> list[Attachment]:
 def open_attachment(user, case_id: int, attachment_id: int) -> tuple[Attachment, Path]:
     """An attachment of a case the user may see, written to the access trail as opened."""
     case = permissions.get(user, "case.view", Case, case_id)
+    pseudonyms.require_real_names(user, case)  # a letter or a photo cannot be pseudonymised
     attachment = db.session.scalars(
         select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
     ).one_or_none() if permissions.is_id(attachment_id) else None

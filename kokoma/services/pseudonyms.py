@@ -28,7 +28,7 @@ from sqlalchemy import event, exists, func, or_, select, true
 from ..database import db, write_transaction
 from ..models import AnalysisActor, Case, PseudonymLift, PseudonymSetting
 from . import permissions
-from .errors import ValidationError
+from .errors import PermissionDenied, ValidationError
 from .search import german_stem
 from .names import name_parts
 
@@ -137,6 +137,12 @@ def hidden_cases(reader, case_ids) -> set[int]:
 
 def sees_real_names(reader, case) -> bool:
     return case.id not in hidden_cases(reader, [case.id])
+
+
+def require_real_names(reader, case) -> None:
+    """Refuse (403) what cannot be pseudonymised (an attachment's content) to a pseudonym reader."""
+    if not sees_real_names(reader, case):
+        raise PermissionDenied("pseudonyms")
 
 
 # --- what a name becomes --------------------------------------------------------------------

@@ -338,6 +338,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None),
         seen_by=access_trail.who_saw(current_user, case) if permissions.can(current_user, "access_log.view") else None,
         pseudonyms_on=pseudonyms.enabled_for(case.municipality_id),
+        real_names=pseudonyms.sees_real_names(current_user, case),
         pseudonym_lift=pseudonyms.lift_of(case),
         lift_form=forms.get("lift_form") or PseudonymLiftForm(formdata=None),
         restore_form=forms.get("restore_form") or PseudonymRestoreForm(formdata=None),

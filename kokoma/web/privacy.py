@@ -39,7 +39,9 @@ def retention_settings():
 
 @bp.route("/pseudonyms", methods=["GET", "POST"])
 def pseudonym_settings():
-    form = PseudonymSettingForm(data={"enabled": pseudonyms.settings(current_user)})
+    enabled = pseudonyms.settings(current_user)
+    # (a sent form is read alone: an unticked box sends nothing, which is "off", not "as before")
+    form = PseudonymSettingForm() if request.method == "POST" else PseudonymSettingForm(data={"enabled": enabled})
     if form.validate_on_submit():
         enabled = pseudonyms.save_settings(current_user, form.enabled.data)
         flash(_("Advisors and partners now read persons as pseudonyms.") if enabled
