@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kokoma.database import db
 from kokoma.models import Case, CaseEvent, PseudonymLift
-from kokoma.services import analysis, cases, follow_ups, measures, permissions, pseudonyms, reviews
+from kokoma.services import analysis, cases, follow_ups, pseudonyms, reviews, todo
 from kokoma.services.analysis_snapshot import Analysis
 from kokoma.services.errors import PermissionDenied, ValidationError
 
@@ -319,3 +319,67 @@ def test_the_exports_hold_pseudonyms(client, world):
     client.post("/logout")
     login(client, world.facilitator)
     assert NAME in client.get("/cases/export.csv").get_data(as_text=True)
+
+
+@pytest.fixture
+def channel_app(make_app, mail_port):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY="none",
+                   MAIL_SENDER="kokoma@musterstadt.example", BASE_URL="https://kokoma.musterstadt.example")
+    with app.test_request_context():
+        yield app
+
+
+def test_partners_read_pseudonyms_by_webhook_and_e_mail_until_the_case_is_lifted(channel_app, sink):
+    from kokoma import notifications
+    from kokoma.models import Partner
+    from kokoma.runtime import kokoma
+
+    from .channels import WebhookReceiver
+    from .conftest import World
+
+    receiver = WebhookReceiver()
+    try:
+        world = World()
+        pseudonymise(world)
+        for name, fields in (("Jugendamt", {"email": "ja@mst.example"}), ("Polizei", {"webhook_url": receiver.url})):
+            db.session.add(Partner(municipality_id=world.musterstadt.id, name=name, kind="youth_welfare",
+                                   share_details=True, **fields))
+        db.session.commit()
+        case = person_case(world)
+        notifications.deliver_due(kokoma().plugins)
+        body = receiver.bodies()[0]["case"]
+        assert body["title"] == "Beschwerde von Person A"
+        assert body["description"] == "Herr Person A beschwert sich über Lärm."
+        assert body["parties"] == "Person A, Person B, Kameradschaft Nord" or body["parties"].startswith("Person A")
+        assert not REAL.search(str(receiver.bodies()))
+        mail = sink.messages[0].get_content()
+        assert "Beschwerde von Person A" in mail and "Person B" in mail and not REAL.search(mail), mail
+
+        pseudonyms.lift(world.facilitator, case.id, "Der Partner lädt ihn ein")
+        cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+        notifications.deliver_due(kokoma().plugins)
+        assert receiver.bodies()[-1]["case"]["title"] == f"Beschwerde von {NAME}"
+        assert NAME in sink.messages[-1].get_content()
+    finally:
+        receiver.stop()
+
+
+def test_the_advisors_digest_holds_pseudonyms(make_app, mail_port, sink):
+    from kokoma.services import digest
+
+    from .conftest import World
+
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY="none",
+                   MAIL_SENDER="kokoma@musterstadt.example", BASE_URL="https://kokoma.musterstadt.example")
+    with app.test_request_context():
+        world = World()
+        pseudonymise(world)
+        case = person_case(world)
+        morning = datetime.combine(date.today(), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=7)
+        assert digest.send_digests(morning) >= 1
+        mails = {m["To"]: m.get_content() for m in sink.messages}
+        advisors = mails[world.advisor.email]  # the review request waiting, by reference
+        assert case.reference in advisors and not REAL.search(advisors)
+        work = todo.day_work(world.advisor, morning)
+        names = pseudonyms.for_cases(world.advisor, {row[0].case_id for row in work.rows()})
+        assert names.text(work.reviews_waiting[0].title) == "Beschwerde von Person A"  # what it renders with

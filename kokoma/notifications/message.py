@@ -46,11 +46,17 @@ def payload(case, event, partner, delivery) -> dict:
     if event.kind == "escalation_raised":
         body["event"]["levels"] = {"from": event.payload.get("from"), "to": event.payload.get("to")}
     if partner.share_details:
-        actors = Analysis(case).actors
-        names = partner_names(case)
-        body["case"].update(
-            title=names.text(case.title), description=names.text(case.description),
-            parties=", ".join(names.name(a) for a in actors if not a.affected),
-            affected_groups=", ".join(names.name(a) for a in actors if a.affected),
-        )
+        body["case"].update(details(case))
     return body
+
+
+def details(case) -> dict:
+    """What a partner allowed to know more is told (``share_details``): title, description, the
+    parties and the affected groups, the persons as partners read them."""
+    actors = Analysis(case).actors
+    names = partner_names(case)
+    return {
+        "title": names.text(case.title), "description": names.text(case.description),
+        "parties": ", ".join(names.name(a) for a in actors if not a.affected),
+        "affected_groups": ", ".join(names.name(a) for a in actors if a.affected),
+    }
