@@ -383,3 +383,15 @@ def test_the_advisors_digest_holds_pseudonyms(make_app, mail_port, sink):
         work = todo.day_work(world.advisor, morning)
         names = pseudonyms.for_cases(world.advisor, {row[0].case_id for row in work.rows()})
         assert names.text(work.reviews_waiting[0].title) == "Beschwerde von Person A"  # what it renders with
+
+
+def test_the_officers_documents_say_which_municipality_pseudonymises(world, runner, tmp_path):
+    pseudonymise(world)
+    result = runner.invoke(args=["privacy-report", "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    record = (tmp_path / "verzeichnis-verarbeitungstaetigkeiten.md").read_text()
+    measures = (tmp_path / "technische-organisatorische-massnahmen.md").read_text()
+    musterstadt, other = (record.split("- **Stadt Musterstadt**")[1].split("- **")[0],
+                          record.split("- **Gemeinde Beispielhausen**")[1].split("\n\n")[0])
+    assert "als Pseudonyme („Person A“)" in musterstadt and "Partner: mit Namen" in other
+    assert "Pseudonyme: Kommunen mit dieser Einstellung (Stadt Musterstadt)" in measures
