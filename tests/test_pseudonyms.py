@@ -395,3 +395,26 @@ def test_the_officers_documents_say_which_municipality_pseudonymises(world, runn
                           record.split("- **Gemeinde Beispielhausen**")[1].split("\n\n")[0])
     assert "als Pseudonyme („Person A“)" in musterstadt and "Partner: mit Namen" in other
     assert "Pseudonyme: Kommunen mit dieser Einstellung (Stadt Musterstadt)" in measures
+
+
+def test_pseudonyms_cost_the_same_statements_for_10_and_50_rows_and_a_long_queue(app, client, world):
+    from .test_query_counts import counted
+
+    for n in range(12):
+        case = person_case(world, title=f"Fall {n} von {NAME}")
+    pseudonymise(world)
+    login(client, world.advisor)
+    with counted(app) as ten:
+        page = client.get("/cases/?per_page=10")
+    assert page.status_code == 200 and not REAL.search(page.get_data(as_text=True))
+    with counted(app) as more:
+        page = client.get("/cases/?per_page=50")
+    assert page.get_data(as_text=True).count("<tr>") == 13 and not REAL.search(page.get_data(as_text=True))
+    assert len(ten) == len(more), (ten, more)
+    with counted(app) as queue:
+        page = client.get("/reviews/")
+    assert page.get_data(as_text=True).count("Person A") >= 12 and not REAL.search(page.get_data(as_text=True))
+    reviews.request_review(world.facilitator, case.id, "Noch eine Frage zu Quandtmann")
+    with counted(app) as longer:
+        client.get("/reviews/")
+    assert len(queue) == len(longer)

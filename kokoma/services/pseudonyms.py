@@ -18,9 +18,9 @@ daily digest, written outside a page, call :func:`for_cases` themselves.
 """
 import re
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from flask import g
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import event, exists, func, or_, select, true
@@ -203,11 +203,12 @@ class Pseudonyms:
 def for_cases(reader, case_ids) -> Pseudonyms:
     """The pseudonyms ``reader`` (None: a partner) reads in the cases ``case_ids``."""
     names = Pseudonyms()
-    hidden = hidden_cases(reader, case_ids)
-    if hidden:
-        rows = db.session.execute(
+    ids = {i for i in case_ids if i is not None}
+    if ids and (reader is None or permissions.reads_pseudonyms(reader)):
+        rows = db.session.execute(  # one statement: the persons of those of the cases that hide them
             select(AnalysisActor.case_id, AnalysisActor.id, AnalysisActor.name)
-            .where(AnalysisActor.case_id.in_(hidden), AnalysisActor.kind == "person")
+            .join(Case, Case.id == AnalysisActor.case_id)
+            .where(AnalysisActor.case_id.in_(ids), AnalysisActor.kind == "person", hidden_condition())
             .order_by(AnalysisActor.case_id, AnalysisActor.id)
         ).all()
         by_case: dict[int, list] = {}
@@ -248,25 +249,35 @@ class ReadingNames:
         return self.names
 
 
+# What the current context reads as: a ReadingNames (a request of a pseudonym reader), fixed
+# Pseudonyms (a message, a digest) or None. A ContextVar of its own rather than flask.g: every value
+# a template outputs asks, and g's proxy costs about 1 µs a look (docs/performance.md).
+_reading: ContextVar = ContextVar("kokoma_pseudonyms", default=None)
+
+
 def reading_as(reader) -> None:
     """From now on in this context (a request), what is loaded and shown is for ``reader``."""
-    g.kokoma_reading = ReadingNames(reader) if permissions.reads_pseudonyms(reader) else None
+    _reading.set(ReadingNames(reader) if permissions.reads_pseudonyms(reader) else None)
+
+
+def stop_reading(_error=None) -> None:
+    """The request is over (``teardown_appcontext``): nothing is read as anybody any more."""
+    _reading.set(None)
 
 
 @contextmanager
 def shown_with(names: Pseudonyms):
     """Templates rendered inside show ``names`` (a partner's message, a person's digest)."""
-    previous = g.get("kokoma_reading")
-    g.kokoma_reading = names
+    token = _reading.set(names)
     try:
         yield names
     finally:
-        g.kokoma_reading = previous
+        _reading.reset(token)
 
 
 def note_read(case_ids) -> None:
     """Cases read as rows of columns (which no ``load`` event reports) that a page will show."""
-    reading = g.get("kokoma_reading") if g else None
+    reading = _reading.get()
     if reading is not None:
         for case_id in case_ids:
             reading.saw(case_id)
@@ -274,7 +285,7 @@ def note_read(case_ids) -> None:
 
 def note_loaded(target, _context) -> None:
     """ORM ``load`` event: a row of a case (or the case) was read while a pseudonym reader reads."""
-    reading = g.get("kokoma_reading") if g else None
+    reading = _reading.get()
     if reading is not None:
         reading.saw(target.id if isinstance(target, Case) else getattr(target, "case_id", None))
 
@@ -282,7 +293,7 @@ def note_loaded(target, _context) -> None:
 def finalize(_eval_context, value):
     """Jinja's ``finalize``: every value a template outputs, with the persons' names replaced for
     a pseudonym reader."""
-    reading = g.get("kokoma_reading") if g else None
+    reading = _reading.get()
     if reading is None or not isinstance(value, str):
         return value
     return reading.current().text(value)

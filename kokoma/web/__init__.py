@@ -59,6 +59,8 @@ def init_app(app: Flask) -> None:
     def _read_as_the_user():
         pseudonyms.reading_as(current_user)
 
+    app.teardown_appcontext(pseudonyms.stop_reading)
+
     @app.before_request
     def _start_dispatcher():
         # Started in each process on its first request, so a forking server gets one per worker.
