@@ -14,6 +14,7 @@ from kokoma.services.analysis_snapshot import Analysis
 from kokoma.services.errors import PermissionDenied, ValidationError
 
 from .conftest import PASSWORD
+from .test_channels import channel_app  # noqa: F401 - the fixture: mail and webhooks on loopback
 
 NAME = "Theodor Quandtmann"
 REAL = re.compile(r"Quandtmann|Theodor", re.IGNORECASE)
@@ -321,14 +322,6 @@ def test_the_exports_hold_pseudonyms(client, world):
     assert NAME in client.get("/cases/export.csv").get_data(as_text=True)
 
 
-@pytest.fixture
-def channel_app(make_app, mail_port):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY="none",
-                   MAIL_SENDER="kokoma@musterstadt.example", BASE_URL="https://kokoma.musterstadt.example")
-    with app.test_request_context():
-        yield app
-
-
 def test_partners_read_pseudonyms_by_webhook_and_e_mail_until_the_case_is_lifted(channel_app, sink):
     from kokoma import notifications
     from kokoma.models import Partner
@@ -364,25 +357,22 @@ def test_partners_read_pseudonyms_by_webhook_and_e_mail_until_the_case_is_lifted
         receiver.stop()
 
 
-def test_the_advisors_digest_holds_pseudonyms(make_app, mail_port, sink):
+def test_the_advisors_digest_holds_pseudonyms(channel_app, sink):
     from kokoma.services import digest
 
     from .conftest import World
 
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port, MAIL_SECURITY="none",
-                   MAIL_SENDER="kokoma@musterstadt.example", BASE_URL="https://kokoma.musterstadt.example")
-    with app.test_request_context():
-        world = World()
-        pseudonymise(world)
-        case = person_case(world)
-        morning = datetime.combine(date.today(), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=7)
-        assert digest.send_digests(morning) >= 1
-        mails = {m["To"]: m.get_content() for m in sink.messages}
-        advisors = mails[world.advisor.email]  # the review request waiting, by reference
-        assert case.reference in advisors and not REAL.search(advisors)
-        work = todo.day_work(world.advisor, morning)
-        names = pseudonyms.for_cases(world.advisor, {row[0].case_id for row in work.rows()})
-        assert names.text(work.reviews_waiting[0].title) == "Beschwerde von Person A"  # what it renders with
+    world = World()
+    pseudonymise(world)
+    case = person_case(world)
+    morning = datetime.combine(date.today(), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=7)
+    assert digest.send_digests(morning) >= 1
+    mails = {m["To"]: m.get_content() for m in sink.messages}
+    advisors = mails[world.advisor.email]  # the review request waiting, by reference
+    assert case.reference in advisors and not REAL.search(advisors)
+    work = todo.day_work(world.advisor, morning)
+    names = pseudonyms.for_cases(world.advisor, {row[0].case_id for row in work.rows()})
+    assert names.text(work.reviews_waiting[0].title) == "Beschwerde von Person A"  # what it renders with
 
 
 def test_the_officers_documents_say_which_municipality_pseudonymises(world, runner, tmp_path):
