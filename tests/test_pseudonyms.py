@@ -237,6 +237,9 @@ def test_a_facilitator_shows_the_names_for_one_case_with_a_reason_and_restores_t
 
 def test_only_the_case_workers_of_the_municipality_lift_and_only_with_a_reason(world):
     case = person_case(world)
+    with pytest.raises(ValidationError) as refused:
+        pseudonyms.lift(world.facilitator, case.id, "Es ist ohnehin aus")
+    assert "anyway" in str(refused.value.errors["reason"])
     pseudonymise(world)
     with pytest.raises(ValidationError) as refused:
         pseudonyms.lift(world.facilitator, case.id, "")

@@ -85,6 +85,8 @@ def lift(user, case_id: int, reason: str, once=None):
     if not (reason or "").strip():
         raise ValidationError({"reason": _l("Please give the reason why the names are shown.")})
     with changing_case(user, case_id, "case.pseudonyms", once=once) as change:
+        if not enabled_for(change.case.municipality_id):
+            raise ValidationError({"reason": _l("Your municipality shows the names to advisors and partners anyway.")})
         if change.session.get(PseudonymLift, case_id) is not None:
             raise ValidationError({"reason": _l("The names are already shown for this case.")})
         event = change.record("pseudonyms_lifted", notify=False, comment=reason.strip())
