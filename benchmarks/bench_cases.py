@@ -30,6 +30,7 @@ from kokoma.defaults.escalation import GLASL_POINTS, VIOLENCE_POINTS  # noqa: E4
 from kokoma.domain import CATEGORIES, level_for  # noqa: E402
 from kokoma.models import Case, CaseEvent, Municipality  # noqa: E402
 from kokoma.services import accounts, cases  # noqa: E402
+from kokoma.testing import complete_analysis  # noqa: E402
 
 PASSWORD = "timing the pages 2026"
 STATES = ("analysis", "processing", "prevention", "closed")
@@ -68,6 +69,23 @@ class StatementCounter:
         result = {}
         yield result
         result["statements"] = self.count - start
+
+
+def command_line(description: str, sizes: tuple[str, str], repeat: int):
+    """The options every in-process benchmark takes: the sizes it compares (option name and
+    default), ``--database-url`` and ``--repeat``; returns the arguments and the sizes as ints."""
+    option, default = sizes
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(f"--{option}", default=default)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is wiped)")
+    parser.add_argument("--repeat", type=int, default=repeat)
+    args = parser.parse_args()
+    return args, [int(s) for s in getattr(args, option).split(",")]
+
+
+def person(municipality, email: str, password: str, role: str = "facilitator", name: str = "Bench"):
+    """A user of the benchmark (advisors and admins with ``municipality`` None)."""
+    return accounts.create_user(email=email, name=name, password=password, role=role, municipality=municipality)
 
 
 def app_config(workdir, url, **overrides) -> dict:
@@ -134,7 +152,7 @@ def seed(municipality, facilitator, count, start_seq):
             "municipality_id": municipality.id, "reference": f"{municipality.code}-2026-{seq:06d}",
             "title": f"Konflikt Nr. {seq} um den Stadtteiltreff", "description": "Beschreibung " * 20,
             "category": categories[seq % len(categories)], "location": "Innenstadt",
-            "parties": "Anwohnende, Verein", "affected_groups": "Jugendliche", "glasl_stage": stage,
+            "glasl_stage": stage,
             "violence_reported": violence, "state": STATES[seq % 4], "facilitator_id": facilitator.id,
             "escalation_score": score, "escalation_level": level_for(score), "peak_escalation_score": score,
             "escalation_factors": [{"key": "glasl_stage", "points": GLASL_POINTS[stage], "reason": f"Glasl-Stufe {stage}", "plugin": "bench"}],
@@ -159,39 +177,23 @@ def transition_pool(facilitator, size):
     made = []
     for n in range(size):
         case = cases.create_case(facilitator, cases.CaseInput(
-            title=f"Benchmark {n}", category="polarisation", parties="A, B", affected_groups="C", glasl_stage=3,
-        )).case
+            title=f"Benchmark {n}", category="polarisation", glasl_stage=3)).case
+        complete_analysis(case, facilitator)  # what starting the processing asks for
         cases.fire_trigger(facilitator, case.id, "start_processing", "", None)
         made.append(case.id)
     return made
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is wiped)")
-    parser.add_argument("--repeat", type=int, default=100)
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-
-    workdir = Path(tempfile.mkdtemp(prefix="kokoma-bench-"))
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
-    if url.startswith("postgresql"):
-        reset_postgresql(url)
-    app = create_app(app_config(workdir, url, WTF_CSRF_ENABLED=False, SESSION_COOKIE_SECURE=False,
-                                LOGIN_RATE_LIMIT="1000 per minute"))
-    from flask_migrate import upgrade
-
+    args, sizes = command_line(__doc__, ("sizes", "1000,10000,100000"), 100)
+    app, url = open_app(args.database_url)
     rows = []
     with app.test_request_context():
-        upgrade()
         counter = StatementCounter(db.engine)
         home = accounts.create_municipality("MST", "Musterstadt")
         other = accounts.create_municipality("BHN", "Beispielhausen")
-        facilitator = accounts.create_user(email="fac@mst.example", name="Bench", password=PASSWORD,
-                                           role="facilitator", municipality=home)
-        outsider = accounts.create_user(email="fac@bhn.example", name="Other", password=PASSWORD,
-                                        role="facilitator", municipality=other)
+        facilitator = person(home, "fac@mst.example", PASSWORD)
+        outsider = person(other, "fac@bhn.example", PASSWORD, name="Other")
         seed(other, outsider, OTHER_MUNICIPALITY_CASES, 0)
         pool = transition_pool(facilitator, 20)
         detail_id = pool[0]

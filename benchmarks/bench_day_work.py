@@ -10,7 +10,6 @@ colleague) and each twentieth with a given review and a follow-up done long ago;
 the same 20 due items at every size. Prints p50/p95 in ms of GET /tasks/ and of the due count,
 the statements per request, and the ratio of the largest size to the smallest.
 """
-import argparse
 import platform
 import sys
 from datetime import date, timedelta
@@ -21,7 +20,8 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cases import StatementCounter, analyze, database_name, open_app, seed, timed  # noqa: E402
+from bench_cases import StatementCounter, analyze, command_line, database_name, open_app, seed, timed  # noqa: E402
+from bench_cases import person as bench_person  # noqa: E402
 
 from kokoma.database import db, utcnow  # noqa: E402
 from kokoma.models import Case, FollowUp, Measure, Review, User  # noqa: E402
@@ -61,25 +61,16 @@ def seed_items(municipality_id, person, colleague, advisor, since_id):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,100000")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is wiped)")
-    parser.add_argument("--repeat", type=int, default=100)
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    args, sizes = command_line(__doc__, ("sizes", "1000,100000"), 100)
     app, url = open_app(args.database_url, NOTIFY_BACKGROUND_WORKER=False)
     rows = []
     with app.test_request_context():
         counter = StatementCounter(db.engine)
         home = accounts.create_municipality("MST", "Musterstadt")
-        person = accounts.create_user(email="fac@mst.example", name="Bench", password=PASSWORD, role="facilitator",
-                                      municipality=home)
-        colleague = accounts.create_user(email="col@mst.example", name="Kollegin", password=PASSWORD,
-                                         role="facilitator", municipality=home)
-        advisor = accounts.create_user(email="adv@spi.example", name="Beratung", password=PASSWORD, role="advisor",
-                                       municipality=None)
-        admin = accounts.create_user(email="admin@kokoma.example", name="Admin", password=PASSWORD, role="admin",
-                                     municipality=None)
+        person = bench_person(home, "fac@mst.example", PASSWORD)
+        colleague = bench_person(home, "col@mst.example", PASSWORD, name="Kollegin")
+        advisor = bench_person(None, "adv@spi.example", PASSWORD, role="advisor", name="Beratung")
+        admin = bench_person(None, "admin@kokoma.example", PASSWORD, role="admin", name="Admin")
         accounts.assign_advisor(admin, advisor.id, home.id)
         # The person's due items, the same at every size: 5 overdue and 5 of this week, 10 follow-ups due.
         case = cases.create_case(person, cases.CaseInput(title="Eigener Fall", category="other")).case

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kokoma import create_app  # noqa: E402
 from kokoma.database import db  # noqa: E402
 from kokoma.services import accounts, cases  # noqa: E402
+from kokoma.testing import complete_analysis  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -47,8 +48,8 @@ def main():
         municipality = accounts.create_municipality("MST", "Musterstadt")
         user = accounts.create_user(email="mem@mst.example", name="Mem", password="remember the pages 1",
                                     role="facilitator", municipality=municipality)
-        pool = [cases.create_case(user, cases.CaseInput(title=f"Fall {n}", category="other", parties="A",
-                                                        affected_groups="B", glasl_stage=3)).case.id
+        pool = [complete_analysis(cases.create_case(user, cases.CaseInput(title=f"Fall {n}", category="other",
+                                                                          glasl_stage=3)).case, user).id
                 for n in range(args.pool)]
         user_id = user.id
         db.session.remove()

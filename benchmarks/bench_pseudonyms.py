@@ -8,7 +8,6 @@ Without --database-url it uses a fresh SQLite file in a temporary folder; a Post
 its public schema DROPPED first. Each case has three persons, named in its title, description and
 a comment. Prints p50/p95 in ms and the statements per request.
 """
-import argparse
 import platform
 import sys
 from pathlib import Path
@@ -16,7 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cases import StatementCounter, analyze, database_name, open_app, timed  # noqa: E402
+from bench_cases import StatementCounter, analyze, command_line, database_name, open_app, timed  # noqa: E402
+from bench_cases import person  # noqa: E402
 
 from kokoma.database import db  # noqa: E402
 from kokoma.services import accounts, analysis, cases, pseudonyms  # noqa: E402
@@ -26,27 +26,19 @@ PERSONS = ("Theodor Quandtmann", "Erika Zumsande", "Ole Brettschneider")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is wiped)")
-    parser.add_argument("--repeat", type=int, default=50)
-    args = parser.parse_args()
+    args, (count,) = command_line(__doc__, ("cases", "200"), 50)
     app, url = open_app(args.database_url, NOTIFY_BACKGROUND_WORKER=False)
     rows = []
     with app.test_request_context():
         counter = StatementCounter(db.engine)
         home = accounts.create_municipality("MST", "Musterstadt")
-        admin = accounts.create_user(email="admin@x.example", name="Admin", password=PASSWORD, role="admin",
-                                     municipality=None)
-        facilitator = accounts.create_user(email="fac@mst.example", name="Bench", password=PASSWORD,
-                                           role="facilitator", municipality=home)
-        coordinator = accounts.create_user(email="coord@mst.example", name="Koordination", password=PASSWORD,
-                                           role="coordinator", municipality=home)
-        advisor = accounts.create_user(email="adv@spi.example", name="Beratung", password=PASSWORD, role="advisor",
-                                       municipality=None)
+        admin = person(None, "admin@x.example", PASSWORD, "admin", "Admin")
+        facilitator = person(home, "fac@mst.example", PASSWORD)
+        coordinator = person(home, "coord@mst.example", PASSWORD, "coordinator", "Koordination")
+        advisor = person(None, "adv@spi.example", PASSWORD, "advisor", "Beratung")
         accounts.assign_advisor(admin, advisor.id, home.id)
         case_id = None
-        for n in range(args.cases):
+        for n in range(count):
             case = cases.create_case(facilitator, cases.CaseInput(
                 title=f"Beschwerde {n} von {PERSONS[n % 3]}", category="other",
                 description=f"{PERSONS[0]} und {PERSONS[1]} streiten; {PERSONS[2]} vermittelt.")).case
@@ -81,7 +73,7 @@ def main():
         reader("adv@spi.example", "advisor, pseudonyms", True)
 
     print(f"KoKoMa pages with pseudonyms on {platform.platform()}, {__import__('os').cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {database}, {args.cases} cases")
+          f"Python {platform.python_version()}, {database}, {count} cases")
     print(f"times in ms as p50/p95 over {args.repeat} runs\n")
     print("| reader | page | p50 / p95 | statements |")
     print("|---|---|---|---|")

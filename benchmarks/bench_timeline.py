@@ -8,7 +8,6 @@ its public schema DROPPED first. Each case also has 5 measures and 2 follow-ups.
 in ms of GET /cases/<id> and of an older page of the timeline, the statements per request, and
 the ratio of the longest trail to the shortest.
 """
-import argparse
 import platform
 import sys
 from datetime import date, timedelta
@@ -19,18 +18,21 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cases import StatementCounter, analyze, database_name, open_app, timed  # noqa: E402
+from bench_cases import StatementCounter, analyze, command_line, database_name, open_app, timed  # noqa: E402
+from bench_cases import person as bench_person  # noqa: E402
 
 from kokoma.database import db, utcnow  # noqa: E402
 from kokoma.models import CaseEvent  # noqa: E402
 from kokoma.services import accounts, cases, follow_ups, measures  # noqa: E402
+from kokoma.testing import add_actors  # noqa: E402
 
 PASSWORD = "timing the timeline 2026"
 
 
 def case_with_trail(person, events: int) -> int:
     case = cases.create_case(person, cases.CaseInput(title=f"Fall mit {events} Ereignissen", category="other",
-                                                     parties="A, B", affected_groups="C", glasl_stage=3)).case
+                                                     glasl_stage=3)).case
+    add_actors(case, parties="A, B", affected_groups="C", user=person)
     for n in range(5):
         measures.add_measure(person, case.id, measures.MeasureInput(
             kind="dialogue", title=f"Forum {n}", planned_at=utcnow() + timedelta(days=n - 2),
@@ -48,19 +50,13 @@ def case_with_trail(person, events: int) -> int:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", default="5,2000")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is wiped)")
-    parser.add_argument("--repeat", type=int, default=100)
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.events.split(",")]
+    args, sizes = command_line(__doc__, ("events", "5,2000"), 100)
     app, url = open_app(args.database_url, NOTIFY_BACKGROUND_WORKER=False)
     rows = []
     with app.test_request_context():
         counter = StatementCounter(db.engine)
         home = accounts.create_municipality("MST", "Musterstadt")
-        person = accounts.create_user(email="fac@mst.example", name="Bench", password=PASSWORD, role="facilitator",
-                                      municipality=home)
+        person = bench_person(home, "fac@mst.example", PASSWORD)
         ids = {size: case_with_trail(person, size) for size in sizes}
         analyze()
         database = database_name(url)

@@ -53,4 +53,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["kokoma"] = build_runtime(app)
     web.init_app(app)
     cli.init_app(app)
+    _encrypt_plain_attachments(app)
     return app
+
+
+def _encrypt_plain_attachments(app: Flask) -> None:
+    """Attachments stored before they were encrypted are encrypted at the first start after."""
+    from .services import attachment_crypto
+
+    try:
+        done = attachment_crypto.encrypt_plain_files(app)
+    except attachment_crypto.KeyProblem as exc:
+        log.error("attachments not encrypted: %s", exc.detail)
+    else:
+        if done:
+            log.warning("%d attachment file(s) from before the encryption were encrypted", done)

@@ -51,6 +51,9 @@ class Defaults:
     # instance_path/attachments, set in load_config), how large one may be, which types (sniffed
     # from the content, never from the name) are taken.
     ATTACHMENTS_PATH = None
+    # The keys the files are encrypted with (Fernet keys, comma-separated or a list; the first
+    # encrypts, all decrypt). None: instance_path/attachment_keys, made at the first upload.
+    ATTACHMENT_KEYS = None
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_TYPES = (
         "application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif",

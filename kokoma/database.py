@@ -1,12 +1,15 @@
 """The SQLAlchemy handle, engine tuning per database, and the one way to write."""
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, String, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -55,6 +58,39 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+class lowered(FunctionElement):
+    """``lower(text)`` for every letter on every database, to match without regard to case:
+    PostgreSQL's ``lower`` knows them all, SQLite's only A-Z, so on SQLite it is the Python
+    function :func:`sqlite_lower` registered with each connection."""
+
+    type = String()
+    name = "lowered"
+    inherit_cache = True
+
+
+@compiles(lowered)
+def _lowered(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(lowered, "sqlite")
+def _lowered_on_sqlite(element, compiler, **kw):
+    return f"kokoma_lower({compiler.process(element.clauses, **kw)})"
+
+
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def sqlite_lower(text):
+    """Every letter lowered, with JSON's ``\\uXXXX`` read as the letter it stands for (SQLite keeps
+    JSON columns ASCII-escaped, PostgreSQL's jsonb as text does not)."""
+    if not isinstance(text, str):
+        return text
+    if "\\u" in text:
+        text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text.lower()
+
+
 class WriteOutsideTransaction(RuntimeError):
     """A request wrote to the database other than through :func:`write_transaction`."""
 
@@ -97,6 +133,7 @@ def configure_engine(app, engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
+        dbapi_connection.create_function("kokoma_lower", 1, sqlite_lower, deterministic=True)
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")

@@ -249,8 +249,8 @@ def complete_analysis(case, user):
     from .services.analysis_snapshot import Analysis
 
     snapshot = Analysis(db.session.get(Case, case.id))
-    if len(snapshot.actors) < 2:
-        analysis.add_item(user, case.id, "actor", {"name": "Ortsbeirat", "kind": "institution", "role": "third",
+    for name in ("Ortsbeirat", "Nachbarschaftsinitiative")[:max(0, 2 - len(snapshot.actors))]:
+        analysis.add_item(user, case.id, "actor", {"name": name, "kind": "institution", "role": "third",
                                                    "influence": "high", "affected": False, "anti_democratic": False})
     if not snapshot.issues:
         analysis.add_item(user, case.id, "issue", {"text": "Nutzung des Platzes am Abend", "kind": "interests"})

@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's chromium and chromium-driver) driven by Selenium, and axe-core
 from tests/browser/node_modules, for the real-browser tests. Nothing is downloaded."""
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -75,3 +76,34 @@ def describe(violations: list[dict]) -> str:
         + ", ".join(str(node.get("target")) for node in v.get("nodes", [])[:5])
         for v in violations
     )
+
+
+def layout_problems(site, state: str, widths=(1280, 768), height: int = 900, screenshot: str | None = None) -> dict:
+    """axe's violations and any sideways scrolling of the page open now, at each width; with
+    ``screenshot``, a picture of each width in test-artifacts/ as ``<screenshot>-<width>.png``."""
+    problems = {}
+    try:
+        for width in widths:
+            site.driver.set_window_size(width, height)
+            violations = axe_violations(site.driver)
+            if violations:
+                problems[f"{state} at {width}px"] = describe(violations)
+            overflow = site.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 0:
+                problems[f"{state} at {width}px (layout)"] = f"scrolls sideways by {overflow}px"
+            if screenshot:
+                ARTIFACTS.mkdir(exist_ok=True)
+                site.driver.save_screenshot(str(ARTIFACTS / f"{screenshot}-{width}.png"))
+    finally:
+        site.driver.set_window_size(1024, 900)
+    return problems
+
+
+def screenshot_name(*parts: str) -> str:
+    """A file name for a screenshot of a page: its path and state, without slashes or queries."""
+    return "-".join(re.sub(r"[^\w.-]+", "_", part.strip("/")) for part in parts if part)
+
+
+def reported(problems: dict) -> str:
+    return "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())

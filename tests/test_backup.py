@@ -11,10 +11,12 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from kokoma.database import db
-from kokoma.models import AnalysisActor, Case, CaseEvent, User
-from kokoma.services import cases
+from kokoma.models import AnalysisActor, Attachment, Case, CaseEvent, User
+from kokoma.services import attachment_crypto, attachments, cases
 
-from .conftest import World
+from .conftest import PASSWORD, World
+
+INVITATION = b"%PDF-1.4 Einladung zum runden Tisch"
 
 
 @pytest.fixture
@@ -63,7 +65,11 @@ def test_a_backup_restores_into_an_empty_instance_with_every_case_event_and_file
         cases.add_comment(world.facilitator, case.id, "Gespräch mit dem Ortsbeirat")
         cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
         world.case(user=world.outsider, title="Plakate am Rathaus")
+        attachments.add_attachment(world.facilitator, case.id, "Einladung.pdf", io.BytesIO(INVITATION))
+        uploaded = db.session.scalars(select(Attachment)).one()
+        stored = attachments.path_of(uploaded)
         before = facts()
+    assert INVITATION not in stored.read_bytes()  # encrypted on disk, and so in the archive
     result = source.test_cli_runner().invoke(args=["backup", str(archive)])
     assert result.exit_code == 0, result.output
     assert archive.stat().st_mode & 0o077 == 0  # readable by its owner only
@@ -80,8 +86,15 @@ def test_a_backup_restores_into_an_empty_instance_with_every_case_event_and_file
     with target.app_context():
         assert facts() == before
         assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == manifest["database"]["revision"]
-    for name, content in files.items():
-        assert (tmp_path / "files-target" / name).read_bytes() == content
+    for name, content in files.items():  # files from before the encryption: encrypted by the restore
+        restored = tmp_path / "files-target" / name
+        assert content not in restored.read_bytes()
+        with target.app_context():
+            assert attachment_crypto.read(restored) == content
+    # The same key (the instance folder is the same here): the upload downloads as it was.
+    client = target.test_client()
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert client.get(f"/cases/{case.id}/attachments/{uploaded.id}").get_data() == INVITATION
     # A second restore into what is no longer empty is refused, and changes nothing.
     again = target.test_cli_runner().invoke(args=["restore", str(archive)])
     assert again.exit_code != 0 and "empty" in again.output
@@ -118,3 +131,29 @@ def test_a_damaged_or_foreign_archive_is_refused(empty_database, make_app, tmp_p
     assert not (tmp_path / "dst" / "a.txt").exists()
     # an existing file is never overwritten by a backup
     assert source.test_cli_runner().invoke(args=["backup", str(good)]).exit_code != 0
+
+
+def test_the_key_is_not_in_the_backup_and_a_restore_says_when_it_is_missing(empty_database, make_app, tmp_path):
+    source = make_app(ATTACHMENTS_PATH=str(tmp_path / "files-source"))
+    with source.test_request_context():
+        world = World()
+        case = world.analysed_case()
+        attachments.add_attachment(world.facilitator, case.id, "Einladung.pdf", io.BytesIO(INVITATION))
+        uploaded = db.session.scalars(select(Attachment)).one()
+        key = attachment_crypto.key_file().read_bytes()
+    archive = tmp_path / "kokoma.tar.gz"
+    assert source.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    with tarfile.open(archive) as tar:
+        assert not any(key.strip() in tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
+    # Another instance folder, so another key: the restore works and warns; the file opens with the key copied.
+    target = make_app(SQLALCHEMY_DATABASE_URI=empty_database, ATTACHMENTS_PATH=str(tmp_path / "files-target"),
+                      INSTANCE_PATH=str(tmp_path / "other-instance"))
+    result = target.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "Warning: the restored attachments do not open here" in result.output
+    client = target.test_client()
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    missing = client.get(f"/cases/{case.id}/attachments/{uploaded.id}", follow_redirects=True)
+    assert missing.status_code == 200 and "kann nicht geöffnet werden" in missing.get_data(as_text=True)
+    (tmp_path / "other-instance" / attachment_crypto.KEY_FILE).write_bytes(key)
+    assert client.get(f"/cases/{case.id}/attachments/{uploaded.id}").get_data() == INVITATION

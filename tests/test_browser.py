@@ -13,7 +13,8 @@ from kokoma.models import Case, Partner, Review
 
 from kokoma.services import accounts, analysis, cases, login_limits, reviews
 
-from .browser_support import ARTIFACTS, LiveServer, axe_violations, describe, missing, start_chromium
+from .browser_support import (ARTIFACTS, LiveServer, axe_violations, describe, layout_problems, missing, reported,
+                              screenshot_name, start_chromium)
 from .conftest import PASSWORD, World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -316,7 +317,7 @@ def test_every_main_page_passes_axe_at_wcag_21_aa(site, language):
         violations = axe_violations(site.driver)
         if violations:
             problems[state] = describe(violations)
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    assert problems == {}, reported(problems)
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -334,14 +335,8 @@ def test_a_form_that_expired_keeps_what_was_typed_on_an_error_page_that_passes_a
     site.submit("form[action$='/comment']")
     assert site.find("html").get_attribute("lang") == language
     assert site.find("#typed-1").get_attribute("value") == "Gespräch mit dem Ortsbeirat am Dienstag"
-    violations = axe_violations(site.driver)
-    assert violations == [], describe(violations)
-    for width in (1280, 768):
-        site.driver.set_window_size(width, 900)
-        overflow = site.driver.execute_script(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"the error page scrolls sideways by {overflow}px at {width}px"
-    site.driver.set_window_size(1024, 900)
+    problems = layout_problems(site, "the error page of an expired form")
+    assert problems == {}, reported(problems)
 
 
 def test_pages_fit_a_tablet_and_print_without_navigation(site):
@@ -387,18 +382,6 @@ def add_actor(site, name, *, role="primary", influence="medium", affected=False,
     site.submit("#actor-form")
 
 
-def no_sideways_scrolling(site, path):
-    problems = []
-    for width in (1280, 768):
-        site.driver.set_window_size(width, 900)
-        overflow = site.driver.execute_script(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        if overflow > 0:
-            problems.append(f"{path} scrolls sideways by {overflow}px at {width}px")
-    site.driver.set_window_size(1024, 900)
-    return problems
-
-
 def test_an_analysis_from_an_empty_case_to_complete(site):
     site.login(site.world.facilitator)
     site.open("/cases/new")
@@ -441,11 +424,11 @@ def test_an_analysis_from_an_empty_case_to_complete(site):
     site.click_and_wait("form.glasl-form button[type=submit]")
     assert "Die Analyse ist vollständig." in site.text()
     assert len(site.find_all("svg.actor-map circle")) >= 3
-    problems = no_sideways_scrolling(site, "analysis page")
+    problems = layout_problems(site, "analysis page")
     site.driver.get(case_url)
     assert "Die Analyse ist vollständig." in site.find("#analysis").text
-    problems += no_sideways_scrolling(site, "case page")
-    assert problems == []
+    problems.update(layout_problems(site, "case page"))
+    assert problems == {}, reported(problems)
     site.trigger("start_processing")
     assert site.case("Streit um die Umbenennung der Kolonialstraße").state == "processing"
 
@@ -514,16 +497,7 @@ def test_the_analysis_pages_pass_axe_at_1280_and_768(site, language):
 
     def scan(label):
         assert site.find("html").get_attribute("lang") == language
-        for width in (1280, 768):
-            site.driver.set_window_size(width, 900)
-            violations = axe_violations(site.driver)
-            if violations:
-                problems[f"{label} at {width}px"] = describe(violations)
-            overflow = site.driver.execute_script(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            if overflow > 0:
-                problems[f"{label} at {width}px scrolls"] = f"{overflow}px"
-        site.driver.set_window_size(1024, 900)
+        problems.update(layout_problems(site, label, screenshot=screenshot_name("analysis", language, label)))
 
     site.login(world.facilitator)
     if language == "en":
@@ -545,7 +519,7 @@ def test_the_analysis_pages_pass_axe_at_1280_and_768(site, language):
     for path in ("/reviews/", f"/referrals/{proposal.id}", f"/cases/{case.id}/analysis/"):
         site.open(path)
         scan(f"{path} (advisor)")
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    assert problems == {}, reported(problems)
 
 
 def analysis_actors(case):
@@ -566,18 +540,8 @@ def test_the_plugin_pages_pass_axe_and_fit_at_1280_and_768(plugin_site, language
 
     def scan(state):
         assert site.find("html").get_attribute("lang") == language
-        violations = axe_violations(site.driver)
-        if violations:
-            problems[state] = describe(violations)
-        for width in (1280, 768):
-            site.driver.set_window_size(width, 900)
-            overflow = site.driver.execute_script(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 0, f"{state} scrolls sideways by {overflow}px at {width}px"
-            site.driver.save_screenshot(str(ARTIFACTS / f"plugins-{language}-{state.strip('/').replace('/', '_')}-{width}.png"))
-        site.driver.set_window_size(1024, 900)
+        problems.update(layout_problems(site, state, screenshot=screenshot_name("plugins", language, state)))
 
-    ARTIFACTS.mkdir(exist_ok=True)
     for path in ("/plugins/", "/plugins/public_visibility", f"/cases/{case.id}", "/partners/new"):
         site.open(path)
         scan(path)
@@ -591,7 +555,7 @@ def test_the_plugin_pages_pass_axe_and_fit_at_1280_and_768(plugin_site, language
     site.submit("form.actions")  # switch it off for Musterstadt
     assert "kokoma.defaults" not in site.find(".flashes").text
     scan("/plugins/public_visibility (switched off)")
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    assert problems == {}, reported(problems)
 
 
 def test_search_then_take_the_list_out_as_csv(site, tmp_path):
@@ -634,23 +598,12 @@ def test_search_statistics_and_the_advisors_list_pass_axe_at_1280_and_768(site, 
         site.login(who)
         if language == "en":
             site.click_and_wait("form.language button[value=en]")
-        for width in (1280, 768):
-            site.driver.set_window_size(width, 1000)
-            for path in paths:
-                site.open(path)
-                assert site.find("html").get_attribute("lang") == language
-                violations = axe_violations(site.driver)
-                if violations:
-                    problems[f"{path} ({who.role}, {width} px)"] = describe(violations)
-                overflow = site.driver.execute_script(
-                    "return document.documentElement.scrollWidth > document.documentElement.clientWidth")
-                if overflow:
-                    problems[f"{path} ({who.role}, {width} px)"] = "the page scrolls sideways"
-                if width == 768:
-                    ARTIFACTS.mkdir(exist_ok=True)
-                    site.driver.save_screenshot(str(ARTIFACTS / f"find-{language}-{who.role}-{path.strip('/').replace('/', '_').replace('?', '_')}-{width}.png"))
-        site.driver.set_window_size(1024, 900)
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+        for path in paths:
+            site.open(path)
+            assert site.find("html").get_attribute("lang") == language
+            problems.update(layout_problems(site, f"{path} ({who.role})", height=1000,
+                                            screenshot=screenshot_name("find", language, who.role, path)))
+    assert problems == {}, reported(problems)
 
 
 def _close(world, case):
@@ -704,38 +657,12 @@ def test_case_studies_attachments_and_the_report_link_pass_axe_at_1280_and_768(s
     if language == "en":
         site.click_and_wait("form.language button[value=en]")
     problems = {}
-    for width in (1280, 768):
-        site.driver.set_window_size(width, 1000)
-        for path in (f"/cases/{case.id}", f"/cases/{draft.id}/study", "/studies/", f"/studies/{study_id}",
-                     "/studies/?q=Seiten"):
-            site.open(path)
-            assert site.find("html").get_attribute("lang") == language
-            violations = axe_violations(site.driver)
-            if violations:
-                problems[f"{path} ({width} px)"] = describe(violations)
-            if site.driver.execute_script(
-                    "return document.documentElement.scrollWidth > document.documentElement.clientWidth"):
-                problems[f"{path} ({width} px)"] = "the page scrolls sideways"
-    site.driver.set_window_size(1024, 900)
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
-def layout_problems(site, state: str, widths=(1280, 768)) -> dict:
-    """axe's violations and any sideways scrolling of the page open now, at each width."""
-    problems = {}
-    try:
-        for width in widths:
-            site.driver.set_window_size(width, 900)
-            violations = axe_violations(site.driver)
-            if violations:
-                problems[f"{state} at {width}px"] = describe(violations)
-            overflow = site.driver.execute_script(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            if overflow > 0:
-                problems[f"{state} at {width}px (layout)"] = f"scrolls sideways by {overflow}px"
-    finally:
-        site.driver.set_window_size(1024, 900)
-    return problems
-
-
+    for path in (f"/cases/{case.id}", f"/cases/{draft.id}/study", "/studies/", f"/studies/{study_id}",
+                 "/studies/?q=Seiten"):
+        site.open(path)
+        assert site.find("html").get_attribute("lang") == language
+        problems.update(layout_problems(site, path, height=1000, screenshot=screenshot_name("studies", language, path)))
+    assert problems == {}, reported(problems)
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_the_data_protection_pages_pass_axe_and_fit_at_1280_and_768(site, language):
     """The access trail with its filters (one invalid), the case's "who saw it", the retention
@@ -772,15 +699,8 @@ def test_the_data_protection_pages_pass_axe_and_fit_at_1280_and_768(site, langua
     for path in pages:
         site.open(path)
         assert site.find("html").get_attribute("lang") == language
-        problems.update(layout_problems(site, path))
-    ARTIFACTS.mkdir(exist_ok=True)
-    site.driver.set_window_size(768, 900)
-    try:
-        site.open("/privacy/retention")
-        site.driver.save_screenshot(str(ARTIFACTS / f"retention-{language}-768.png"))
-    finally:
-        site.driver.set_window_size(1024, 900)
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+        problems.update(layout_problems(site, path, screenshot=screenshot_name("privacy", language, path)))
+    assert problems == {}, reported(problems)
     # The dry run lists the closed case; "who saw this case" names the advisor.
     site.open("/privacy/retention")
     assert reference in site.find("#dry-run").find_element("xpath", "..").text
@@ -798,15 +718,15 @@ def test_a_persons_request_from_search_to_erasure(site, language):
         site.click_and_wait("form.language button[value=en]")
     problems = {}
     site.open("/privacy/person")
-    problems.update(layout_problems(site, "empty"))
+    problems.update(layout_problems(site, "empty", screenshot=screenshot_name("person", language, "empty")))
     site.type("#name", "Karla Brandtner")
     site.submit("form[action$='/privacy/person']")
     assert case.reference in site.find("#person-found").find_element("xpath", "..").text
-    problems.update(layout_problems(site, "found"))
+    problems.update(layout_problems(site, "found", screenshot=screenshot_name("person", language, "found")))
     site.type("#reason", "Antrag vom 1.12.2026")
     site.find("input[name=mode][value=pseudonymise]").click()
     site.submit("form[action$='/privacy/person/erase']")
-    problems.update(layout_problems(site, "done"))
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    problems.update(layout_problems(site, "done", screenshot=screenshot_name("person", language, "done")))
+    assert problems == {}, reported(problems)
     site.open(f"/cases/{case.id}")
     assert "Brandtner" not in site.text() and "Person-" in site.text()

@@ -8,7 +8,7 @@ import pytest
 
 from kokoma.services import calendar_feed, cases, follow_ups, measures, reviews
 
-from .browser_support import ARTIFACTS, axe_violations, describe, missing
+from .browser_support import ARTIFACTS, axe_violations, describe, layout_problems, missing, reported, screenshot_name
 from .test_browser import driver, site  # noqa: F401 - the fixtures
 
 if missing() and os.environ.get("KOKOMA_REQUIRE_BROWSER"):
@@ -200,24 +200,14 @@ def test_the_new_pages_pass_axe_at_1280_and_768_px(site, language):
              f"/cases/{case.id}/follow-ups/{follow_up.id}/done", "/overview/", "/partners/deliveries"]
     problems = {}
     try:
-        for width in (1280, 768):
-            site.driver.set_window_size(width, 900)
-            for path in paths:
-                site.open(path)
-                assert site.find("html").get_attribute("lang") == language
-                violations = axe_violations(site.driver)
-                if violations:
-                    problems[f"{path} at {width}px"] = describe(violations)
-                overflow = site.driver.execute_script(
-                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-                if overflow > 0:
-                    problems[f"{path} at {width}px"] = f"scrolls sideways by {overflow}px"
-            site.open(f"/cases/{case.id}")
-            site.open_details("#measure-new")
-            site.submit("#measure-new form")  # a form with errors
-            violations = axe_violations(site.driver)
-            if violations:
-                problems[f"measure form with errors at {width}px"] = describe(violations)
+        for path in paths:
+            site.open(path)
+            assert site.find("html").get_attribute("lang") == language
+            problems.update(layout_problems(site, path, screenshot=screenshot_name("day", language, path)))
+        site.open(f"/cases/{case.id}")
+        site.open_details("#measure-new")
+        site.submit("#measure-new form")  # a form with errors
+        problems.update(layout_problems(site, "measure form with errors"))
         site.open("/tasks/settings")
         site.submit("form[action$='/tasks/calendar']")  # the new address shown
         violations = axe_violations(site.driver)
@@ -233,4 +223,4 @@ def test_the_new_pages_pass_axe_at_1280_and_768_px(site, language):
             problems["review form (advisor)"] = describe(violations)
     finally:
         site.driver.set_window_size(1024, 900)
-    assert problems == {}, "\n\n".join(f"{page}:\n{text}" for page, text in problems.items())
+    assert problems == {}, reported(problems)

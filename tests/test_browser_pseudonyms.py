@@ -8,8 +8,8 @@ import pytest
 
 from kokoma.services import analysis, pseudonyms
 
-from .browser_support import ARTIFACTS, missing
-from .test_browser import driver, layout_problems, site  # noqa: F401 - the fixtures
+from .browser_support import ARTIFACTS, layout_problems, missing
+from .test_browser import driver, site  # noqa: F401 - the fixtures
 
 if missing() and os.environ.get("KOKOMA_REQUIRE_BROWSER"):
     raise RuntimeError(missing())

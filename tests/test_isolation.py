@@ -182,6 +182,25 @@ def test_measures_and_follow_ups_of_a_case_cannot_be_reached_through_another_cas
     assert db.session.get(FollowUp, follow_up.id).status == "open"
 
 
+# Routes whose variables are not ids of a case or its parts, and the test that proves each one
+# shows and changes nothing of another municipality.
+ROUTES_WITHOUT_IDS = {
+    "/invitation/<token>": "test_routes_with_a_secret_token_answer_404_for_another_persons_token_or_none",
+    "/calendar/<token>.ics": "test_routes_with_a_secret_token_answer_404_for_another_persons_token_or_none",
+    "/cases/export.<any(csv, xlsx):kind>": "test_exports.py::test_the_csv_holds_the_filtered_list_of_the_municipality_only",
+    "/plugins/<path:name>": "test_plugin_contract.py::test_the_coordinator_s_page_lists_switches_and_sets "
+                            "(a coordinator's values and switch reach only their own municipality)",
+    "/static/<path:filename>": "files of the app itself, the same for everybody",
+}
+
+
+def test_every_route_with_another_kind_of_variable_is_known(app):
+    """A new route taking a name, token or path instead of an id must say which test keeps it
+    inside its municipality (the id walk above does not reach it)."""
+    found = {rule.rule for rule in app.url_map.iter_rules() if "<" in rule.rule and not re.search(r"<int:", rule.rule)}
+    assert found == set(ROUTES_WITHOUT_IDS), "teach ROUTES_WITHOUT_IDS the new route and the test that covers it"
+
+
 def test_routes_with_a_secret_token_answer_404_for_another_persons_token_or_none(app, client, world, foreign_objects):
     """Routes that take a token instead of an id (the calendar feed): the token of a person of
     another municipality opens only that person's own entries, and a made-up token nothing."""

@@ -39,6 +39,9 @@ def test_the_report_is_filled_from_the_instance(app, world, runner, tmp_path):
     kind = "PostgreSQL" if db.engine.dialect.name == "postgresql" else "SQLite"
     assert f"- Datenbank: {kind}, " in measures and "mail.musterstadt.example:587" in measures
     assert "Kommunale Koordination" in measures
+    assert f"verschlüsselt gespeichert (Fernet: AES-128-CBC mit HMAC-SHA256);\n  Schlüssel außerhalb der Datenbank " \
+           f"und der Sicherungen: {app.instance_path}/attachment_keys" in measures
+    assert "flask --app kokoma attachments rotate-key" in measures
 
 
 def test_the_report_for_one_municipality(world, runner, tmp_path):

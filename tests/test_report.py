@@ -44,7 +44,7 @@ def test_in_english_and_never_for_another_municipality(client, world):
 
 
 def test_the_report_loads_nothing(ctx):
-    from kokoma.web.report import refuse_every_fetch
+    from kokoma.web.pdf import refuse_every_fetch
 
     import pytest
 
@@ -81,3 +81,4 @@ def test_the_report_holds_the_analysis_with_its_map_the_measures_and_the_follow_
     # the actor map is drawn (WeasyPrint renders its SVG): the name is written in the map, in the
     # actors' table and in the relations' table
     assert text.count("Jugendclub Süd") >= 3, text
+

@@ -5,7 +5,9 @@ and a manifest (what is inside, checksums, rows per table).
   copy while the app keeps serving.
 - PostgreSQL is dumped with ``pg_dump --format=custom`` and restored with ``pg_restore``
   (PostgreSQL's client tools, at least the server's version; docs/deployment.md).
-- The attachments folder (``ATTACHMENTS_PATH``) goes in as it is, file by file.
+- The attachments folder (``ATTACHMENTS_PATH``) goes in as it is, file by file: encrypted, so
+  the key (``instance/attachment_keys`` or ``ATTACHMENT_KEYS``) is not in the archive and must be
+  backed up on its own; a restore says when the restored files do not open with this instance's key.
 
 A restore goes into an empty instance only (no municipality, user or case yet), unless forced;
 it checks every checksum and, afterwards, the rows of every table against the manifest.
@@ -28,6 +30,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import URL
 
 from ..database import db
+from ..services import attachment_crypto
 
 FORMAT, VERSION = "kokoma-backup", 1
 MANIFEST = "manifest.json"
@@ -55,6 +58,7 @@ class Summary:
     dialect: str
     rows: dict[str, int]
     files: int
+    key_problem: str | None = None  # after a restore: the files do not open with this instance's key
 
 
 def backup(app: Flask, archive: Path) -> Summary:
@@ -131,7 +135,20 @@ def restore(app: Flask, archive: Path, *, force: bool = False) -> Summary:
     rows = _row_counts()
     if rows != saved["rows"]:
         raise BackupError(f"the restored database differs from the backup's manifest: {rows} != {saved['rows']}")
-    return Summary(archive, dialect, rows, len(manifest["attachments"]))
+    return Summary(archive, dialect, rows, len(manifest["attachments"]), _check_key(app))
+
+
+def _check_key(app: Flask) -> str | None:
+    """Encrypt what a backup from before the encryption held; try this instance's key on one file."""
+    try:
+        attachment_crypto.encrypt_plain_files(app, again=True)
+        files = attachment_crypto.stored_files(app)
+        if files:
+            attachment_crypto.read(files[0], app)
+    except attachment_crypto.KeyProblem as exc:
+        return (f"the restored attachments do not open here ({exc.detail}); copy the key of the instance the "
+                f"backup was made on to {attachment_crypto.key_file(app)} (or ATTACHMENT_KEYS)")
+    return None
 
 
 def _sqlite_file(url: URL) -> Path:
@@ -173,7 +190,8 @@ def _run(command: list[str], url: URL) -> None:
 def _attachment_files(folder: Path) -> list[tuple[str, Path]]:
     if not folder.is_dir():
         return []
-    return sorted((path.relative_to(folder).as_posix(), path) for path in folder.rglob("*") if path.is_file())
+    return sorted((path.relative_to(folder).as_posix(), path) for path in folder.rglob("*")
+                  if path.is_file() and not path.name.startswith("."))  # not the marker nor a half-written file
 
 
 def _sha256(path: Path) -> str:

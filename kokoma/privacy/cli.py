@@ -1,4 +1,5 @@
-"""``flask --app kokoma backup``, ``restore`` and ``privacy-report``."""
+"""``flask --app kokoma backup``, ``restore``, ``privacy-report``, ``retention`` and
+``attachments generate-key`` / ``rotate-key``."""
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ def init_app(app) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(privacy_report_command)
     app.cli.add_command(retention_command)
+    app.cli.add_command(attachments_cli)
 
 
 @click.command("backup")
@@ -46,6 +48,8 @@ def restore_command(archive, force):
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Restored {summary.archive}: {sum(summary.rows.values())} rows in {len(summary.rows)} tables, "
                f"{summary.files} attachment file(s); every checksum and row count matches the backup.")
+    if summary.key_problem:
+        click.echo(f"Warning: {summary.key_problem}", err=True)
 
 
 @click.command("privacy-report")
@@ -88,3 +92,65 @@ def retention_command(dry_run):
             run = retention.latest_run_of(municipality.id)
             click.echo(f"{municipality.code}: anonymised {run.anonymised_cases}, deleted {run.deleted_cases}, "
                        f"trail entries removed {run.trail_entries_removed}")
+
+
+@click.group("attachments", help="The key the attachments are encrypted with.")
+def attachments_cli():
+    pass
+
+
+@attachments_cli.command("generate-key")
+@click.option("--print", "print_only", is_flag=True, help="Only print a new key (for ATTACHMENT_KEYS), store nothing.")
+@with_appcontext
+def generate_key_command(print_only):
+    """Make the key file instance/attachment_keys (a new instance makes it by itself at its first
+    upload); with --print, print a new key for ATTACHMENT_KEYS instead."""
+    from cryptography.fernet import Fernet
+
+    from ..services import attachment_crypto as crypto
+
+    if print_only:
+        click.echo(Fernet.generate_key().decode())
+        return
+    if crypto.configured_keys(current_app) is not None:
+        raise click.ClickException("the keys come from ATTACHMENT_KEYS; use --print to make one for it")
+    if crypto.keys(current_app):
+        raise click.ClickException(f"{crypto.key_file(current_app)} holds a key already; "
+                                   "`flask --app kokoma attachments rotate-key` replaces it")
+    try:
+        crypto.encrypting_cipher(current_app)
+    except crypto.KeyProblem as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Key written to {crypto.key_file(current_app)} (readable by its owner only). "
+               "Back it up apart from the backups: without it no attachment can be read.")
+
+
+@attachments_cli.command("rotate-key")
+@with_appcontext
+def rotate_key_command():
+    """Encrypt every attachment with a new key, then drop the old one. Safe to interrupt: run it
+    again and it finishes the same rotation."""
+    from ..services import attachment_crypto as crypto
+
+    try:
+        rotation = crypto.rotate(current_app)
+    except crypto.KeyProblem as exc:
+        raise click.ClickException(exc.detail) from exc
+    result = rotation.result
+    if rotation.configured:
+        click.echo("Every file is brought to the first key of ATTACHMENT_KEYS.")
+    elif rotation.new_key:
+        click.echo(f"New key made in {crypto.key_file(current_app)}.")
+    else:
+        click.echo("Finishing the rotation begun earlier, with its new key.")
+    click.echo(f"Encrypted anew: {result.reencrypted}; already with the new key: {result.current}; "
+               f"encrypted for the first time: {result.encrypted}.")
+    if not rotation.finished:
+        for path in result.unreadable:
+            click.echo(f"    opens with no key: {path}")
+        raise click.ClickException(f"{len(result.unreadable)} file(s) open with no key, so the old key is kept; "
+                                   "restore them or their key, then run rotate-key again")
+    if rotation.configured:
+        click.echo("Now remove the old keys from ATTACHMENT_KEYS, and back up the new one.")
+    else:
+        click.echo("The old key is removed. Back up the key file now, apart from the backups.")

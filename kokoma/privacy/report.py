@@ -16,7 +16,7 @@ from ..database import db, utcnow
 from ..i18n import translate
 from ..models import AdvisorAssignment, Case, Municipality, Partner, User
 from ..runtime import kokoma
-from ..services import partners, pseudonyms, retention
+from ..services import attachment_crypto, partners, pseudonyms, retention
 from ..services.permissions import PERMISSIONS
 from .backup import attachments_path
 
@@ -112,6 +112,8 @@ def facts(app: Flask, municipality_code: str | None = None) -> dict:
                      "where": (f"{url.host or 'lokaler Socket'}:{url.port or 5432}/{url.database}"
                                if url.get_backend_name() == "postgresql" else str(url.database))},
         "attachments_path": str(attachments_path(app)),
+        "attachment_key": ("Konfiguration (ATTACHMENT_KEYS)" if attachment_crypto.configured_keys(app) is not None
+                           else str(attachment_crypto.key_file(app))),
         "instance_path": app.instance_path,
         "mail_server": (f"{config['MAIL_SERVER']}:{config['MAIL_PORT']} ({config['MAIL_SECURITY']})"
                         if config.get("MAIL_SERVER") else None),

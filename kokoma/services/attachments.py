@@ -1,6 +1,7 @@
 """Attachments of cases: taken with a size and a type limit (the type sniffed from the content),
-stored outside the web root under ``ATTACHMENTS_PATH``, served only through the case's scope and
-access trail, removed with the case (:func:`remove_case_attachments`)."""
+stored encrypted (:mod:`.attachment_crypto`) outside the web root under ``ATTACHMENTS_PATH``,
+served only through the case's scope and access trail, removed with the case
+(:func:`remove_case_attachments`)."""
 import os
 import re
 import secrets
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..database import db, write_transaction
 from ..models import Attachment, Case, CaseAccess
-from . import permissions, pseudonyms
+from . import attachment_crypto, permissions, pseudonyms
 from .changes import CaseChange, changing_case
 from .errors import NotFound, ValidationError
 from .submissions import Once
@@ -26,7 +27,7 @@ FILES_TO_REMOVE = "kokoma_attachment_files_to_remove"  # in Session.info until t
 
 
 def folder() -> Path:
-    return Path(current_app.config["ATTACHMENTS_PATH"])
+    return attachment_crypto.attachments_folder()
 
 
 def path_of(attachment: Attachment) -> Path:
@@ -58,6 +59,12 @@ def add_attachment(user, case_id: int, filename: str, stream, once: Once | None 
         raise ValidationError({"file": _l(
             "This kind of file cannot be attached. Attach PDF, images (PNG, JPEG, WebP, GIF), or Word, "
             "Excel and OpenDocument files.")})
+    try:
+        sealed = attachment_crypto.encrypt(data)
+    except attachment_crypto.KeyProblem as exc:
+        current_app.logger.error("attachment not stored: %s", exc.detail)
+        raise ValidationError({"file": _l("Files cannot be stored at the moment: the key to encrypt them is "
+                                          "missing on the server. Please tell your administrator.")}) from exc
     stored_name = secrets.token_hex(16)
     written = None
     try:
@@ -68,7 +75,7 @@ def add_attachment(user, case_id: int, filename: str, stream, once: Once | None 
             written = path_of(attachment)
             written.parent.mkdir(parents=True, exist_ok=True)
             with open(written, "xb") as handle:
-                handle.write(data)
+                handle.write(sealed)
             change.session.add(attachment)
             change.session.flush()
             change.record("attachment_added", notify=False,
@@ -84,8 +91,9 @@ def attachments_of(case: Case) -> list[Attachment]:
     return db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
 
 
-def open_attachment(user, case_id: int, attachment_id: int) -> tuple[Attachment, Path]:
-    """An attachment of a case the user may see, written to the access trail as opened."""
+def open_attachment(user, case_id: int, attachment_id: int) -> tuple[Attachment, bytes]:
+    """An attachment of a case the user may see and its content, decrypted, written to the access
+    trail as opened. A file its key does not open raises :class:`attachment_crypto.KeyProblem`."""
     case = permissions.get(user, "case.view", Case, case_id)
     pseudonyms.require_real_names(user, case)  # a letter or a photo cannot be pseudonymised
     attachment = db.session.scalars(
@@ -93,10 +101,15 @@ def open_attachment(user, case_id: int, attachment_id: int) -> tuple[Attachment,
     ).one_or_none() if permissions.is_id(attachment_id) else None
     if attachment is None or not path_of(attachment).is_file():
         raise NotFound()
+    try:
+        content = attachment_crypto.read(path_of(attachment))
+    except attachment_crypto.KeyProblem as exc:
+        current_app.logger.error("attachment %s not opened: %s", attachment.id, exc.detail)
+        raise
     with write_transaction() as session:
         session.add(CaseAccess(case_id=case.id, municipality_id=case.municipality_id, user_id=user.id,
                                action="attachment"))
-    return attachment, path_of(attachment)
+    return attachment, content
 
 
 def remove_attachment(user, case_id: int, attachment_id: int) -> CaseChange:

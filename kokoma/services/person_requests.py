@@ -13,8 +13,8 @@ Queued partner notifications and digest mails hold no text of their own (a messa
 together from the records when it is sent), so once the records no longer name the person,
 neither does any mail still to go out.
 
-The name is matched without regard to case (SQL ``lower``; SQLite lowers ASCII letters only,
-the rewrite itself matches any letters) and is never stored: the request's record keeps the
+The name is matched without regard to case, of any letters ("özdemir" finds "Özdemir", on SQLite
+too: :class:`kokoma.database.lowered`), and is never stored: the request's record keeps the
 reason and what was changed, as counts.
 """
 import json
@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, bindparam, cast, func, or_, select, update
+from sqlalchemy import String, bindparam, cast, or_, select, update
 
-from ..database import db, utcnow, write_transaction
+from ..database import db, lowered, utcnow, write_transaction
 from ..models import (
     ActorRelation, AnalysisActor, AnalysisResource, Attachment, Case, CaseAnalysis, CaseEvent, DisputeIssue, FollowUp,
     GlaslAssessment, GroupHearing, HistoryEntry, Measure, PersonRequest, Referral, Review,
@@ -85,13 +85,12 @@ def _check(name: str) -> str:
 
 
 def _like(column, name: str):
-    return func.lower(column).contains(name.lower(), autoescape=True)
+    return lowered(column).contains(name.lower(), autoescape=True)
 
 
 def _json_like(column, name: str):
-    """A JSON column holding the name: as stored (PostgreSQL's jsonb text) or \\u-escaped (SQLite)."""
-    escaped = json.dumps(name)[1:-1]
-    return or_(_like(cast(column, String), name), _like(cast(column, String), escaped))
+    """A JSON column holding the name (SQLite's \\u-escapes are read as letters by ``lowered``)."""
+    return _like(cast(column, String), name)
 
 
 def _in_scope(coordinator):

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import event, exists, func, or_, select, true
+from sqlalchemy import event, exists, or_, select, true
 
-from ..database import db, write_transaction
+from ..database import db, lowered, write_transaction
 from ..models import AnalysisActor, Case, PseudonymLift, PseudonymSetting
 from . import permissions
 from .errors import PermissionDenied, ValidationError
@@ -123,7 +123,7 @@ def not_found_by_names(reader, words: list[str]):
     if not words or not permissions.reads_pseudonyms(reader):
         return true()
     named = exists().where(AnalysisActor.case_id == Case.id, AnalysisActor.kind == "person", or_(*(
-        func.lower(AnalysisActor.name).contains(form, autoescape=True)
+        lowered(AnalysisActor.name).contains(form, autoescape=True)
         for word in words for form in {word, german_stem(word)}
     )))
     return ~(hidden_condition() & named)

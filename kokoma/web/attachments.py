@@ -1,9 +1,11 @@
 """Attachments of a case: upload, download (as a download, never shown inline), removal."""
+import io
+
 from flask import Blueprint, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..services import attachments
+from ..services import attachment_crypto, attachments
 from ..services import cases as case_service
 from ..services.errors import ValidationError
 from .auth import require_login
@@ -36,9 +38,14 @@ def upload(case_id: int):
 
 @bp.get("/<int:case_id>/attachments/<int:attachment_id>")
 def download(case_id: int, attachment_id: int):
-    attachment, path = attachments.open_attachment(current_user, case_id, attachment_id)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, conditional=False, etag=False, max_age=0)
+    try:
+        attachment, content = attachments.open_attachment(current_user, case_id, attachment_id)
+    except attachment_crypto.KeyProblem as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("cases.detail", case_id=case_id, _anchor="attachments"))
+    response = send_file(io.BytesIO(content), mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, conditional=False, etag=False, max_age=0,
+                         last_modified=attachment.created_at)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

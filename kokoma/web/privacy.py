@@ -13,6 +13,7 @@ from ..services import permissions, person_requests, pseudonyms, retention
 from ..services.errors import ValidationError
 from .auth import require_login
 from .forms import attach_errors
+from .pdf import pdf_download, pdf_engine
 from .privacy_forms import PersonErasureForm, PersonSearchForm, PseudonymSettingForm, RetentionForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -72,18 +73,27 @@ def person():
 
 @bp.post("/person/export")
 def person_export():
-    """The person's copy (Art. 15): a readable HTML report or a JSON file."""
+    """The person's copy (Art. 15): a readable HTML report, the same as a PDF, or a JSON file."""
     permissions.require(current_user, "person_request.manage")
     search = PersonSearchForm()
     if not search.validate_on_submit():
         return _person_page(search, None, status=422)
+    export_format = request.form.get("format")
+    engine = pdf_engine() if export_format == "pdf" else None
+    if export_format == "pdf" and engine is None:
+        flash(_("The PDF needs the Pango libraries on the server (docs/deployment.md). The readable report "
+                "(HTML) holds the same."), "error")
+        findings = person_requests.search(current_user, search.name.data)
+        return _person_page(search, PersonErasureForm(formdata=None, name=search.name.data), findings)
     findings = person_requests.search(current_user, search.name.data, for_export=True)
     data = person_requests.export(findings, search.name.data.strip())
-    if request.form.get("format") == "json":
+    if export_format == "json":
         return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
                         headers={"Content-Disposition": 'attachment; filename="person-export.json"'})
     html = render_template("privacy/person_report.html", data=data, findings=findings,
                            FIELDS=translated(person_requests.FIELD_LABELS, get_translations()))
+    if engine is not None:
+        return pdf_download(engine, html, render_template("privacy/person_report.css"), "person-export.pdf")
     return Response(html, mimetype="text/html",
                     headers={"Content-Disposition": 'attachment; filename="person-export.html"'})
 

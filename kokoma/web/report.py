@@ -1,5 +1,5 @@
 """The case report as PDF, drawn by WeasyPrint from an HTML page of its own (nothing fetched)."""
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,6 +11,7 @@ from ..services import cases as case_service
 from .auth import require_login
 from .cases import timeline_words
 from .forms import plugin_field_values
+from .pdf import pdf_download, pdf_engine
 
 bp = Blueprint("report", __name__, url_prefix="/cases")
 require_login(bp)
@@ -30,17 +31,11 @@ CONFIDENTIALITY = _l("Confidential: contains special categories of personal data
                      "tandem's work only; do not pass on.")
 
 
-def refuse_every_fetch(url, *args, **kwargs):
-    """WeasyPrint's URL fetcher: the report loads nothing, from this server or another."""
-    raise ValueError(f"the case report loads nothing ({url[:40]})")
-
-
 @bp.get("/<int:case_id>/report.pdf")
 def pdf(case_id: int):
     case = case_service.get_case(current_user, case_id)
-    try:
-        import weasyprint
-    except OSError:  # WeasyPrint's system libraries (Pango) are not installed on this server
+    engine = pdf_engine()
+    if engine is None:
         flash(_("The PDF report needs the Pango libraries on the server (docs/deployment.md). The case page "
                 "prints as a report as well."), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
@@ -54,10 +49,5 @@ def pdf(case_id: int):
                 now=now, today=todo.local_today(now),
                 reviews=reviews.reviews_of(case), attachments=attachment_service.attachments_of(case),
                 plugin_fields=plugin_fields, printed_at=now, confidentiality=CONFIDENTIALITY, report_page=True)
-    html = render_template("cases/report.html", **page)
-    stylesheet = weasyprint.CSS(string=render_template("cases/report.css", **page), url_fetcher=refuse_every_fetch)
-    document = weasyprint.HTML(string=html, url_fetcher=refuse_every_fetch).write_pdf(stylesheets=[stylesheet])
-    response = Response(document, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{case.reference}.pdf"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_download(engine, render_template("cases/report.html", **page),
+                        render_template("cases/report.css", **page), f"{case.reference}.pdf")
