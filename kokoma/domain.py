@@ -217,6 +217,8 @@ EVENT_KINDS = {
     "referral_declined": _l("Referral declined by the advisor"),
     "attachment_added": _l("Attachment added"),
     "attachment_removed": _l("Attachment removed"),
+    "pseudonyms_lifted": _l("Names shown to advisors and partners"),
+    "pseudonyms_restored": _l("Pseudonyms restored for advisors and partners"),
 }
 
 RECOMMENDATIONS = {

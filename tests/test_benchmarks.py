@@ -16,6 +16,7 @@ RUNS = {
     "bench_memory.py": ["--transitions", "120", "--pool", "3"],
     "bench_search.py": ["--sizes", "20,40", "--repeat", "2"],
     "bench_export.py": ["--rows", "30"],
+    "bench_pseudonyms.py": ["--cases", "4", "--repeat", "2"],
 }
 
 

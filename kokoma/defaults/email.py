@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..database import utcnow
 from ..domain import CATEGORIES, LEVELS
-from ..notifications import case_link, event_label
+from ..notifications import case_link, details, event_label
 from ..i18n import Label as _label
 from ..plugin_api import Plugin
 from ..plugin_host import hookimpl
@@ -41,6 +41,7 @@ def _message(case, event, partner, delivery, config) -> EmailMessage:
         what = event_label(event, workflow)
         body = render_template(
             "mail/notification.txt", case=case, partner=partner, what=what, link=case_link(case, delivery),
+            details=details(case) if partner.share_details else None,
             CATEGORIES=CATEGORIES, LEVELS=LEVELS, state_label=workflow.state_label,
         )
         subject = _("[KoKoMa] %(reference)s: %(what)s", reference=case.reference, what=what)

@@ -26,12 +26,12 @@ plugin host, its dispatcher) is passed in by the caller, so it never imports ``k
 """
 from .addresses import InternalAddress, check_webhook_address
 from .delivery import DeliveryInfo, claim_due, deliver_claimed, deliver_due, retry
-from .message import case_link, event_label, payload
+from .message import case_link, details, event_label, partner_names, payload
 from .outbox import queue_for_event, subscribed, subscription_key
 from .worker import BackgroundDispatcher, wake
 
 __all__ = [
     "BackgroundDispatcher", "DeliveryInfo", "InternalAddress", "case_link", "check_webhook_address",
-    "claim_due", "deliver_claimed", "deliver_due", "event_label", "payload", "queue_for_event", "retry",
-    "subscribed", "subscription_key", "wake",
+    "claim_due", "deliver_claimed", "deliver_due", "details", "event_label", "partner_names", "payload",
+    "queue_for_event", "retry", "subscribed", "subscription_key", "wake",
 ]

@@ -25,6 +25,8 @@ from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow, write_transaction
 from ..models import Case, Delivery
+from ..services import pseudonyms
+from .message import partner_names
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ def deliver_claimed(plugins, delivery_id: int) -> None:
     case = db.session.scalars(
         select(Case).options(joinedload(Case.municipality)).where(Case.id == delivery.case_id)
     ).one()
+    names = partner_names(case)  # how the partner reads the case's persons (services.pseudonyms)
     db.session.commit()  # no transaction stays open while a channel talks to the outside world
     info = DeliveryInfo(delivery.idempotency_key, delivery.attempts + 1, current_app.config["BASE_URL"])
     try:
@@ -116,10 +119,11 @@ def deliver_claimed(plugins, delivery_id: int) -> None:
         if not plugins.is_enabled(plugin, case.municipality_id):
             _settle(delivery_id, skipped=True)  # switched off for the municipality since it was queued
             return
-        outcome = plugins.call_one(
-            "kokoma_notify_partners", plugin,
-            case=case, event=delivery.event, partners=[delivery.partner], delivery=info,
-        )
+        with pseudonyms.shown_with(names):  # what the channel's templates show
+            outcome = plugins.call_one(
+                "kokoma_notify_partners", plugin,
+                case=case, event=delivery.event, partners=[delivery.partner], delivery=info,
+            )
     except Exception as exc:  # noqa: BLE001 - any failure of a channel means "retry later"
         log.warning("delivery %s via %s failed: %s", delivery_id, delivery.channel, exc)
         _settle(delivery_id, error=f"{type(exc).__name__}: {exc}")

@@ -1,6 +1,14 @@
 """What a partner is told about an event: the same facts for every channel, minimised."""
 from .. import domain
+from ..services import pseudonyms
 from ..services.analysis_snapshot import Analysis
+
+
+def partner_names(case) -> pseudonyms.Pseudonyms:
+    """How partners read the case's persons: pseudonyms where its municipality says so and the
+    case is not lifted. A channel that writes text of the case passes it through ``.text``; a
+    channel's templates get it by themselves (deliveries render inside ``pseudonyms.shown_with``)."""
+    return pseudonyms.for_cases(None, [case.id])
 
 
 def event_label(event, workflow) -> str:
@@ -38,10 +46,17 @@ def payload(case, event, partner, delivery) -> dict:
     if event.kind == "escalation_raised":
         body["event"]["levels"] = {"from": event.payload.get("from"), "to": event.payload.get("to")}
     if partner.share_details:
-        actors = Analysis(case).actors
-        body["case"].update(
-            title=case.title, description=case.description,
-            parties=", ".join(a.name for a in actors if not a.affected),
-            affected_groups=", ".join(a.name for a in actors if a.affected),
-        )
+        body["case"].update(details(case))
     return body
+
+
+def details(case) -> dict:
+    """What a partner allowed to know more is told (``share_details``): title, description, the
+    parties and the affected groups, the persons as partners read them."""
+    actors = Analysis(case).actors
+    names = partner_names(case)
+    return {
+        "title": names.text(case.title), "description": names.text(case.description),
+        "parties": ", ".join(names.name(a) for a in actors if not a.affected),
+        "affected_groups": ", ".join(names.name(a) for a in actors if a.affected),
+    }

@@ -16,7 +16,7 @@ from ..database import db, utcnow
 from ..i18n import translate
 from ..models import AdvisorAssignment, Case, Municipality, Partner, User
 from ..runtime import kokoma
-from ..services import attachment_crypto, partners, retention
+from ..services import attachment_crypto, partners, pseudonyms, retention
 from ..services.permissions import PERMISSIONS
 from .backup import attachments_path
 
@@ -52,6 +52,7 @@ class MunicipalityFacts:
     advisors: list[str]
     anonymise_after_days: int | None
     delete_after_days: int | None
+    pseudonyms: bool = False  # advisors and partners read persons as pseudonyms (services.pseudonyms)
     partners: list[PartnerFacts] = field(default_factory=list)
 
 
@@ -85,7 +86,7 @@ def facts(app: Flask, municipality_code: str | None = None) -> dict:
         facts_of = MunicipalityFacts(
             municipality.code, municipality.name, count(), count(Case.anonymised_at.is_not(None)),
             {_german(domain.ROLES[role]): n for role, n in staff.items()}, list(advisors),
-            policy.anonymise_after_days, policy.delete_after_days,
+            policy.anonymise_after_days, policy.delete_after_days, pseudonyms.enabled_for(municipality.id),
         )
         for partner in db.session.scalars(select(Partner).where(Partner.municipality_id == municipality.id,
                                                                 Partner.active.is_(True)).order_by(Partner.name)):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..database import db, write_transaction
 from ..models import Attachment, Case, CaseAccess
-from . import attachment_crypto, file_types, permissions
+from . import attachment_crypto, file_types, permissions, pseudonyms
 from .changes import CaseChange, changing_case
 from .errors import NotFound, ValidationError
 from .submissions import Once
@@ -92,6 +92,7 @@ def open_attachment(user, case_id: int, attachment_id: int) -> tuple[Attachment,
     """An attachment of a case the user may see and its content, decrypted, written to the access
     trail as opened. A file its key does not open raises :class:`attachment_crypto.KeyProblem`."""
     case = permissions.get(user, "case.view", Case, case_id)
+    pseudonyms.require_real_names(user, case)  # a letter or a photo cannot be pseudonymised
     attachment = db.session.scalars(
         select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
     ).one_or_none() if permissions.is_id(attachment_id) else None

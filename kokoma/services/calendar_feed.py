@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from ..database import db, utcnow, write_transaction
 from ..models import Case, FollowUp, Measure, User
-from . import permissions
+from . import permissions, pseudonyms
 from .errors import NotFound
 
 MEASURE_LENGTH = timedelta(hours=1)  # a measure has a start; the calendar shows it as an hour
@@ -54,20 +54,22 @@ def feed(user) -> bytes:
     stamp = utcnow()
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         follow_up_word = _("Follow-up")
-    for measure, reference in db.session.execute(
+    rows = db.session.execute(
         select(Measure, Case.reference).join(Case, Case.id == Measure.case_id)
         .where(Measure.responsible_user_id == user.id, Measure.status != "cancelled",
                Measure.planned_at.is_not(None), permissions.visible(user, Measure))
         .order_by(Measure.planned_at.desc()).limit(FEED_ROWS)
-    ):
+    ).all()
+    names = pseudonyms.for_cases(user, {measure.case_id for measure, _reference in rows})
+    for measure, reference in rows:
         event = Event()
         event.add("uid", f"measure-{measure.id}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", measure.planned_at)
         event.add("dtend", measure.planned_at + MEASURE_LENGTH)
-        event.add("summary", f"{reference}: {measure.title}")
+        event.add("summary", f"{reference}: {names.text(measure.title)}")
         if measure.place:
-            event.add("location", measure.place)
+            event.add("location", names.text(measure.place))
         event.add("url", _case_url(measure.case_id))
         calendar.add_component(event)
     for follow_up, reference in db.session.execute(

@@ -12,7 +12,7 @@ from ..domain import CATEGORIES, LEVELS
 from ..models import Case, CaseEvent, Municipality, Partner, User
 from ..runtime import kokoma
 from ..workflow import TransitionRequest
-from . import accounts, analysis, follow_ups, permissions, search
+from . import accounts, analysis, follow_ups, permissions, pseudonyms, search
 from .permissions import is_case_worker_of
 from .changes import CaseChange, changing_case, creating_case
 from .submissions import Once
@@ -330,6 +330,8 @@ def filter_conditions(user, filters: CaseFilters, *, words_matched: bool = True)
     if filters.municipality is not None:
         conditions.append(Case.municipality_id == filters.municipality)
     words = search.query_words(filters.text)
+    if words:
+        conditions.append(pseudonyms.not_found_by_names(user, words))
     if words and words_matched and chosen_sort(filters) != "relevance":
         conditions.append(search.match_condition(words))
     elif filters.text.strip() and not words:
@@ -402,6 +404,7 @@ def list_cases(
         page.passages = search.passages([row.id for row in page.cases], words)
         if sort == "relevance":
             page.more_matches = _ranked_all(words, conditions)
+    pseudonyms.note_read(row.id for row in page.cases)  # rows, not loaded cases: noted by hand
     return page
 
 

@@ -23,7 +23,7 @@ from ..database import db, utcnow, write_transaction
 from ..defaults.email import connect
 from ..models import DigestMail, User
 from ..notifications import deliver_due
-from . import permissions
+from . import permissions, pseudonyms
 from .todo import day_work
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,8 @@ def _settle(row_id: int, *, status: str | None = None, error: str = "", items: i
 
 def _message(user, work, row, config) -> EmailMessage:
     base_url = config["BASE_URL"].rstrip("/")
-    with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]), pseudonyms.shown_with(
+            pseudonyms.for_cases(user, {row[0].case_id for row in work.rows()})):
         body = render_template("mail/digest.txt", user=user, work=work, tasks_url=f"{base_url}/tasks/",
                                settings_url=f"{base_url}/tasks/settings")
         subject = _("[KoKoMa] What is due today (%(count)s)", count=work.due)

@@ -24,7 +24,7 @@ from ..domain import CATEGORIES, LEVELS
 from ..i18n import translated
 from ..models import Case, CaseAccess, Municipality, User
 from ..runtime import kokoma
-from . import permissions
+from . import permissions, pseudonyms
 from .cases import CaseFilters, filter_conditions
 
 BATCH = 1000
@@ -75,12 +75,16 @@ def rows(user, filters: CaseFilters):
     catalogue = get_translations()
     labels = [translated(CATEGORIES, catalogue), translated(kokoma().workflow.state_labels(), catalogue),
               translated(LEVELS, catalogue)]
-    query = _query(user, filters, *(column for _heading, column in COLUMNS)).order_by(Case.id.desc())
-    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        values = list(row)
-        for position, vocabulary in zip((3, 4, 5), labels):
-            values[position] = vocabulary.get(values[position], values[position])
-        yield values
+    query = _query(user, filters, *(column for _heading, column in COLUMNS), Case.id).order_by(Case.id.desc())
+    result = db.session.execute(query.execution_options(yield_per=BATCH))
+    for batch in result.partitions(BATCH):
+        # The persons of the batch's cases, as the reader reads them (services.pseudonyms).
+        names = pseudonyms.for_cases(user, [row[-1] for row in batch])
+        for row in batch:
+            values = [names.text(value) if isinstance(value, str) else value for value in row[:-1]]
+            for position, vocabulary in zip((3, 4, 5), labels):
+                values[position] = vocabulary.get(values[position], values[position])
+            yield values
 
 
 def headings() -> list[str]:

@@ -13,7 +13,7 @@ from ..database import db
 from ..models import (
     ActorRelation, AdvisorAssignment, AnalysisActor, AnalysisResource, Case, CaseAccess, CaseCount, Delivery,
     DisputeIssue, FollowUp, GroupHearing, HistoryEntry, Measure, Municipality, Partner, PersonRequest, Referral,
-    RetentionRun, RetentionSetting, Review, User,
+    PseudonymSetting, RetentionRun, RetentionSetting, Review, User,
 )
 from .errors import NotFound, PermissionDenied
 
@@ -22,6 +22,8 @@ FACILITATOR, ADVISOR, COORDINATOR, ADMIN = "facilitator", "advisor", "coordinato
 CASE_WORKERS = frozenset({FACILITATOR, COORDINATOR})
 # Roles that accompany municipalities assigned to them and see those municipalities' cases.
 ACCOMPANYING = frozenset({ADVISOR, ADMIN})
+# Roles that read the persons of a case as pseudonyms where its municipality says so (partners too).
+PSEUDONYM_READERS = ACCOMPANYING
 
 # action -> roles that may do it (within the user's scope). Least privilege where unsaid.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -50,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review.queue": frozenset({ADVISOR}),
     "access_log.view": frozenset({COORDINATOR}),
     "retention.manage": frozenset({COORDINATOR}),  # the municipality's retention periods and dry run
+    "pseudonyms.manage": frozenset({COORDINATOR}),  # whether advisors and partners read persons as pseudonyms
+    "case.pseudonyms": CASE_WORKERS,  # lift the pseudonyms for one case (with a reason), or restore them
     "person_request.manage": frozenset({COORDINATOR}),  # find, export, erase a person (Art. 15, 17)
     "users.manage": frozenset({COORDINATOR, ADMIN}),
     "users.any_municipality": frozenset({ADMIN}),  # invite into any municipality, not only one's own
@@ -190,6 +194,12 @@ def municipality_of_new_user(manager, requested_id):
     return requested_id if can(manager, "users.any_municipality") else manager.municipality_id
 
 
+def reads_pseudonyms(user) -> bool:
+    """Whether ``user``'s role reads persons as pseudonyms where a municipality asks for it (the
+    rest: services.pseudonyms)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in PSEUDONYM_READERS
+
+
 def tandem_side(user) -> str:
     """The side of the tandem ``user`` judges from: the external advisor's, or the process
     facilitation's (facilitators and coordinators of the municipality)."""
@@ -226,6 +236,7 @@ _SCOPES = {
     Partner: lambda user: own_municipality(user, Partner.municipality_id),
     Delivery: lambda user: own_municipality(user, Delivery.municipality_id),
     RetentionSetting: lambda user: own_municipality(user, RetentionSetting.municipality_id),
+    PseudonymSetting: lambda user: own_municipality(user, PseudonymSetting.municipality_id),
     RetentionRun: lambda user: own_municipality(user, RetentionRun.municipality_id),
     PersonRequest: lambda user: own_municipality(user, PersonRequest.municipality_id),
     User: user_scope,

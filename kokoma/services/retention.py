@@ -25,7 +25,7 @@ from ..database import db, utcnow, write_transaction
 from ..models import (
     ActorRelation, AnalysisActor, AnalysisResource, Case, CaseAccess, CaseAnalysis, CaseEvent, Delivery,
     DisputeIssue, FollowUp, GlaslAssessment, GroupHearing, HistoryEntry, Measure, Referral, RetentionRun,
-    RetentionSetting, Review, ScorePoint, Attachment, CaseSearch, CaseStudy,
+    RetentionSetting, Review, ScorePoint, Attachment, CaseSearch, CaseStudy, PseudonymLift,
 )
 from ..runtime import kokoma
 from . import attachments, permissions, search
@@ -150,6 +150,7 @@ ANONYMISERS: list[Callable[[Session, list[int], datetime], None]] = [
 # In the order the foreign keys need: what refers to events, actors and cases first, the cases
 # last (bulk deletes: no ORM cascade, and SQLite's ON DELETE CASCADE is not relied on).
 DELETERS: list[Callable[[Session, list[int]], None]] = [
+    _delete_rows(PseudonymLift, PseudonymLift.case_id),
     _delete_rows(Delivery, Delivery.case_id),
     _delete_rows(CaseEvent, CaseEvent.case_id),
     _delete_rows(Review, Review.case_id),

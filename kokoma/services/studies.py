@@ -21,15 +21,7 @@ from ..models import AnalysisActor, Case, CaseEvent, CaseStudy, GlaslAssessment,
 from ..runtime import kokoma
 from . import permissions, search
 from .errors import NotFound, ValidationError
-
-# Words of a party's description that name no one by themselves (they are kept in a study).
-GENERIC_WORDS = frozenset("""
-familie familien verein vereine initiative gruppe gruppen bürger bürgerinnen anwohnende anwohner
-jugendliche jugendlichen eltern schule schulen stadt gemeinde kommune verwaltung rat stadtrat
-polizei jugendamt kirche moschee gemeinde nachbarschaft nachbarn partei parteien bewohner
-menschen kinder personen leute
-""".split())
-MIN_NAME_WORD = 4
+from .names import name_parts
 
 
 def names_to_avoid(case: Case) -> list[str]:
@@ -37,24 +29,15 @@ def names_to_avoid(case: Case) -> list[str]:
     or pseudonyms, each and each of their words that is not generic), the places (the case's
     location and where its measures took place: finer than the municipality) and the people who
     worked on the case."""
-    phrases = set()
     texts = [case.location, *db.session.scalars(select(AnalysisActor.name).where(AnalysisActor.case_id == case.id)),
              *db.session.scalars(select(Measure.place).where(Measure.case_id == case.id, Measure.place != ""))]
-    for text in texts:
-        for part in re.split(r"[,;/\n]|\bund\b|\bsowie\b", text or ""):
-            part = part.strip(" .()-")
-            if len(part) >= 3:
-                phrases.add(part)
     people = db.session.scalars(
         select(User.name).where(or_(
             User.id.in_(select(CaseEvent.actor_id).where(CaseEvent.case_id == case.id)),
             User.id.in_([i for i in (case.facilitator_id, case.advisor_id) if i]),
         ))
     ).all()
-    phrases.update(people)
-    words = {w for phrase in phrases for w in re.findall(r"[^\W\d_]+", phrase)
-             if len(w) >= MIN_NAME_WORD and w.lower() not in GENERIC_WORDS}
-    return sorted(phrases | words, key=str.lower)
+    return sorted(name_parts(texts, people), key=str.lower)
 
 
 def flagged(text: str, names: list[str]) -> list[str]:

@@ -32,6 +32,11 @@ class DayWork:
         """What the navigation counts: overdue measures, follow-ups due, reviews waiting."""
         return len(self.overdue_measures) + len(self.follow_ups_due) + len(self.reviews_waiting)
 
+    def rows(self) -> list:
+        """Every row of every list (each begins with the measure, follow-up or review)."""
+        return [*self.overdue_measures, *self.week_measures, *self.follow_ups_due, *self.new_reviews,
+                *self.reviews_waiting]
+
     @property
     def empty(self) -> bool:
         return not (self.overdue_measures or self.week_measures or self.follow_ups_due or self.new_reviews

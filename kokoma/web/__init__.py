@@ -5,10 +5,11 @@ from flask import Flask, current_app, redirect, url_for
 from flask_babel import format_date, format_number
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_eval_context
 
 from ..extensions import login_manager
 from ..runtime import kokoma
-from ..services import accounts, permissions, todo
+from ..services import accounts, permissions, pseudonyms, todo
 from ..services.escalation import reason_text
 from . import (admin, analysis, attachments, auth, calendar_feed, cases, errors, health, input_guard, labels, measures,
                overview, partners, plugins, privacy, referrals, report, reviews, security, statistics, studies, tasks)
@@ -50,6 +51,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = labels.datetime_filter
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["isodate"] = lambda value: format_date(date.fromisoformat(value), "medium") if value else ""
+
+    # Every value a template shows passes the pseudonyms of its reader (services.pseudonyms).
+    app.jinja_env.finalize = pass_eval_context(pseudonyms.finalize)
+
+    @app.before_request
+    def _read_as_the_user():
+        pseudonyms.reading_as(current_user)
+
+    app.teardown_appcontext(pseudonyms.stop_reading)
 
     @app.before_request
     def _start_dispatcher():

@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from ..runtime import kokoma
 from ..database import utcnow
-from ..services import (permissions, access_trail, accounts, exports, follow_ups, measures, partners, reviews, search,
-                        todo)
+from ..services import (permissions, access_trail, accounts, exports, follow_ups, measures, partners, pseudonyms,
+                        reviews, search, todo)
 from ..services import attachments as attachment_service
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
@@ -27,6 +27,8 @@ from .forms import (
     CommentForm,
     FollowUpForm,
     MeasureForm,
+    PseudonymLiftForm,
+    PseudonymRestoreForm,
     ReviewRequestForm,
     TransitionForm,
     attach_errors,
@@ -213,6 +215,24 @@ def request_review(case_id: int):
     )
 
 
+@bp.post("/<int:case_id>/pseudonyms/lift")
+def lift_pseudonyms(case_id: int):
+    return case_form_action(
+        case_id, "case.pseudonyms", PseudonymLiftForm, "lift_form", "pseudonyms",
+        _l("The case's advisors and partners now read the names; the reason is in the timeline."),
+        lambda case, form, once: pseudonyms.lift(current_user, case.id, form.reason.data, once),
+    )
+
+
+@bp.post("/<int:case_id>/pseudonyms/restore")
+def restore_pseudonyms(case_id: int):
+    return case_form_action(
+        case_id, "case.pseudonyms", PseudonymRestoreForm, "restore_form", "pseudonyms",
+        _l("The case's advisors and partners read pseudonyms again."),
+        lambda case, _form, once: pseudonyms.restore(current_user, case.id, once),
+    )
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -317,6 +337,11 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         attachments=attachment_service.attachments_of(case),
         attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None),
         seen_by=access_trail.who_saw(current_user, case) if permissions.can(current_user, "access_log.view") else None,
+        pseudonyms_on=pseudonyms.enabled_for(case.municipality_id),
+        real_names=pseudonyms.sees_real_names(current_user, case),
+        pseudonym_lift=pseudonyms.lift_of(case),
+        lift_form=forms.get("lift_form") or PseudonymLiftForm(formdata=None),
+        restore_form=forms.get("restore_form") or PseudonymRestoreForm(formdata=None),
     ), status
 
 

@@ -376,6 +376,15 @@ class CommentForm(OneSubmission, Form):
     )
 
 
+class PseudonymLiftForm(OneSubmission, Form):
+    reason = TextAreaField(_l("Why the names are shown (required)"), id="pseudonyms-reason", validators=[
+        DataRequired(_l("Please give the reason why the names are shown.")), Length(max=2000)])
+
+
+class PseudonymRestoreForm(OneSubmission, Form):
+    """Revoking needs no reason: it only takes away."""
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several checkboxes in a fieldset; what is ticked is the list of values."""
 

@@ -1,6 +1,6 @@
 """Data-protection pages for the coordinator: the municipality's retention periods, what they
-would remove today (a dry run), and the runs of the daily job; a person's request (find, export,
-erase or pseudonymise)."""
+would remove today (a dry run), and the runs of the daily job; whether advisors and partners read
+persons as pseudonyms; a person's request (find, export, erase or pseudonymise)."""
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..i18n import translated
-from ..services import permissions, person_requests, retention
+from ..services import permissions, person_requests, pseudonyms, retention
 from ..services.errors import ValidationError
 from .auth import require_login
 from .forms import attach_errors
 from .pdf import pdf_download, pdf_engine
-from .privacy_forms import PersonErasureForm, PersonSearchForm, RetentionForm
+from .privacy_forms import PersonErasureForm, PersonSearchForm, PseudonymSettingForm, RetentionForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 require_login(bp)
@@ -36,6 +36,19 @@ def retention_settings():
         "privacy/retention.html", form=form, plan=retention.dry_run(current_user),
         runs=retention.recent_runs(current_user),
     ), 422 if form.errors else 200
+
+
+@bp.route("/pseudonyms", methods=["GET", "POST"])
+def pseudonym_settings():
+    enabled = pseudonyms.settings(current_user)
+    # (a sent form is read alone: an unticked box sends nothing, which is "off", not "as before")
+    form = PseudonymSettingForm() if request.method == "POST" else PseudonymSettingForm(data={"enabled": enabled})
+    if form.validate_on_submit():
+        enabled = pseudonyms.save_settings(current_user, form.enabled.data)
+        flash(_("Advisors and partners now read persons as pseudonyms.") if enabled
+              else _("Advisors and partners now read persons by their names."), "success")
+        return redirect(url_for(".pseudonym_settings"))
+    return render_template("privacy/pseudonyms.html", form=form), 422 if form.errors else 200
 
 
 def _person_page(search, erasure, findings=None, status=200):

@@ -1,6 +1,6 @@
 """Forms of the data-protection pages: the access trail's filters, the retention settings."""
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as WTFormsValidationError
 
@@ -55,6 +55,10 @@ class RetentionForm(Form):
 
     anonymise_after_days = _days(_l("Anonymise closed cases after (days)"))
     delete_after_days = _days(_l("Delete closed cases after (days)"))
+
+
+class PseudonymSettingForm(Form):
+    enabled = BooleanField(_l("Advisors and partners read persons as pseudonyms"))
 
 
 class PersonSearchForm(Form):

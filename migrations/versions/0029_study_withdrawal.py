@@ -1,7 +1,7 @@
 """case_studies: withdrawals from the library, and the words and stems the library is searched by
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-01 15:10:00
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = '0029'
-down_revision = '0026'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 

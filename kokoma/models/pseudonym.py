@@ -1,0 +1,31 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime, db, utcnow
+
+
+class PseudonymSetting(db.Model):
+    """Whether a municipality's advisors and partners read the persons of its cases as pseudonyms
+    (kokoma.services.pseudonyms). No row: real names."""
+
+    __tablename__ = "pseudonym_settings"
+
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PseudonymLift(db.Model):
+    """A case whose persons its advisors and partners read by their names, though the municipality
+    pseudonymises: lifted by a facilitator with a reason (the event ``pseudonyms_lifted`` holds it),
+    removed again when revoked (``pseudonyms_restored``)."""
+
+    __tablename__ = "pseudonym_lifts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("case_events.id"))
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lifted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,27 @@
+"""Finding the names a text holds: the case-study check (services.studies) and the pseudonyms
+(services.pseudonyms) take a case's names apart the same way."""
+import re
+
+# Words of a party's description that name no one by themselves (they are kept in a study).
+GENERIC_WORDS = frozenset("""
+familie familien verein vereine initiative gruppe gruppen bürger bürgerinnen anwohnende anwohner
+jugendliche jugendlichen eltern schule schulen stadt gemeinde kommune verwaltung rat stadtrat
+polizei jugendamt kirche moschee gemeinde nachbarschaft nachbarn partei parteien bewohner
+menschen kinder personen leute
+""".split())
+MIN_NAME_WORD = 4
+
+
+def name_parts(texts, whole_names=()) -> set[str]:
+    """The names ``texts`` hold: each part of a list ("A, B und C") of three letters or more, and
+    each of its words that is not generic (four letters or more); ``whole_names`` as they are."""
+    phrases = set(whole_names)
+    for text in texts:
+        for part in re.split(r"[,;/\n]|\bund\b|\bsowie\b", text or ""):
+            part = part.strip(" .()-")
+            if len(part) >= 3:
+                phrases.add(part)
+    words = {w for phrase in phrases for w in re.findall(r"[^\W\d_]+", phrase)
+             if len(w) >= MIN_NAME_WORD and w.lower() not in GENERIC_WORDS}
+    return phrases | words
+

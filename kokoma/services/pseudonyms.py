@@ -1,0 +1,304 @@
+"""Pseudonyms: where a municipality says so, its advisors and partners read the persons of its
+cases (actors of kind "person") as "Person A", "Person B"… — by the order of the persons within
+the case — and a facilitator may lift that for one case, with a reason that the timeline keeps.
+
+Two questions, each answered here once:
+
+- who reads pseudonyms for which case: :func:`hidden_cases` (the municipality's setting is on,
+  the reader's role is one of ``permissions.PSEUDONYM_READERS`` or the reader is a partner, and
+  the case is not lifted); :func:`hidden_condition` is the same rule as SQL (the search);
+- what a name becomes: :class:`Pseudonyms` (``name`` for an actor, ``text`` for any text that
+  may name a person: each person's name and each of its words that names someone, found as the
+  case-study check finds names, ``names.name_parts``, is replaced).
+
+Pages get this without asking for it: every template output goes through :func:`finalize`
+(Jinja's ``finalize``), which replaces the persons of the cases the request has read
+(:class:`ReadingNames` collects them as they are loaded). Exports, partner notifications and the
+daily digest, written outside a page, call :func:`for_cases` themselves.
+"""
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import event, exists, or_, select, true
+
+from ..database import db, lowered, write_transaction
+from ..models import AnalysisActor, Case, PseudonymLift, PseudonymSetting
+from . import permissions
+from .errors import PermissionDenied, ValidationError
+from .search import german_stem
+from .names import name_parts
+
+LABEL = "Person {letters}"
+HIDDEN = "[…]"  # a match whose lower case differs from the name's (never expected)
+
+
+def letters(number: int) -> str:
+    """A, B, … Z, AA, AB, … for 1, 2, …"""
+    out = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+# --- the municipality's setting -------------------------------------------------------------
+
+
+def enabled_for(municipality_id: int) -> bool:
+    setting = db.session.get(PseudonymSetting, municipality_id)
+    return bool(setting and setting.enabled)
+
+
+def settings(coordinator) -> bool:
+    permissions.require(coordinator, "pseudonyms.manage")
+    return enabled_for(coordinator.municipality_id)
+
+
+def save_settings(coordinator, enabled: bool) -> bool:
+    permissions.require(coordinator, "pseudonyms.manage")
+    with write_transaction() as session:
+        setting = session.get(PseudonymSetting, coordinator.municipality_id, with_for_update=True)
+        if setting is None:
+            setting = PseudonymSetting(municipality_id=coordinator.municipality_id)
+            session.add(setting)
+        setting.enabled = bool(enabled)
+        setting.updated_by_id = coordinator.id
+    return bool(enabled)
+
+
+# --- lifting for one case -------------------------------------------------------------------
+
+
+def lift_of(case) -> PseudonymLift | None:
+    return db.session.get(PseudonymLift, case.id)
+
+
+def lift(user, case_id: int, reason: str, once=None):
+    """Let the case's advisors and partners read its persons by their names; the reason goes into
+    the timeline."""
+    from .changes import changing_case  # (changes imports the notifications, which read pseudonyms)
+
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _l("Please give the reason why the names are shown.")})
+    with changing_case(user, case_id, "case.pseudonyms", once=once) as change:
+        if not enabled_for(change.case.municipality_id):
+            raise ValidationError({"reason": _l("Your municipality shows the names to advisors and partners anyway.")})
+        if change.session.get(PseudonymLift, case_id) is not None:
+            raise ValidationError({"reason": _l("The names are already shown for this case.")})
+        event = change.record("pseudonyms_lifted", notify=False, comment=reason.strip())
+        change.session.add(PseudonymLift(case_id=case_id, event_id=event.id, lifted_by_id=user.id))
+    return change
+
+
+def restore(user, case_id: int, once=None):
+    """Revoke the lifting: the case's advisors and partners read pseudonyms again."""
+    from .changes import changing_case
+
+    with changing_case(user, case_id, "case.pseudonyms", once=once) as change:
+        existing = change.session.get(PseudonymLift, case_id)
+        if existing is None:
+            raise ValidationError({"reason": _l("The names are not shown for this case.")})
+        change.session.delete(existing)
+        change.record("pseudonyms_restored", notify=False)
+    return change
+
+
+# --- who reads pseudonyms -------------------------------------------------------------------
+
+
+def hidden_condition():
+    """SQL condition on ``Case``: its persons are pseudonyms for a pseudonym reader."""
+    return (Case.municipality_id.in_(select(PseudonymSetting.municipality_id).where(PseudonymSetting.enabled.is_(True)))
+            & ~exists().where(PseudonymLift.case_id == Case.id))
+
+
+def not_found_by_names(reader, words: list[str]):
+    """SQL condition on ``Case`` for a search of ``words``: a pseudonym reader does not find a case
+    by a name it hides from them (a word, or its stem, within the name of one of its persons). The
+    search document is the one everybody searches; this leaves out the cases it would betray."""
+    if not words or not permissions.reads_pseudonyms(reader):
+        return true()
+    named = exists().where(AnalysisActor.case_id == Case.id, AnalysisActor.kind == "person", or_(*(
+        lowered(AnalysisActor.name).contains(form, autoescape=True)
+        for word in words for form in {word, german_stem(word)}
+    )))
+    return ~(hidden_condition() & named)
+
+
+def hidden_cases(reader, case_ids) -> set[int]:
+    """Which of ``case_ids`` ``reader`` reads with pseudonyms (``reader`` None: a partner)."""
+    ids = {i for i in case_ids if i is not None}
+    if not ids or (reader is not None and not permissions.reads_pseudonyms(reader)):
+        return set()
+    return set(db.session.scalars(select(Case.id).where(Case.id.in_(ids), hidden_condition())))
+
+
+def sees_real_names(reader, case) -> bool:
+    return case.id not in hidden_cases(reader, [case.id])
+
+
+def require_real_names(reader, case) -> None:
+    """Refuse (403) what cannot be pseudonymised (an attachment's content) to a pseudonym reader."""
+    if not sees_real_names(reader, case):
+        raise PermissionDenied("pseudonyms")
+
+
+# --- what a name becomes --------------------------------------------------------------------
+
+
+@dataclass
+class Pseudonyms:
+    """The persons of some cases and their pseudonyms (none: every text stays as it is)."""
+
+    by_actor: dict[int, str] = field(default_factory=dict)  # actor id -> "Person A"
+    replacements: dict[str, str] = field(default_factory=dict)  # lowercased name or name word -> pseudonym
+    _pattern: re.Pattern | None = None
+    _escaped: re.Pattern | None = None
+
+    def add(self, case_persons: list[tuple[int, str]]) -> None:
+        """The persons of one case, (actor id, name) in the case's order."""
+        for number, (actor_id, name) in enumerate(case_persons, 1):
+            label = LABEL.format(letters=letters(number))
+            self.by_actor[actor_id] = label
+            for part in name_parts([name], [name.strip()]):
+                self.replacements.setdefault(part.lower(), label)
+        self._pattern = self._escaped = None
+
+    def current(self) -> "Pseudonyms":
+        return self
+
+    def saw(self, _case_id) -> None:
+        """Fixed names (a message, a digest) take in no further cases."""
+
+    def name(self, actor) -> str:
+        """How an actor is named to the reader."""
+        return self.by_actor.get(actor.id, actor.name)
+
+    def text(self, value):
+        """``value`` (text or Markup) with every person's name replaced."""
+        if not self.replacements or not value:
+            return value
+        if isinstance(value, Markup):
+            if self._escaped is None:
+                self._escaped = self._compile({str(escape(name)) for name in self.replacements})
+            return Markup(self._escaped.sub(self._replace_escaped, value))
+        if self._pattern is None:
+            self._pattern = self._compile(self.replacements)
+        return self._pattern.sub(lambda m: self._label(m.group(0)), value)
+
+    def _replace_escaped(self, match) -> str:
+        return self._label(Markup(match.group(0)).unescape())
+
+    def _label(self, found: str) -> str:
+        return self.replacements.get(found.lower(), HIDDEN)
+
+    @staticmethod
+    def _compile(names) -> re.Pattern:
+        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))  # longest first
+        return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.IGNORECASE)
+
+
+def for_cases(reader, case_ids) -> Pseudonyms:
+    """The pseudonyms ``reader`` (None: a partner) reads in the cases ``case_ids``."""
+    names = Pseudonyms()
+    ids = {i for i in case_ids if i is not None}
+    if ids and (reader is None or permissions.reads_pseudonyms(reader)):
+        rows = db.session.execute(  # one statement: the persons of those of the cases that hide them
+            select(AnalysisActor.case_id, AnalysisActor.id, AnalysisActor.name)
+            .join(Case, Case.id == AnalysisActor.case_id)
+            .where(AnalysisActor.case_id.in_(ids), AnalysisActor.kind == "person", hidden_condition())
+            .order_by(AnalysisActor.case_id, AnalysisActor.id)
+        ).all()
+        by_case: dict[int, list] = {}
+        for case_id, actor_id, name in rows:
+            by_case.setdefault(case_id, []).append((actor_id, name))
+        for persons in by_case.values():
+            names.add(persons)
+    return names
+
+
+# --- pages: what the request read -----------------------------------------------------------
+
+
+class ReadingNames:
+    """The cases a page's reader has read so far (every loaded row that belongs to a case), and
+    their pseudonyms, looked up once for each new batch of cases."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.seen: set[int] = set()
+        self.pending: set[int] = set()
+        self.names = Pseudonyms()
+
+    def saw(self, case_id) -> None:
+        if case_id is not None and case_id not in self.seen:
+            self.seen.add(case_id)
+            self.pending.add(case_id)
+
+    def current(self) -> Pseudonyms:
+        if self.pending:
+            pending, self.pending = self.pending, set()
+            found = for_cases(self.reader, pending)
+            for actor_id, label in found.by_actor.items():
+                self.names.by_actor[actor_id] = label
+            for name, label in found.replacements.items():
+                self.names.replacements.setdefault(name, label)
+            self.names._pattern = self.names._escaped = None
+        return self.names
+
+
+# What the current context reads as: a ReadingNames (a request of a pseudonym reader), fixed
+# Pseudonyms (a message, a digest) or None. A ContextVar of its own rather than flask.g: every value
+# a template outputs asks, and g's proxy costs about 1 µs a look (docs/performance.md).
+_reading: ContextVar = ContextVar("kokoma_pseudonyms", default=None)
+
+
+def reading_as(reader) -> None:
+    """From now on in this context (a request), what is loaded and shown is for ``reader``."""
+    _reading.set(ReadingNames(reader) if permissions.reads_pseudonyms(reader) else None)
+
+
+def stop_reading(_error=None) -> None:
+    """The request is over (``teardown_appcontext``): nothing is read as anybody any more."""
+    _reading.set(None)
+
+
+@contextmanager
+def shown_with(names: Pseudonyms):
+    """Templates rendered inside show ``names`` (a partner's message, a person's digest)."""
+    token = _reading.set(names)
+    try:
+        yield names
+    finally:
+        _reading.reset(token)
+
+
+def note_read(case_ids) -> None:
+    """Cases read as rows of columns (which no ``load`` event reports) that a page will show."""
+    reading = _reading.get()
+    if reading is not None:
+        for case_id in case_ids:
+            reading.saw(case_id)
+
+
+def note_loaded(target, _context) -> None:
+    """ORM ``load`` event: a row of a case (or the case) was read while a pseudonym reader reads."""
+    reading = _reading.get()
+    if reading is not None:
+        reading.saw(target.id if isinstance(target, Case) else getattr(target, "case_id", None))
+
+
+def finalize(_eval_context, value):
+    """Jinja's ``finalize``: every value a template outputs, with the persons' names replaced for
+    a pseudonym reader."""
+    reading = _reading.get()
+    if reading is None or not isinstance(value, str):
+        return value
+    return reading.current().text(value)
+
+
+event.listen(db.Model, "load", note_loaded, propagate=True)
