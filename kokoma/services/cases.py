@@ -405,6 +405,8 @@ def _ranked_all(words, conditions) -> bool:
 
 def list_municipalities(user) -> list[Municipality]:
     """The municipalities whose cases ``user`` sees (an advisor's, to filter and label the list)."""
+    if permissions.sole_municipality_id(user) is not None:
+        return [user.municipality]  # a case worker's own, loaded with the user: no query
     return db.session.scalars(
         select(Municipality).where(permissions.visible_municipalities(user)).order_by(Municipality.name)
     ).all()
