@@ -10,7 +10,7 @@ from flask_babel import format_datetime, get_locale, get_timezone, get_translati
 from jinja2 import pass_context
 
 from .. import domain
-from ..i18n import ShownAsKey, bound_gettext, translate, translated
+from ..i18n import ShownAsKey, Vocabulary, bound_gettext, translate, translated
 
 # name in templates -> {key: label}
 VOCABULARIES = {
@@ -33,7 +33,7 @@ def template_words(workflow, languages) -> dict:
     return {
         **bound_gettext(catalogue),
         "translate": lambda label: translate(label, catalogue),  # a Label (form labels) as text
-        **{name: translated(labels, catalogue) for name, labels in VOCABULARIES.items()},
+        **{name: Vocabulary(labels, catalogue) for name, labels in VOCABULARIES.items()},
         "STATES": states,
         "final_states": workflow.definition.final_states,
         "event_label": lambda event: domain.event_label(event, states.__getitem__),
