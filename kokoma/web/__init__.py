@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["datetime"] = labels.datetime_filter
+    app.jinja_env.globals["html_labels"] = labels.html_labels
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["isodate"] = lambda value: format_date(date.fromisoformat(value), "medium") if value else ""
 

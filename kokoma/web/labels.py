@@ -9,6 +9,7 @@ from babel import Locale
 from babel.dates import parse_pattern, tokenize_pattern
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
+from markupsafe import escape
 
 from .. import domain
 from ..i18n import ShownAsKey, Vocabulary, bound_gettext, translate, translated
@@ -42,6 +43,18 @@ def template_words(workflow, languages) -> dict:
         "other_languages": [(code, language_name(code)) for code in languages if code != str(locale)],
         "datetime_format": DateTimeFormat(locale, ZoneInfo(str(get_timezone()))),
     }
+
+
+class EscapedLabels(dict):
+    """Labels by key as HTML, escaped once per page; a key without a label shows as itself."""
+
+    def __missing__(self, key):
+        return escape(key)
+
+
+def html_labels(labels) -> EscapedLabels:
+    """A vocabulary's labels escaped for HTML, for a table that writes them in every row."""
+    return EscapedLabels({key: escape(label) for key, label in labels.items()})
 
 
 def language_name(code: str) -> str:
