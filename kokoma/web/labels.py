@@ -28,7 +28,9 @@ VOCABULARIES = {
 }
 
 
-def template_words(workflow, languages) -> dict:
+def template_words(workflow, languages: list[tuple[str, str]]) -> dict:
+    """The words of a page; ``languages`` are (code, name in itself) of the configured languages
+    (:func:`language_names`)."""
     locale = get_locale()
     catalogue = get_translations()
     states = ShownAsKey(translated(workflow.state_labels(), catalogue))
@@ -40,7 +42,7 @@ def template_words(workflow, languages) -> dict:
         "final_states": workflow.definition.final_states,
         "event_label": lambda event: domain.event_label(event, states.__getitem__),
         "request_locale": str(locale),
-        "other_languages": [(code, language_name(code)) for code in languages if code != str(locale)],
+        "other_languages": [(code, name) for code, name in languages if code != str(locale)],
         "datetime_format": DateTimeFormat(locale, ZoneInfo(str(get_timezone()))),
     }
 
@@ -55,6 +57,12 @@ class EscapedLabels(dict):
 def html_labels(labels) -> EscapedLabels:
     """A vocabulary's labels escaped for HTML, for a table that writes them in every row."""
     return EscapedLabels({key: escape(label) for key, label in labels.items()})
+
+
+def language_names(codes) -> list[tuple[str, str]]:
+    """(code, name in itself) of each language, for the language switch (named once per app: a
+    name never changes, and Babel looks up the locale's data for it)."""
+    return [(code, language_name(code)) for code in codes]
 
 
 def language_name(code: str) -> str:
@@ -79,7 +87,8 @@ class DateTimeFormat:
             glue.replace("{0}", locale.time_formats[width].pattern).replace("{1}", locale.date_formats[width].pattern)
         )
         self.template = _format_template(self.pattern.pattern)
-        if self.template is not None:  # the am/pm names as Babel writes them
+        self.periods = ("", "")
+        if self.template is not None and "{3}" in self.template:  # the am/pm names as Babel writes them
             self.periods = tuple(parse_pattern("a").apply(datetime(2000, 1, 1, hour, tzinfo=timezone.utc), locale)
                                  for hour in (0, 12))
 
