@@ -67,7 +67,7 @@ class ShownAsKey(dict):
 
 
 def bound_gettext(catalogue) -> dict:
-    """``gettext`` and ``ngettext`` for a template, bound to ``catalogue``, with the "newstyle"
+    """``gettext`` (and ``_``) and ``ngettext`` for a template, bound to ``catalogue``, with the "newstyle"
     behaviour of Jinja's i18n extension that Flask-Babel sets up: the text is escaped unless
     marked safe, and filled in from keyword arguments (``%(name)s``, ``num`` for ngettext)."""
 
@@ -76,6 +76,8 @@ def bound_gettext(catalogue) -> dict:
         text = catalogue.gettext(message)
         if context.eval_ctx.autoescape:
             text = Markup(text)
+        if not variables and "%" not in text:
+            return text  # nothing to fill in: no formatting (most of a page's strings)
         return text % variables
 
     @pass_context
@@ -86,4 +88,5 @@ def bound_gettext(catalogue) -> dict:
             text = Markup(text)
         return text % variables
 
-    return {"gettext": template_gettext, "ngettext": template_ngettext}
+    # ``_`` too: Jinja's own ``_`` looks ``gettext`` up and calls it, a second call per string.
+    return {"gettext": template_gettext, "_": template_gettext, "ngettext": template_ngettext}
