@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import Integer, Row, and_, false, func, literal, select, tuple_, update
-from flask_babel import lazy_gettext as _l
+from ..i18n import Label as _l
 from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow
