@@ -34,6 +34,31 @@ def translated(labels: Mapping, catalogue) -> dict:
     return {key: translate(label, catalogue) for key, label in labels.items()}
 
 
+class Vocabulary(Mapping):
+    """A vocabulary (key → label) in the language of ``catalogue``, translated when a page first
+    looks into it: every page is offered the method's two dozen vocabularies and uses two or
+    three (translating all of them cost each page some 130 lookups)."""
+
+    __slots__ = ("_labels", "_catalogue", "_shown")
+
+    def __init__(self, labels: Mapping, catalogue):
+        self._labels, self._catalogue, self._shown = labels, catalogue, None
+
+    def _translated(self) -> dict:
+        if self._shown is None:
+            self._shown = translated(self._labels, self._catalogue)
+        return self._shown
+
+    def __getitem__(self, key):
+        return self._translated()[key]
+
+    def __iter__(self):
+        return iter(self._labels)
+
+    def __len__(self):
+        return len(self._labels)
+
+
 class ShownAsKey(dict):
     """Labels by key, where a key without a label (a state no longer defined, say) shows as itself."""
 
@@ -42,7 +67,7 @@ class ShownAsKey(dict):
 
 
 def bound_gettext(catalogue) -> dict:
-    """``gettext`` and ``ngettext`` for a template, bound to ``catalogue``, with the "newstyle"
+    """``gettext`` (and ``_``) and ``ngettext`` for a template, bound to ``catalogue``, with the "newstyle"
     behaviour of Jinja's i18n extension that Flask-Babel sets up: the text is escaped unless
     marked safe, and filled in from keyword arguments (``%(name)s``, ``num`` for ngettext)."""
 
@@ -51,6 +76,8 @@ def bound_gettext(catalogue) -> dict:
         text = catalogue.gettext(message)
         if context.eval_ctx.autoescape:
             text = Markup(text)
+        if not variables and "%" not in text:
+            return text  # nothing to fill in: no formatting (most of a page's strings)
         return text % variables
 
     @pass_context
@@ -61,4 +88,5 @@ def bound_gettext(catalogue) -> dict:
             text = Markup(text)
         return text % variables
 
-    return {"gettext": template_gettext, "ngettext": template_ngettext}
+    # ``_`` too: Jinja's own ``_`` looks ``gettext`` up and calls it, a second call per string.
+    return {"gettext": template_gettext, "_": template_gettext, "ngettext": template_ngettext}

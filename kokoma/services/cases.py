@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import Integer, Row, and_, false, func, literal, select, tuple_, update
-from flask_babel import lazy_gettext as _l
+from ..i18n import Label as _l
 from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow
@@ -416,6 +416,8 @@ def _ranked_all(words, conditions) -> bool:
 
 def list_municipalities(user) -> list[Municipality]:
     """The municipalities whose cases ``user`` sees (an advisor's, to filter and label the list)."""
+    if permissions.sole_municipality_id(user) is not None:
+        return [user.municipality]  # a case worker's own, loaded with the user: no query
     return db.session.scalars(
         select(Municipality).where(permissions.visible_municipalities(user)).order_by(Municipality.name)
     ).all()

@@ -120,11 +120,19 @@ def municipality_scope(user, column):
     """SQL condition: ``column`` (a municipality id) is one whose cases ``user`` sees."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return false()
-    if user.role in CASE_WORKERS and user.municipality_id is not None:
-        return column == user.municipality_id
+    if (own := sole_municipality_id(user)) is not None:
+        return column == own
     if user.role in ACCOMPANYING:
         return column.in_(select(AdvisorAssignment.municipality_id).where(AdvisorAssignment.advisor_id == user.id))
     return false()
+
+
+def sole_municipality_id(user) -> int | None:
+    """The one municipality whose cases ``user`` sees when it is their own (case workers), known
+    without asking the database; None for everybody else (see :func:`municipality_scope`)."""
+    if getattr(user, "is_authenticated", False) and user.active and user.role in CASE_WORKERS:
+        return user.municipality_id
+    return None
 
 
 def visible_municipalities(user):

@@ -1,7 +1,7 @@
 """The web interface: blueprints by feature, server-rendered HTML that works without JavaScript."""
 from datetime import date
 
-from flask import Flask, current_app, redirect, url_for
+from flask import Flask, redirect, url_for
 from flask_babel import format_date, format_number
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["datetime"] = labels.datetime_filter
+    app.jinja_env.globals["html_labels"] = labels.html_labels
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["isodate"] = lambda value: format_date(date.fromisoformat(value), "medium") if value else ""
 
@@ -67,13 +68,16 @@ def init_app(app: Flask) -> None:
         if kokoma().dispatcher is not None:
             kokoma().dispatcher.ensure_started()
 
+    languages = labels.language_names(app.config["LANGUAGES"])
+
     @app.context_processor
     def vocabulary():
+        user = current_user._get_current_object()  # the signed-in user, not each look through the proxy
         return {
-            **labels.template_words(kokoma().workflow, current_app.config["LANGUAGES"]),
+            **labels.template_words(kokoma().workflow, languages),
             # The page asks about up to a dozen actions; the signed-in user is looked at once.
-            "can": permissions.allowed_actions(current_user).__contains__,
-            "due_count": lambda: todo.due_count(current_user),
+            "can": permissions.allowed_actions(user).__contains__,
+            "due_count": lambda: todo.due_count(user),
             "plugin_menu_links": plugins.menu_links,
             "factor_reason": reason_text,
         }

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..i18n import Label as _l
 from ..runtime import kokoma
 from ..database import utcnow
 from ..services import (permissions, access_trail, accounts, exports, follow_ups, measures, partners, pseudonyms,
@@ -41,7 +41,7 @@ from .forms import (
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PAGING = ("after", "before")  # query arguments of the list that page, not filter
-# The list table's caption says its order.
+# The list table's caption says its order (Labels: the page translates them through its catalogue).
 SORT_CAPTIONS = {
     "newest": _l("Cases, newest first"),
     "reference": _l("Cases by reference"),
@@ -54,9 +54,10 @@ require_login(bp)
 
 @bp.get("/")
 def index():
-    form = _filter_form()
+    user = current_user._get_current_object()  # asked about often below: not through the proxy each time
+    form = _filter_form(user)
     page = case_service.list_cases(
-        current_user, form.chosen_filters(), per_page=form.chosen_page_size(current_app.config["CASES_PER_PAGE"]),
+        user, form.chosen_filters(), per_page=form.chosen_page_size(current_app.config["CASES_PER_PAGE"]),
         # an id out of range pages nothing: the first page
         after=object_id(request.args.get("after")), before=object_id(request.args.get("before")),
     )
@@ -96,13 +97,13 @@ def _file_then_remove(path: str, chunk: int = 65536):
         os.unlink(path)
 
 
-def _filter_form() -> CaseFilterForm:
+def _filter_form(user=current_user) -> CaseFilterForm:
     """The filter bar's form on the request's query, checked: an invalid value filters nothing
     and gets its message in the filter bar."""
     config = current_app.config
     form = CaseFilterForm(request.args)
     form.offer(kokoma().workflow.state_labels(), config["CASES_PER_PAGE_CHOICES"], config["CASES_PER_PAGE"],
-               case_service.list_municipalities(current_user))
+               case_service.list_municipalities(user))
     form.validate()
     return form
 

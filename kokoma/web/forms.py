@@ -31,7 +31,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 from werkzeug.datastructures import MultiDict
 
 from ..i18n import Label as _l
-from ..i18n import translated
+from ..i18n import translate, translated
 from ..domain import (CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES,
                       PARTNER_KINDS, RECOMMENDATIONS)
 from ..plugin_host import PluginFailure, malformed
@@ -587,6 +587,9 @@ class PartnerForm(OneSubmission, Form):
         )
 
 
+_ALL, _AS_FITS = _l("all"), _l("as fits")  # the filter bar's "no choice" options
+
+
 class CaseFilterForm(Form):
     class Meta:
         csrf = False  # a GET form: filters are bookmarkable
@@ -606,13 +609,13 @@ class CaseFilterForm(Form):
         """Fill the options: the workflow's states (labelled), the focus areas, levels and page
         sizes, translated through the request's catalogue (kokoma.i18n)."""
         catalogue = get_translations()
-        everything = _("all")
+        everything = translate(_ALL, catalogue)
         self.state.choices = choices(translated(state_labels, catalogue).items(), empty=everything)
         self.category.choices = choices(translated(CATEGORIES, catalogue).items(), empty=everything)
         self.level.choices = choices(translated(LEVELS, catalogue).items(), empty=everything)
         self.per_page.choices = choices((n, str(n)) for n in page_sizes)
         self.municipality.choices = choices(((m.id, m.name) for m in municipalities), empty=everything)
-        self.sort.choices = choices(translated(SORT_LABELS, catalogue).items(), empty=_("as fits"))
+        self.sort.choices = choices(translated(SORT_LABELS, catalogue).items(), empty=translate(_AS_FITS, catalogue))
         if not self.per_page.data:
             self.per_page.data = str(default_page_size)
 
