@@ -85,7 +85,7 @@ from kokoma import create_app  # noqa: E402
 from kokoma.database import db, utcnow  # noqa: E402
 from kokoma.defaults.escalation import GLASL_POINTS  # noqa: E402
 from kokoma.domain import CATEGORIES, LEVELS, level_for  # noqa: E402
-from kokoma.models import Case, CaseEvent, Municipality  # noqa: E402
+from kokoma.models import AnalysisActor, Case, CaseEvent, DisputeIssue, GlaslAssessment, Municipality  # noqa: E402
 from kokoma.services import accounts  # noqa: E402
 
 PASSWORD = "load testing the pages"
@@ -144,8 +144,8 @@ def seed(municipalities, facilitators, per_municipality, start):
             rows.append({
                 "municipality_id": municipality.id, "reference": f"{municipality.code}-2026-{n + 1:06d}",
                 "title": f"Konflikt Nr. {n} um den Stadtteiltreff", "description": "Beschreibung " * 10,
-                "category": categories[n % 7], "location": "Innenstadt", "parties": "Anwohnende, Verein",
-                "affected_groups": "Jugendliche", "glasl_stage": stage, "violence_reported": False,
+                "category": categories[n % 7], "location": "Innenstadt",
+                "glasl_stage": stage, "violence_reported": False,
                 "state": ("analysis", "processing")[n % 2], "facilitator_id": facilitator.id,
                 "escalation_score": score, "escalation_level": level_for(score), "peak_escalation_score": score,
                 "escalation_factors": [{"key": "glasl_stage", "points": score, "reason": f"Glasl-Stufe {stage}", "plugin": "seed"}],
@@ -154,10 +154,27 @@ def seed(municipalities, facilitators, per_municipality, start):
         db.session.execute(insert(Case), rows)
         db.session.execute(Municipality.__table__.update().where(Municipality.id == municipality.id)
                            .values(case_seq=start + per_municipality, case_seq_year=now.year))
+        complete_analyses(municipality, facilitator)
     db.session.commit()
     with db.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     return time.perf_counter() - began
+
+
+def complete_analyses(municipality, facilitator):
+    """The analysis of the cases the transitions move (the newest CASES_PER_USER of the
+    municipality) complete, as starting the processing asks: two actors, an issue in dispute and
+    a Glasl assessment each."""
+    case_ids = db.session.scalars(select(Case.id).where(Case.municipality_id == municipality.id)
+                                  .order_by(Case.id.desc()).limit(CASES_PER_USER)).all()
+    db.session.execute(insert(AnalysisActor), [
+        {"case_id": case_id, "name": name, "kind": "group", "role": "primary", "influence": "medium"}
+        for case_id in case_ids for name in ("Anwohnende", "Verein")])
+    db.session.execute(insert(DisputeIssue), [
+        {"case_id": case_id, "text": "Nutzung des Platzes am Abend", "kind": "interests"} for case_id in case_ids])
+    db.session.execute(insert(GlaslAssessment), [
+        {"case_id": case_id, "stage": 3, "temperature": "hot", "side": "facilitator", "assessed_by_id": facilitator.id}
+        for case_id in case_ids])
 
 
 def wait_until_up(url, process, seconds=60):
