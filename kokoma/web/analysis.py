@@ -1,6 +1,6 @@
 """The conflict analysis of a case: its own page with a form for every part, and the section
 the case page shows (map, tables, completeness, the referral's state, the score's history)."""
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import get_translations
@@ -20,8 +20,8 @@ from ..services.errors import ValidationError
 from ..services.referral_rules import REFERRAL_STATE
 from .analysis_forms import PART_FORMS, GlaslForm, ReferralForm, analysis_fields_form_class
 from .auth import require_login
-from .cases import _flash_plugin_failures
 from .forms import attach_errors, choices
+from .plugins import flash_plugin_failures
 
 bp = Blueprint("analysis", __name__, url_prefix="/cases/<int:case_id>/analysis")
 require_login(bp)
@@ -234,16 +234,6 @@ def section_context(case, analysis: Analysis | None = None) -> dict:
     }
 
 
-@bp.app_template_global()
-def analysis_section(case) -> dict:
-    """For the case page's analysis section and score history (templates/analysis/_section.html,
-    templates/score/_history.html): read once per request and case."""
-    shown = g.setdefault("kokoma_analysis_sections", {})
-    if case.id not in shown:
-        shown[case.id] = section_context(case)
-    return shown[case.id]
-
-
 OTHER_FIELD_LABELS = {"stage": _l("Glasl stage"), "advisor_stage": _l("Glasl stage of the external advisor")}
 
 
@@ -263,4 +253,4 @@ def _saved(change, message=None) -> None:
 
 
 def _flash_failures(failures, *, saved: bool = False) -> None:
-    _flash_plugin_failures(failures, saved=saved)
+    flash_plugin_failures(failures, saved=saved)

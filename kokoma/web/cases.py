@@ -19,7 +19,8 @@ from ..workflow import TransitionBlocked
 from . import labels
 from .auth import require_login
 from .timeline import changes_in_words
-from .plugins import case_panels
+from .analysis import section_context
+from .plugins import case_panels, flash_plugin_failures
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -121,9 +122,9 @@ def new():
             attach_errors(form, exc)
         else:
             flash(_("Case %(reference)s was logged.", reference=change.case.reference), "success")
-            _flash_plugin_failures(change.plugin_failures)
+            flash_plugin_failures(change.plugin_failures)
             return redirect(url_for(".detail", case_id=change.case.id))
-    _flash_plugin_failures(failures, saved=False)
+    flash_plugin_failures(failures, saved=False)
     return render_template("cases/form.html", form=form, case=None), 422 if form.errors else 200
 
 
@@ -141,9 +142,9 @@ def edit(case_id: int):
             return _render_form_conflict(form, case, exc)
         else:
             flash(_("Your changes were saved."), "success")
-            _flash_plugin_failures(change.plugin_failures)
+            flash_plugin_failures(change.plugin_failures)
             return redirect(url_for(".detail", case_id=case.id))
-    _flash_plugin_failures(failures, saved=False)
+    flash_plugin_failures(failures, saved=False)
     return render_template("cases/form.html", form=form, case=case), 422 if form.errors else 200
 
 
@@ -175,7 +176,7 @@ def transition(case_id: int):
         # The failed transaction was rolled back: show the case as it stands now.
         return render_detail(case_service.get_case(current_user, case.id), transition_form=form, status=status)
     flash(_("The case is now in “%(state)s”.", state=kokoma().workflow.state_label(change.case.state)), "success")
-    _flash_plugin_failures(change.plugin_failures)
+    flash_plugin_failures(change.plugin_failures)
     return redirect(url_for(".detail", case_id=case.id))
 
 
@@ -252,7 +253,7 @@ def case_form_action(case_id, action, form_class, form_name, anchor, done, perfo
             attach_errors(form, exc)
         else:
             flash(str(done), "success")
-            _flash_plugin_failures(change.plugin_failures)
+            flash_plugin_failures(change.plugin_failures)
             return redirect(result_page)
     return render_detail(case, status=422, **{form_name: form})
 
@@ -290,7 +291,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
     options, guard_failures = kokoma().workflow.options(case, current_user)
     plugin_fields, field_failures = plugin_field_values(case)
     panels, panel_failures = case_panels(case, current_user)
-    _flash_plugin_failures(guard_failures + field_failures + panel_failures, saved=False)
+    flash_plugin_failures(guard_failures + field_failures + panel_failures, saved=False)
     workers = choices((u.id, u.name) for u in case_service.case_workers(case.municipality_id))
     assign_form = forms.get("assign_form") or AssignForm(formdata=None, version=case.version,
                                                           facilitator_id=str(case.facilitator_id or ""),
@@ -313,6 +314,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
     return render_template(
         "cases/detail.html",
         case=case,
+        analysis_view=section_context(case),
         now=now,
         today=todo.local_today(now),
         timeline=timeline,
@@ -344,19 +346,6 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         lift_form=forms.get("lift_form") or PseudonymLiftForm(formdata=None),
         restore_form=forms.get("restore_form") or PseudonymRestoreForm(formdata=None),
     ), status
-
-
-def _flash_plugin_failures(failures, *, saved: bool = True) -> None:
-    for failure in failures:
-        if saved:
-            message = _(
-                "The plugin “%(plugin)s” failed (%(hook)s): %(error)s. Your work was saved; the error is recorded on the case.",
-                plugin=failure.plugin, hook=failure.hook, error=failure.error,
-            )
-        else:
-            message = _("The plugin “%(plugin)s” failed (%(hook)s): %(error)s.",
-                        plugin=failure.plugin, hook=failure.hook, error=failure.error)
-        flash(message, "warning")
 
 
 def _int(value) -> int | None:

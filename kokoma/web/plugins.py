@@ -124,3 +124,17 @@ def case_panels(case, user) -> tuple[list[tuple[str, Markup]], list]:
             continue
         panels.append((plugin, html if isinstance(html, Markup) else escape(html)))
     return panels, failures
+
+
+def flash_plugin_failures(failures, *, saved: bool = True) -> None:
+    """A warning per plugin that failed while the page was made or the work saved."""
+    for failure in failures:
+        if saved:
+            message = _(
+                "The plugin “%(plugin)s” failed (%(hook)s): %(error)s. Your work was saved; the error is recorded on the case.",
+                plugin=failure.plugin, hook=failure.hook, error=failure.error,
+            )
+        else:
+            message = _("The plugin “%(plugin)s” failed (%(hook)s): %(error)s.",
+                        plugin=failure.plugin, hook=failure.hook, error=failure.error)
+        flash(message, "warning")

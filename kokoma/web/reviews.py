@@ -7,6 +7,7 @@ from ..services import cases as case_service
 from ..services import measures, permissions, referral, reviews
 from ..services.errors import ValidationError
 from .auth import require_login
+from .analysis import section_context
 from .forms import ReviewForm, attach_errors
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -35,5 +36,5 @@ def give(review_id: int):
         else:
             flash(_("Your review was saved."), "success")
             return redirect(url_for("cases.detail", case_id=case.id, _anchor="reviews"))
-    return (render_template("reviews/give.html", review=review, case=case, form=form,
+    return (render_template("reviews/give.html", review=review, case=case, form=form, analysis_view=section_context(case),
                             measures=measures.measures_of(case)), 422 if form.errors else 200)
