@@ -192,6 +192,25 @@ def test_names_in_texts_become_the_pseudonym_whole_words_any_case():
     assert pseudonyms.Pseudonyms().text("Quandtmann") == "Quandtmann"
 
 
+def test_a_pseudonym_stays_with_its_person_whatever_is_removed_or_added(world):
+    """Person B stays Person B (a review may have named it so) when Person A is removed, and an
+    actor that becomes a person takes the next letter rather than one given before."""
+    case = person_case(world)
+    pseudonyms.save_settings(world.coordinator, True)
+    by_name = lambda: {a.name: a for a in Analysis(db.session.get(Case, case.id)).actors}  # noqa: E731
+    names = lambda: pseudonyms.for_cases(world.advisor, [case.id])  # noqa: E731
+    before = {name: names().by_actor[actor.id] for name, actor in by_name().items() if actor.kind == "person"}
+    assert before == {NAME: "Person A", "Erika Zumsande": "Person B", "Ömer Özdemir": "Person C"}
+    analysis.remove_item(world.facilitator, case.id, "actor", by_name()[NAME].id)
+    group = by_name()["Jugendliche am Platz"]
+    analysis.update_item(world.facilitator, case.id, "actor", group.id, {
+        "name": "Lena Jugend", "kind": "person", "role": "primary", "influence": "low", "affected": True,
+        "anti_democratic": False, "not_heard_reason": "noch kein Termin"})
+    after = {name: names().by_actor[actor.id] for name, actor in by_name().items() if actor.kind == "person"}
+    assert after == {"Erika Zumsande": "Person B", "Ömer Özdemir": "Person C", "Lena Jugend": "Person D"}
+    assert names().text("Zumsande und Lena Jugend") == "Person B und Person D"
+
+
 def test_a_facilitator_shows_the_names_for_one_case_with_a_reason_and_restores_the_pseudonyms(client, world):
     case = person_case(world)
     other = person_case(world, title="Zweiter Fall")
@@ -413,3 +432,34 @@ def test_pseudonyms_cost_the_same_statements_for_10_and_50_rows_and_a_long_queue
     with counted(app) as longer:
         client.get("/reviews/")
     assert len(queue) == len(longer)
+
+
+def test_migration_0027_numbers_the_persons_already_there(tmp_path):
+    """On a file of its own: an instance's persons get their numbers in the order they were added,
+    each case counting from 1; the downgrade takes the column away."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+
+    from kokoma import create_app
+
+    from .conftest import World, _test_config
+
+    app = create_app(_test_config("sqlite:///" + str(tmp_path / "old.sqlite"), tmp_path))
+    with app.test_request_context():
+        upgrade()
+        world = World()
+        first, second = world.case(title="Erster Fall"), world.case(title="Zweiter Fall")
+        for case, kinds in ((first, ("person", "group", "person")), (second, ("person",))):
+            for n, kind in enumerate(kinds):
+                analysis.add_item(world.facilitator, case.id, "actor", {
+                    "name": f"Akteur {n}", "kind": kind, "role": "primary", "influence": "low",
+                    "affected": False, "anti_democratic": False})
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0026")
+        assert "pseudonym_number" not in {c["name"] for c in inspect(db.engine).get_columns("analysis_actors")}
+        upgrade()
+        numbers = db.session.execute(text("SELECT case_id, pseudonym_number FROM analysis_actors ORDER BY id")).all()
+        assert [tuple(row) for row in numbers] == [(first.id, 1), (first.id, None), (first.id, 2), (second.id, 1)]
+        db.session.remove()
+        db.engine.dispose()

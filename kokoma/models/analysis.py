@@ -42,6 +42,9 @@ class AnalysisActor(db.Model):
     anti_democratic: Mapped[bool] = mapped_column(default=False)  # openly, and unwilling to talk
     # For an affected group not heard yet: why not (the analysis is complete with a reason).
     not_heard_reason: Mapped[str] = mapped_column(Text, default="")
+    # A person's number within the case, given once when it first is a person: "Person B" stays
+    # the same person whatever is removed before it (services.pseudonyms).
+    pseudonym_number: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

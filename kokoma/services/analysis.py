@@ -10,7 +10,7 @@ from datetime import date
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from ..database import utcnow
 from ..domain import (
@@ -168,6 +168,7 @@ def add_item(user, case_id: int, part_key: str, data: dict, once: Once | None = 
         version, analysis = change.case.version, Analysis(change.case)
         item = part.model(case_id=change.case.id, **_checked(part, data, analysis))
         change.session.add(item)
+        _number_person(change, item)
         change.session.flush()
         _changed(change, version, part.key, "added", part.title(item, analysis), {})
     return change
@@ -184,10 +185,20 @@ def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, onc
             if old != new:
                 changes[name] = [_jsonable(old), _jsonable(new)]
                 setattr(item, name, new)
+        _number_person(change, item)
         if changes:
             change.session.flush()
             _changed(change, version, part.key, "changed", part.title(item, analysis), changes)
     return change
+
+
+def _number_person(change, item) -> None:
+    """An actor that is a person for the first time gets the case's next person number (its
+    pseudonym, services.pseudonyms); the case's row lock keeps two of them apart."""
+    if isinstance(item, AnalysisActor) and item.kind == "person" and item.pseudonym_number is None:
+        highest = change.session.scalar(select(func.max(AnalysisActor.pseudonym_number))
+                                        .where(AnalysisActor.case_id == change.case.id))
+        item.pseudonym_number = (highest or 0) + 1
 
 
 def remove_item(user, case_id: int, part_key: str, item_id: int) -> CaseChange:

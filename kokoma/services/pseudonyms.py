@@ -1,6 +1,8 @@
 """Pseudonyms: where a municipality says so, its advisors and partners read the persons of its
-cases (actors of kind "person") as "Person A", "Person B"… — by the order of the persons within
-the case — and a facilitator may lift that for one case, with a reason that the timeline keeps.
+cases (actors of kind "person") as "Person A", "Person B"… — by the number each person got
+within the case when it was added (``AnalysisActor.pseudonym_number``, so that a pseudonym never
+moves to another person) — and a facilitator may lift that for one case, with a reason that the
+timeline keeps.
 
 Two questions, each answered here once:
 
@@ -159,10 +161,11 @@ class Pseudonyms:
     _pattern: re.Pattern | None = None
     _escaped: re.Pattern | None = None
 
-    def add(self, case_persons: list[tuple[int, str]]) -> None:
-        """The persons of one case, (actor id, name) in the case's order."""
-        for number, (actor_id, name) in enumerate(case_persons, 1):
-            label = LABEL.format(letters=letters(number))
+    def add(self, case_persons: list[tuple]) -> None:
+        """The persons of one case: (actor id, name, its number in the case) or, without numbers,
+        (actor id, name) in the case's order."""
+        for order, (actor_id, name, *number) in enumerate(case_persons, 1):
+            label = LABEL.format(letters=letters(number[0] if number and number[0] else order))
             self.by_actor[actor_id] = label
             for part in name_parts([name], [name.strip()]):
                 self.replacements.setdefault(part.lower(), label)
@@ -208,14 +211,14 @@ def for_cases(reader, case_ids) -> Pseudonyms:
     ids = {i for i in case_ids if i is not None}
     if ids and (reader is None or permissions.reads_pseudonyms(reader)):
         rows = db.session.execute(  # one statement: the persons of those of the cases that hide them
-            select(AnalysisActor.case_id, AnalysisActor.id, AnalysisActor.name)
+            select(AnalysisActor.case_id, AnalysisActor.id, AnalysisActor.name, AnalysisActor.pseudonym_number)
             .join(Case, Case.id == AnalysisActor.case_id)
             .where(AnalysisActor.case_id.in_(ids), AnalysisActor.kind == "person", hidden_condition())
             .order_by(AnalysisActor.case_id, AnalysisActor.id)
         ).all()
         by_case: dict[int, list] = {}
-        for case_id, actor_id, name in rows:
-            by_case.setdefault(case_id, []).append((actor_id, name))
+        for case_id, actor_id, name, number in rows:
+            by_case.setdefault(case_id, []).append((actor_id, name, number))
         for persons in by_case.values():
             names.add(persons)
     return names

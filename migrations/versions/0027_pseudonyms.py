@@ -38,8 +38,22 @@ def upgrade():
         sa.ForeignKeyConstraint(['lifted_by_id'], ['users.id'], name=op.f('fk_pseudonym_lifts_lifted_by_id_users')),
         sa.PrimaryKeyConstraint('case_id', name=op.f('pk_pseudonym_lifts')),
     )
+    # Each person of a case keeps its number (its pseudonym) for good: today's persons numbered in
+    # the order they were added.
+    with op.batch_alter_table('analysis_actors') as batch_op:
+        batch_op.add_column(sa.Column('pseudonym_number', sa.Integer(), nullable=True))
+    actors = sa.table('analysis_actors', sa.column('id', sa.Integer()), sa.column('case_id', sa.Integer()),
+                      sa.column('kind', sa.String()), sa.column('pseudonym_number', sa.Integer()))
+    connection = op.get_bind()
+    numbers: dict[int, int] = {}
+    for actor_id, case_id in connection.execute(
+            sa.select(actors.c.id, actors.c.case_id).where(actors.c.kind == 'person').order_by(actors.c.id)).all():
+        numbers[case_id] = numbers.get(case_id, 0) + 1
+        connection.execute(actors.update().where(actors.c.id == actor_id).values(pseudonym_number=numbers[case_id]))
 
 
 def downgrade():
+    with op.batch_alter_table('analysis_actors') as batch_op:
+        batch_op.drop_column('pseudonym_number')
     op.drop_table('pseudonym_lifts')
     op.drop_table('pseudonym_settings')
