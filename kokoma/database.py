@@ -88,6 +88,9 @@ def sqlite_lower(text):
         return text
     if "\\u" in text:
         text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        # JSON writes a character beyond the BMP (an emoji) as two escapes, a surrogate pair: joined
+        # again here, and a lone one replaced, so that SQLite gets text it can store.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text.lower()
 
 

@@ -195,3 +195,16 @@ def test_retention_and_a_persons_request_still_handle_encrypted_attachments(ctx,
     assert path.exists()
     assert retention.apply(world.musterstadt.id, closed_at + timedelta(days=31)).anonymised_cases == 1
     assert not path.exists() and attachments.path_of(renamed).exists()
+
+
+def test_two_workers_making_the_first_key_at_once_share_one(make_app, tmp_path):
+    """The second finds the first's key file (whole, never half written) and uses it."""
+    app = make_app(INSTANCE_PATH=str(tmp_path / "fresh"))
+    with app.app_context():
+        first = attachment_crypto.create_key_file(app)
+        with pytest.raises(FileExistsError):
+            attachment_crypto.create_key_file(app)
+        token = attachment_crypto.encrypt(b"Protokoll")  # finds the key there, makes none
+        assert attachment_crypto.keys() == [first.read_text().strip().encode()]
+        assert attachment_crypto.decrypt(token) == b"Protokoll"
+        assert [p.name for p in first.parent.iterdir() if p.name.startswith(".attachment_keys")] == []

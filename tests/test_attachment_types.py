@@ -120,3 +120,16 @@ def test_a_zip_that_is_no_office_document_is_refused_with_a_clear_message(client
 def test_a_zip_bomb_is_not_unpacked_to_tell_its_type():
     bomb = archive({"[Content_Types].xml": " " * (file_types.MAX_MEMBER_BYTES + 1), "word/document.xml": DOCUMENT})
     assert len(bomb) < 10_000 and file_types.sniffed_type(bomb) == file_types.ZIP
+
+
+def test_a_zip_whose_member_cannot_be_unpacked_is_a_zip_not_an_error():
+    """A declared document whose part is not valid deflate (or is LZMA): no 500, just "a ZIP"."""
+    good = archive({"[Content_Types].xml": CONTENT_TYPES.format(main=DOCX_MAIN) * 20, "word/document.xml": DOCUMENT})
+    start = good.index(b"[Content_Types].xml") + len("[Content_Types].xml")
+    broken = good[:start] + bytes(b ^ 0xFF for b in good[start:start + 40]) + good[start + 40:]
+    assert file_types.sniffed_type(broken) == file_types.ZIP
+    lzma = io.BytesIO()
+    with zipfile.ZipFile(lzma, "w", compression=zipfile.ZIP_LZMA) as made:
+        made.writestr("[Content_Types].xml", CONTENT_TYPES.format(main=DOCX_MAIN))
+        made.writestr("word/document.xml", DOCUMENT)
+    assert isinstance(file_types.sniffed_type(lzma.getvalue()), str)  # read or not: no error

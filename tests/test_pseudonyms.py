@@ -192,6 +192,33 @@ def test_names_in_texts_become_the_pseudonym_whole_words_any_case():
     assert pseudonyms.Pseudonyms().text("Quandtmann") == "Quandtmann"
 
 
+def test_markup_keeps_its_tags_and_entities_and_a_shared_name_names_nobody():
+    """Names are replaced in the text and the attribute values of Markup, never in tag or
+    attribute names (a person called "Hidden Post"), nor in entities; a first name two persons
+    share becomes "Person ?" rather than one of them."""
+    from markupsafe import Markup
+
+    names = pseudonyms.Pseudonyms()
+    names.add([(1, "Hidden Post"), (2, "Anna Schmidt"), (3, "Anna Meier"), (4, "Amp Lang")])
+    form = Markup('<form method="post"><input type="hidden" name="x" value="Post">'
+                  '<span title="Anna Meier">Anna &amp; Post</span></form>')
+    assert names.text(form) == Markup('<form method="post"><input type="hidden" name="x" value="Person A">'
+                                      '<span title="Person C">Person ? &amp; Person A</span></form>')
+    assert names.text("Anna sagte, Schmidt auch.") == "Person ? sagte, Person B auch."
+
+
+def test_the_overview_s_cases_needing_attention_show_pseudonyms(client, world):
+    """(A case with nothing else on the page that would name it: no measure, review or task.)"""
+    case = world.case(title=f"Drohung gegen {NAME}", glasl_stage=9, violence_reported=True)
+    analysis.add_item(world.facilitator, case.id, "actor", {"name": NAME, "kind": "person", "role": "primary",
+                                                            "influence": "medium", "affected": False,
+                                                            "anti_democratic": False})
+    pseudonymise(world)
+    login(client, world.advisor)
+    page = client.get("/overview/").get_data(as_text=True)
+    assert "Drohung gegen Person A" in page and not REAL.search(page)
+
+
 def test_a_pseudonym_stays_with_its_person_whatever_is_removed_or_added(world):
     """Person B stays Person B (a review may have named it so) when Person A is removed, and an
     actor that becomes a person takes the next letter rather than one given before."""

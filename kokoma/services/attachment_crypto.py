@@ -110,17 +110,25 @@ def encrypting_cipher(app: Flask | None = None) -> MultiFernet:
         if any(is_encrypted(path) for path in stored_files(app)):
             raise KeyProblem(f"{key_file(app)} is missing but encrypted attachments exist; restore the key file "
                              "from its backup instead of making a new one")
-        create_key_file(app)
+        try:
+            create_key_file(app)
+        except FileExistsError:
+            pass  # another worker made it a moment ago: its key is the one
     return cipher(app)
 
 
 def create_key_file(app: Flask) -> Path:
-    """A new key file; refused if one exists (rotate instead)."""
+    """A new key file; refused (FileExistsError) if one exists (rotate instead). Written whole
+    before it appears under its name, so that no other worker reads it half written."""
     path = key_file(app)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(Fernet.generate_key().decode() + "\n")
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".attachment_keys-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(Fernet.generate_key().decode() + "\n")
+        os.link(draft, path)  # fails where the file exists, as O_EXCL would
+    finally:
+        os.unlink(draft)
     log.info("attachment key made in %s; back it up apart from the backups", path)
     return path
 

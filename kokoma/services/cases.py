@@ -299,8 +299,11 @@ def list_query(scope):
 
 
 def list_rows(query) -> list[Row]:
-    """The rows of a list query (see LIST_COLUMNS)."""
-    return db.session.execute(query).all()
+    """The rows of a list query (see LIST_COLUMNS), noted for the pseudonyms of a page: rows of
+    columns, unlike loaded cases, raise no ``load`` event."""
+    rows = db.session.execute(query).all()
+    pseudonyms.note_read(row.id for row in rows)
+    return rows
 
 
 @dataclass
@@ -404,7 +407,6 @@ def list_cases(
         page.passages = search.passages([row.id for row in page.cases], words)
         if sort == "relevance":
             page.more_matches = _ranked_all(words, conditions)
-    pseudonyms.note_read(row.id for row in page.cases)  # rows, not loaded cases: noted by hand
     return page
 
 

@@ -50,9 +50,8 @@ def zipped_document_type(data: bytes) -> str:
                 return declared if declared in OPEN_DOCUMENT and "content.xml" in names else ZIP
             if "[Content_Types].xml" in names:
                 return _ooxml_type(ElementTree.fromstring(_member(archive, "[Content_Types].xml")), names)
-    except (zipfile.BadZipFile, ElementTree.ParseError, ValueError, OSError, EOFError, RuntimeError,
-            NotImplementedError):
-        pass  # damaged, encrypted or compressed in a way the standard library cannot read
+    except Exception:  # noqa: BLE001 - damaged, encrypted or compressed in a way that cannot be read
+        pass  # (zlib.error, lzma.LZMAError, BadZipFile, …): not a document this can tell
     return ZIP
 
 

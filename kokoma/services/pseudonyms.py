@@ -36,6 +36,12 @@ from .names import name_parts
 
 LABEL = "Person {letters}"
 HIDDEN = "[…]"  # a match whose lower case differs from the name's (never expected)
+SHARED = "Person ?"  # a name word two persons share: naming either would name the wrong one
+# Markup is replaced in its text and in the values of the attributes that hold text a person
+# reads, never in markup itself (a person called "Hidden Post" must not turn type="hidden" or
+# method="post" into a pseudonym).
+MARKUP_PARTS = re.compile(r'(<[^>]*>)')
+ATTRIBUTE_VALUE = re.compile(r'(?<![\w-])(?:title|alt|aria-label|aria-description|placeholder|value|content)="[^"]*"')
 
 
 def letters(number: int) -> str:
@@ -168,8 +174,12 @@ class Pseudonyms:
             label = LABEL.format(letters=letters(number[0] if number and number[0] else order))
             self.by_actor[actor_id] = label
             for part in name_parts([name], [name.strip()]):
-                self.replacements.setdefault(part.lower(), label)
+                self.replace(part.lower(), label)
         self._pattern = self._escaped = None
+
+    def replace(self, name: str, label: str) -> None:
+        """``name`` becomes ``label``, or SHARED where it already names another person."""
+        self.replacements[name] = label if self.replacements.get(name, label) == label else SHARED
 
     def current(self) -> "Pseudonyms":
         return self
@@ -188,10 +198,15 @@ class Pseudonyms:
         if isinstance(value, Markup):
             if self._escaped is None:
                 self._escaped = self._compile({str(escape(name)) for name in self.replacements})
-            return Markup(self._escaped.sub(self._replace_escaped, value))
+            return Markup("".join(self._markup_part(part) for part in MARKUP_PARTS.split(value)))
         if self._pattern is None:
             self._pattern = self._compile(self.replacements)
         return self._pattern.sub(lambda m: self._label(m.group(0)), value)
+
+    def _markup_part(self, part: str) -> str:
+        if not part.startswith("<"):
+            return self._escaped.sub(self._replace_escaped, part)
+        return ATTRIBUTE_VALUE.sub(lambda value: self._escaped.sub(self._replace_escaped, value.group(0)), part)
 
     def _replace_escaped(self, match) -> str:
         return self._label(Markup(match.group(0)).unescape())
@@ -202,7 +217,7 @@ class Pseudonyms:
     @staticmethod
     def _compile(names) -> re.Pattern:
         alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))  # longest first
-        return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.IGNORECASE)
+        return re.compile(r"(?<![\w&#])(?:" + alternatives + r")(?!\w)", re.IGNORECASE)  # not an &entity;
 
 
 def for_cases(reader, case_ids) -> Pseudonyms:
@@ -249,7 +264,7 @@ class ReadingNames:
             for actor_id, label in found.by_actor.items():
                 self.names.by_actor[actor_id] = label
             for name, label in found.replacements.items():
-                self.names.replacements.setdefault(name, label)
+                self.names.replace(name, label)
             self.names._pattern = self.names._escaped = None
         return self.names
 

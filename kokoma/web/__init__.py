@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
     def _read_as_the_user():
         pseudonyms.reading_as(current_user)
 
-    app.teardown_appcontext(pseudonyms.stop_reading)
+    app.teardown_request(pseudonyms.stop_reading)  # (a request within a pushed context too)
 
     @app.before_request
     def _start_dispatcher():
