@@ -185,11 +185,16 @@ def test_names_in_texts_become_the_pseudonym_whole_words_any_case():
     names.add([(1, "Theodor Quandtmann"), (2, "Erika Zumsande"), (3, "Max")])
     assert names.text("Herr QUANDTMANN sprach mit Theodor Quandtmann, erika und Max.") == \
         "Herr Person A sprach mit Person A, Person B und Person C."
-    assert names.text("Zumsande, Quandtmanns Nachbarin") == "Person B, Quandtmanns Nachbarin"
+    assert names.text("Zumsande, Quandtmanns Nachbarin") == "Person B, Person A Nachbarin"  # the genitive too
+    assert names.text("Quandtmannstraße") == "Quandtmannstraße"  # whole words only
     from markupsafe import Markup
     assert names.text(Markup("<b>Quandtmann</b>")) == Markup("<b>Person A</b>")
     assert [pseudonyms.letters(n) for n in (1, 26, 27, 28, 53)] == ["A", "Z", "AA", "AB", "BA"]
     assert pseudonyms.Pseudonyms().text("Quandtmann") == "Quandtmann"
+    short = pseudonyms.Pseudonyms()
+    short.add([(1, "Uwe Ott"), (2, "Maria von der Heide")])  # short words and a genitive, particles kept
+    assert short.text("Uwe rief an; Otts Hund bellte, von der Heide kam.") == \
+        "Person A rief an; Person A Hund bellte, von der Person B kam."
 
 
 def test_markup_keeps_its_tags_and_entities_and_a_shared_name_names_nobody():

@@ -10,11 +10,14 @@ polizei jugendamt kirche moschee gemeinde nachbarschaft nachbarn partei parteien
 menschen kinder personen leute
 """.split())
 MIN_NAME_WORD = 4
+# Words of a person's name that are no name by themselves (for the pseudonyms, which also take a
+# name's short words: Uwe, Ott, Eva).
+PARTICLES = frozenset("von van der den dem des zum zur del della bin ibn und die das".split())
 
 
-def name_parts(texts, whole_names=()) -> set[str]:
+def name_parts(texts, whole_names=(), min_word: int = MIN_NAME_WORD) -> set[str]:
     """The names ``texts`` hold: each part of a list ("A, B und C") of three letters or more, and
-    each of its words that is not generic (four letters or more); ``whole_names`` as they are."""
+    each of its words that is not generic (``min_word`` letters or more); ``whole_names`` as they are."""
     phrases = set(whole_names)
     for text in texts:
         for part in re.split(r"[,;/\n]|\bund\b|\bsowie\b", text or ""):
@@ -22,6 +25,6 @@ def name_parts(texts, whole_names=()) -> set[str]:
             if len(part) >= 3:
                 phrases.add(part)
     words = {w for phrase in phrases for w in re.findall(r"[^\W\d_]+", phrase)
-             if len(w) >= MIN_NAME_WORD and w.lower() not in GENERIC_WORDS}
+             if len(w) >= min_word and w.lower() not in GENERIC_WORDS and w.lower() not in PARTICLES}
     return phrases | words
 

@@ -36,7 +36,8 @@ from .names import name_parts
 
 LABEL = "Person {letters}"
 HIDDEN = "[…]"  # a match whose lower case differs from the name's (never expected)
-SHARED = "Person ?"  # a name word two persons share: naming either would name the wrong one
+SHARED = "Person ?"
+GENITIVE = re.compile(r"['’]?s$")  # a name word two persons share: naming either would name the wrong one
 # Markup is replaced in its text and in the values of the attributes that hold text a person
 # reads, never in markup itself (a person called "Hidden Post" must not turn type="hidden" or
 # method="post" into a pseudonym).
@@ -173,7 +174,7 @@ class Pseudonyms:
         for order, (actor_id, name, *number) in enumerate(case_persons, 1):
             label = LABEL.format(letters=letters(number[0] if number and number[0] else order))
             self.by_actor[actor_id] = label
-            for part in name_parts([name], [name.strip()]):
+            for part in name_parts([name], [name.strip()], min_word=3):
                 self.replace(part.lower(), label)
         self._pattern = self._escaped = None
 
@@ -212,12 +213,16 @@ class Pseudonyms:
         return self._label(Markup(match.group(0)).unescape())
 
     def _label(self, found: str) -> str:
-        return self.replacements.get(found.lower(), HIDDEN)
+        key = found.lower()
+        if key not in self.replacements:
+            key = GENITIVE.sub("", key)  # "Müllers", "Ott's"
+        return self.replacements.get(key, HIDDEN)
 
     @staticmethod
     def _compile(names) -> re.Pattern:
         alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))  # longest first
-        return re.compile(r"(?<![\w&#])(?:" + alternatives + r")(?!\w)", re.IGNORECASE)  # not an &entity;
+        # whole words (not an &entity;), with a German genitive's s
+        return re.compile(r"(?<![\w&#])(?:" + alternatives + r")(?:['’]?s)?(?!\w)", re.IGNORECASE)
 
 
 def for_cases(reader, case_ids) -> Pseudonyms:
