@@ -79,7 +79,7 @@ def _relation(relation, placed, radius_of, text) -> str:
     return "".join(parts)
 
 
-def _actor(actor, centre, radius, text) -> str:
+def _actor(actor, centre, radius, text, shown_name: str) -> str:
     x, y = centre
     outline, width = (RED, 4) if actor.anti_democratic else (INK, 1.5)
     parts = [f"<g><title>{escape(text)}</title>"]
@@ -91,24 +91,27 @@ def _actor(actor, centre, radius, text) -> str:
     if actor.anti_democratic:
         parts.append(f'<text x="{_f(x)}" y="{_f(y + 6)}" text-anchor="middle" font-size="18" font-weight="700" '
                      f'fill="{RED}">!</text>')
-    name = actor.name if len(actor.name) <= NAME_LENGTH else actor.name[:NAME_LENGTH - 1] + "…"
+    name = shown_name if len(shown_name) <= NAME_LENGTH else shown_name[:NAME_LENGTH - 1] + "…"
     below = y + radius + (20 if actor.affected else 16)
     parts.append(f'<text x="{_f(x)}" y="{_f(below)}" text-anchor="middle" font-size="13" fill="{INK}" '
                  f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(name)}</text></g>')
     return "".join(parts)
 
 
-def draw(analysis, *, title: str, description: str, actor_text, relation_text) -> Markup:
+def draw(analysis, *, title: str, description: str, actor_text, relation_text, name_of=None) -> Markup:
     """The map of ``analysis`` (services.analysis_snapshot.Analysis) as inline SVG.
 
     ``title`` and ``description`` name the picture for assistive technology; ``actor_text(actor)``
-    and ``relation_text(relation)`` say in words what a circle or a line shows (its tooltip)."""
+    and ``relation_text(relation)`` say in words what a circle or a line shows (its tooltip);
+    ``name_of(actor)`` is the name written below a circle (shortened after, so that a pseudonym,
+    not half a name, is what is cut)."""
+    name_of = name_of or (lambda actor: actor.name)
     actors = analysis.actors
     placed = positions(actors)
     radius_of = {actor.id: RADIUS.get(actor.influence, RADIUS["medium"]) for actor in actors}
     lines = [_relation(r, placed, radius_of, relation_text(r)) for r in analysis.relations
              if r.source_id in placed and r.target_id in placed]
-    circles = [_actor(a, placed[a.id], radius_of[a.id], actor_text(a)) for a in actors]
+    circles = [_actor(a, placed[a.id], radius_of[a.id], actor_text(a), name_of(a)) for a in actors]
     return Markup(
         f'<svg class="actor-map" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="map-title map-desc" '
         f'xmlns="http://www.w3.org/2000/svg">'

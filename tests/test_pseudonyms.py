@@ -495,3 +495,20 @@ def test_migration_0027_numbers_the_persons_already_there(tmp_path):
         assert [tuple(row) for row in numbers] == [(first.id, 1), (first.id, None), (first.id, 2), (second.id, 1)]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_long_name_is_shortened_after_it_became_a_pseudonym(client, world):
+    """The actor map and the timeline shorten long texts: never half a name that the pseudonym
+    could no longer replace."""
+    long_name = "Hans-Dieter Schmidt-Leutheusserberg"
+    case = world.case(title="Streit am Hafen")
+    analysis.add_item(world.facilitator, case.id, "actor", {"name": long_name, "kind": "person", "role": "primary",
+                                                            "influence": "high", "affected": False,
+                                                            "anti_democratic": False})
+    cases.add_comment(world.facilitator, case.id, "x " * 70 + "Leutheusserberg rief an")
+    pseudonymise(world)
+    login(client, world.advisor)
+    for path in (f"/cases/{case.id}/analysis/", f"/cases/{case.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Leuth" not in page and "Schmidt" not in page and "Dieter" not in page, path
+    assert "Person A" in client.get(f"/cases/{case.id}/analysis/").get_data(as_text=True)

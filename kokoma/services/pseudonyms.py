@@ -315,6 +315,12 @@ def note_loaded(target, _context) -> None:
         reading.saw(target.id if isinstance(target, Case) else getattr(target, "case_id", None))
 
 
+def shown_name(actor) -> str:
+    """``actor``'s name as the current reader reads it (a pseudonym or the name)."""
+    reading = _reading.get()
+    return reading.current().name(actor) if reading is not None else actor.name
+
+
 def finalize(_eval_context, value):
     """Jinja's ``finalize``: every value a template outputs, with the persons' names replaced for
     a pseudonym reader."""

@@ -14,7 +14,7 @@ from ..i18n import translated
 from ..services.escalation import reason_text
 from ..services import analysis as analysis_service
 from ..services import cases as case_service
-from ..services import permissions, referral, score_history
+from ..services import permissions, pseudonyms, referral, score_history
 from ..services.analysis_snapshot import Analysis
 from ..services.errors import ValidationError
 from ..services.referral_rules import REFERRAL_STATE
@@ -218,7 +218,7 @@ def section_context(case, analysis: Analysis | None = None) -> dict:
             analysis, title=_("Actor map of the conflict"),
             description=_("%(actors)d actors and %(relations)d relations; the table beside the map lists the same relations.",
                           actors=len(analysis.actors), relations=len(analysis.relations)),
-            actor_text=actor_text, relation_text=relation_text,
+            actor_text=actor_text, relation_text=relation_text, name_of=pseudonyms.shown_name,
         ) if analysis.actors else None,
         "legend_sample": analysis_map.legend_sample,
         "relation_text": relation_text,

@@ -64,7 +64,8 @@ def _value(name, value, names, datetime_format) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     text = str(value)
-    return text if len(text) <= SHORTENED else text[:SHORTENED - 1] + "…"
+    # cut at a word's end: half a name is what a pseudonym cannot replace
+    return text if len(text) <= SHORTENED else text[:SHORTENED - 1].rsplit(" ", 1)[0] + " …"
 
 
 def _person(user_id, names) -> str:
