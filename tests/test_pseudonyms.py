@@ -207,7 +207,7 @@ def test_markup_keeps_its_tags_and_entities_and_a_shared_name_names_nobody():
     names.add([(1, "Hidden Post"), (2, "Anna Schmidt"), (3, "Anna Meier"), (4, "Amp Lang")])
     form = Markup('<form method="post"><input type="hidden" name="x" value="Post">'
                   '<span title="Anna Meier">Anna &amp; Post</span></form>')
-    assert names.text(form) == Markup('<form method="post"><input type="hidden" name="x" value="Person A">'
+    assert names.text(form) == Markup('<form method="post"><input type="hidden" name="x" value="Post">'
                                       '<span title="Person C">Person ? &amp; Person A</span></form>')
     assert names.text("Anna sagte, Schmidt auch.") == "Person ? sagte, Person B auch."
 
@@ -512,3 +512,13 @@ def test_a_long_name_is_shortened_after_it_became_a_pseudonym(client, world):
         page = client.get(path).get_data(as_text=True)
         assert "Leuth" not in page and "Schmidt" not in page and "Dieter" not in page, path
     assert "Person A" in client.get(f"/cases/{case.id}/analysis/").get_data(as_text=True)
+
+
+def test_a_typed_search_is_not_answered_with_the_pseudonym_of_a_guessed_name(client, world):
+    """The search box holds what the advisor typed: a hidden name typed there stays as typed, so
+    the page does not confirm the guess (and no case is found by it)."""
+    case = person_case(world)
+    pseudonymise(world)
+    login(client, world.advisor)
+    page = client.get("/cases/?q=Quandtmann").get_data(as_text=True)
+    assert 'value="Quandtmann"' in page and case.reference not in page

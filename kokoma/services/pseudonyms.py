@@ -40,9 +40,10 @@ SHARED = "Person ?"
 GENITIVE = re.compile(r"['’]?s$")  # a name word two persons share: naming either would name the wrong one
 # Markup is replaced in its text and in the values of the attributes that hold text a person
 # reads, never in markup itself (a person called "Hidden Post" must not turn type="hidden" or
-# method="post" into a pseudonym).
+# method="post" into a pseudonym), nor in what an input holds: there it is what the reader typed
+# (a search), and "Person A" in its place would confirm a guessed name.
 MARKUP_PARTS = re.compile(r'(<[^>]*>)')
-ATTRIBUTE_VALUE = re.compile(r'(?<![\w-])(?:title|alt|aria-label|aria-description|placeholder|value|content)="[^"]*"')
+ATTRIBUTE_VALUE = re.compile(r'(?<![\w-])(?:title|alt|aria-label|aria-description|placeholder|content)="[^"]*"')
 
 
 def letters(number: int) -> str:
