@@ -56,7 +56,7 @@ def test_find_lists_every_passage_in_the_own_municipality(world):
         ("history", "source"), ("hearing", "summary"), ("resource", "name"), ("resource", "note"),
         ("glasl", "rationale"), ("referral", "reason"), ("referral", "decision_note"), ("measure", "title"),
         ("measure", "place"), ("measure", "participants"), ("measure", "outcome"), ("follow_up", "what"),
-        ("follow_up", "note")}
+        ("follow_up", "note"), ("person_name", "name")}
     assert all(f.label in person_requests.FIELD_LABELS for f in found)
     with pytest.raises(ValidationError):
         person_requests.find(world.coordinator, "ab")

@@ -522,3 +522,21 @@ def test_a_typed_search_is_not_answered_with_the_pseudonym_of_a_guessed_name(cli
     login(client, world.advisor)
     page = client.get("/cases/?q=Quandtmann").get_data(as_text=True)
     assert 'value="Quandtmann"' in page and case.reference not in page
+
+
+def test_a_removed_or_renamed_person_is_still_hidden_in_what_was_written_about_them(client, world):
+    """Comments written while the person was in the analysis keep naming them: after the person is
+    removed, or renamed, the advisor still reads the pseudonym (and cannot find the case by it)."""
+    case = person_case(world)
+    pseudonymise(world)
+    actors = {a.name: a for a in Analysis(db.session.get(Case, case.id)).actors}
+    analysis.remove_item(world.facilitator, case.id, "actor", actors["Erika Zumsande"].id)
+    analysis.update_item(world.facilitator, case.id, "actor", actors["Ömer Özdemir"].id, {
+        "name": "Herr Ö.", "kind": "person", "role": "third", "influence": "low", "affected": False,
+        "anti_democratic": False})
+    cases.add_comment(world.facilitator, case.id, "Nachtrag: Özdemir und Zumsande kamen nicht")
+    login(client, world.advisor)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert not REAL.search(page), REAL.search(page)
+    assert "Nachtrag: Person C und Person B kamen nicht" in page
+    assert case.reference not in client.get("/cases/?q=Zumsande").get_data(as_text=True)

@@ -18,7 +18,7 @@ from .measure import Measure
 from .partner import Partner
 from .referral import Referral
 from .plugin_choice import PluginChoice
-from .pseudonym import PseudonymLift, PseudonymSetting
+from .pseudonym import PersonName, PseudonymLift, PseudonymSetting
 from .retention import DailyJob, PersonRequest, RetentionRun, RetentionSetting
 from .review import Review
 from .score_point import ScorePoint
@@ -57,6 +57,7 @@ __all__ = [
     "Partner",
     "PluginChoice",
     "PersonRequest",
+    "PersonName",
     "PseudonymLift",
     "PseudonymSetting",
     "RetentionRun",

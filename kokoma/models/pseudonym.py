@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, db, utcnow
@@ -29,3 +29,17 @@ class PseudonymLift(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("case_events.id"))
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lifted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonName(db.Model):
+    """Every name a person of a case has had (services.pseudonyms): the texts written while it
+    was a person's name, or before the person was removed from the analysis, still name them, so a
+    pseudonym reader reads them as the person's pseudonym too."""
+
+    __tablename__ = "person_names"
+    __table_args__ = (Index("ix_person_names_case_id_pseudonym_number", "case_id", "pseudonym_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    pseudonym_number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))

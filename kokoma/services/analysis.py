@@ -19,7 +19,7 @@ from ..domain import (
 )
 from ..models import (
     ActorRelation, AnalysisActor, AnalysisResource, CaseAnalysis, DisputeIssue, GlaslAssessment, GroupHearing,
-    HistoryEntry,
+    HistoryEntry, PersonName,
 )
 from ..runtime import kokoma
 from . import permissions
@@ -194,11 +194,20 @@ def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, onc
 
 def _number_person(change, item) -> None:
     """An actor that is a person for the first time gets the case's next person number (its
-    pseudonym, services.pseudonyms); the case's row lock keeps two of them apart."""
-    if isinstance(item, AnalysisActor) and item.kind == "person" and item.pseudonym_number is None:
-        highest = change.session.scalar(select(func.max(AnalysisActor.pseudonym_number))
-                                        .where(AnalysisActor.case_id == change.case.id))
+    pseudonym, services.pseudonyms; the case's row lock keeps two of them apart), and each name it
+    has as a person is kept with that number: texts written meanwhile still name the person after
+    a rename or its removal."""
+    if not (isinstance(item, AnalysisActor) and item.kind == "person"):
+        return
+    if item.pseudonym_number is None:
+        highest = change.session.scalar(select(func.max(PersonName.pseudonym_number))
+                                        .where(PersonName.case_id == change.case.id))
         item.pseudonym_number = (highest or 0) + 1
+    known = change.session.scalar(select(PersonName.id).where(
+        PersonName.case_id == change.case.id, PersonName.pseudonym_number == item.pseudonym_number,
+        PersonName.name == item.name))
+    if known is None:
+        change.session.add(PersonName(case_id=change.case.id, pseudonym_number=item.pseudonym_number, name=item.name))
 
 
 def remove_item(user, case_id: int, part_key: str, item_id: int) -> CaseChange:

@@ -12,7 +12,7 @@ menschen kinder personen leute
 MIN_NAME_WORD = 4
 # Words of a person's name that are no name by themselves (for the pseudonyms, which also take a
 # name's short words: Uwe, Ott, Eva).
-PARTICLES = frozenset("von van der den dem des zum zur del della bin ibn und die das".split())
+PARTICLES = frozenset("von van der den dem des zum zur del della bin ibn und die das herr frau dr prof".split())
 
 
 def name_parts(texts, whole_names=(), min_word: int = MIN_NAME_WORD) -> set[str]:

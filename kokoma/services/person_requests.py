@@ -29,7 +29,7 @@ from sqlalchemy import String, bindparam, cast, or_, select, update
 from ..database import db, lowered, utcnow, write_transaction
 from ..models import (
     ActorRelation, AnalysisActor, AnalysisResource, Attachment, Case, CaseAnalysis, CaseEvent, DisputeIssue, FollowUp,
-    GlaslAssessment, GroupHearing, HistoryEntry, Measure, PersonRequest, Referral, Review,
+    GlaslAssessment, GroupHearing, HistoryEntry, Measure, PersonName, PersonRequest, Referral, Review,
 )
 from . import access_trail, permissions
 from . import search as search_index
@@ -59,6 +59,7 @@ FIELD_LABELS = {
     "event.comment": _l("Comment"), "event.payload": _l("Details of the change"),
     "review.question": _l("Question"), "review.text": _l("Review"),
     "attachment.filename": _l("Name of an attachment"),
+    "person_name.name": _l("A name a person of the analysis had (for the pseudonyms)"),
 }
 
 
@@ -209,6 +210,7 @@ KINDS = {
     "event": (_finder(CaseEvent, "event", ("comment",), ("payload",)), _rewrite_events),
     "review": _kind(Review, "review", ("question", "text")),
     "attachment": _kind(Attachment, "attachment", ("filename",)),
+    "person_name": _kind(PersonName, "person_name", ("name",)),
 }
 
 

@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import event, exists, or_, select, true
 
 from ..database import db, lowered, write_transaction
-from ..models import AnalysisActor, Case, PseudonymLift, PseudonymSetting
+from ..models import AnalysisActor, Case, PersonName, PseudonymLift, PseudonymSetting
 from . import permissions
 from .errors import PermissionDenied, ValidationError
 from .search import german_stem
@@ -132,8 +132,8 @@ def not_found_by_names(reader, words: list[str]):
     search document is the one everybody searches; this leaves out the cases it would betray."""
     if not words or not permissions.reads_pseudonyms(reader):
         return true()
-    named = exists().where(AnalysisActor.case_id == Case.id, AnalysisActor.kind == "person", or_(*(
-        lowered(AnalysisActor.name).contains(form, autoescape=True)
+    named = exists().where(PersonName.case_id == Case.id, or_(*(
+        lowered(PersonName.name).contains(form, autoescape=True)
         for word in words for form in {word, german_stem(word)}
     )))
     return ~(hidden_condition() & named)
@@ -170,11 +170,12 @@ class Pseudonyms:
     _escaped: re.Pattern | None = None
 
     def add(self, case_persons: list[tuple]) -> None:
-        """The persons of one case: (actor id, name, its number in the case) or, without numbers,
-        (actor id, name) in the case's order."""
+        """The names of the persons of one case: (actor id or None, name, the person's number in the
+        case) or, without numbers, (actor id, name) in the case's order."""
         for order, (actor_id, name, *number) in enumerate(case_persons, 1):
             label = LABEL.format(letters=letters(number[0] if number and number[0] else order))
-            self.by_actor[actor_id] = label
+            if actor_id is not None:  # (None: a name the person no longer has, or a removed person)
+                self.by_actor[actor_id] = label
             for part in name_parts([name], [name.strip()], min_word=3):
                 self.replace(part.lower(), label)
         self._pattern = self._escaped = None
@@ -231,11 +232,13 @@ def for_cases(reader, case_ids) -> Pseudonyms:
     names = Pseudonyms()
     ids = {i for i in case_ids if i is not None}
     if ids and (reader is None or permissions.reads_pseudonyms(reader)):
-        rows = db.session.execute(  # one statement: the persons of those of the cases that hide them
-            select(AnalysisActor.case_id, AnalysisActor.id, AnalysisActor.name, AnalysisActor.pseudonym_number)
-            .join(Case, Case.id == AnalysisActor.case_id)
-            .where(AnalysisActor.case_id.in_(ids), AnalysisActor.kind == "person", hidden_condition())
-            .order_by(AnalysisActor.case_id, AnalysisActor.id)
+        rows = db.session.execute(  # one statement: every name the persons of those cases had, and who is it now
+            select(PersonName.case_id, AnalysisActor.id, PersonName.name, PersonName.pseudonym_number)
+            .join(Case, Case.id == PersonName.case_id)
+            .outerjoin(AnalysisActor, (AnalysisActor.case_id == PersonName.case_id) & (AnalysisActor.kind == "person")
+                       & (AnalysisActor.pseudonym_number == PersonName.pseudonym_number))
+            .where(PersonName.case_id.in_(ids), hidden_condition())
+            .order_by(PersonName.case_id, PersonName.pseudonym_number, PersonName.id)
         ).all()
         by_case: dict[int, list] = {}
         for case_id, actor_id, name, number in rows:

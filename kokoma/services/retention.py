@@ -25,7 +25,7 @@ from ..database import db, utcnow, write_transaction
 from ..models import (
     ActorRelation, AnalysisActor, AnalysisResource, Case, CaseAccess, CaseAnalysis, CaseEvent, Delivery,
     DisputeIssue, FollowUp, GlaslAssessment, GroupHearing, HistoryEntry, Measure, Referral, RetentionRun,
-    RetentionSetting, Review, ScorePoint, Attachment, CaseSearch, CaseStudy, PseudonymLift,
+    RetentionSetting, Review, ScorePoint, Attachment, CaseSearch, CaseStudy, PersonName, PseudonymLift,
 )
 from ..runtime import kokoma
 from . import attachments, permissions, search
@@ -132,8 +132,13 @@ def _keep_studies(session: Session, case_ids: list[int]) -> None:
                     .execution_options(synchronize_session=False))
 
 
+def _forget_person_names(session: Session, case_ids: list[int], _now: datetime) -> None:
+    """The names the persons had (services.pseudonyms) go with the texts that held them."""
+    _delete_rows(PersonName, PersonName.case_id)(session, case_ids)
+
+
 ANONYMISERS: list[Callable[[Session, list[int], datetime], None]] = [
-    _anonymise_case_fields, _anonymise_events, _anonymise_reviews, _anonymise_actors,
+    _anonymise_case_fields, _anonymise_events, _anonymise_reviews, _anonymise_actors, _forget_person_names,
     _emptied(CaseAnalysis, carried_over_parties="", carried_over_affected="", extra={}),
     _emptied(ActorRelation, note=""),
     _emptied(DisputeIssue, text=""),
@@ -151,6 +156,7 @@ ANONYMISERS: list[Callable[[Session, list[int], datetime], None]] = [
 # last (bulk deletes: no ORM cascade, and SQLite's ON DELETE CASCADE is not relied on).
 DELETERS: list[Callable[[Session, list[int]], None]] = [
     _delete_rows(PseudonymLift, PseudonymLift.case_id),
+    _delete_rows(PersonName, PersonName.case_id),
     _delete_rows(Delivery, Delivery.case_id),
     _delete_rows(CaseEvent, CaseEvent.case_id),
     _delete_rows(Review, Review.case_id),

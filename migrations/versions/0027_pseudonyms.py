@@ -42,17 +42,32 @@ def upgrade():
     # the order they were added.
     with op.batch_alter_table('analysis_actors') as batch_op:
         batch_op.add_column(sa.Column('pseudonym_number', sa.Integer(), nullable=True))
-    actors = sa.table('analysis_actors', sa.column('id', sa.Integer()), sa.column('case_id', sa.Integer()),
-                      sa.column('kind', sa.String()), sa.column('pseudonym_number', sa.Integer()))
+    # ... and every name a person has had, which texts may still hold (today's names).
+    person_names = op.create_table(
+        'person_names',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('pseudonym_number', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_person_names_case_id_cases')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_person_names')),
+    )
+    op.create_index('ix_person_names_case_id_pseudonym_number', 'person_names', ['case_id', 'pseudonym_number'])
     connection = op.get_bind()
+    actors = sa.table('analysis_actors', sa.column('id', sa.Integer()), sa.column('case_id', sa.Integer()),
+                      sa.column('kind', sa.String()), sa.column('name', sa.String()),
+                      sa.column('pseudonym_number', sa.Integer()))
     numbers: dict[int, int] = {}
-    for actor_id, case_id in connection.execute(
-            sa.select(actors.c.id, actors.c.case_id).where(actors.c.kind == 'person').order_by(actors.c.id)).all():
+    for actor_id, case_id, name in connection.execute(
+            sa.select(actors.c.id, actors.c.case_id, actors.c.name).where(actors.c.kind == 'person')
+            .order_by(actors.c.id)).all():
         numbers[case_id] = numbers.get(case_id, 0) + 1
         connection.execute(actors.update().where(actors.c.id == actor_id).values(pseudonym_number=numbers[case_id]))
+        connection.execute(person_names.insert().values(case_id=case_id, pseudonym_number=numbers[case_id], name=name))
 
 
 def downgrade():
+    op.drop_table('person_names')
     with op.batch_alter_table('analysis_actors') as batch_op:
         batch_op.drop_column('pseudonym_number')
     op.drop_table('pseudonym_lifts')
