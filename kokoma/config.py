@@ -55,6 +55,8 @@ class Defaults:
     # encrypts, all decrypt). None: instance_path/attachment_keys, made at the first upload.
     ATTACHMENT_KEYS = None
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    # How long `attachments rotate-key` waits after dropping the old key for uploads begun before
+    ATTACHMENT_ROTATION_GRACE_SECONDS = 2
     ATTACHMENT_TYPES = (
         "application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

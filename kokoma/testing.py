@@ -45,6 +45,7 @@ def app_test_config(url: str, instance, **overrides) -> dict:
         "WEBHOOK_ALLOW_INTERNAL": True,  # test receivers listen on 127.0.0.1
         # Cheap hashing keeps tests fast; production uses argon2-cffi's defaults.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        "ATTACHMENT_ROTATION_GRACE_SECONDS": 0,
     }
     config.update(overrides)
     return config

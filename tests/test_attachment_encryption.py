@@ -208,3 +208,33 @@ def test_two_workers_making_the_first_key_at_once_share_one(make_app, tmp_path):
         assert attachment_crypto.keys() == [first.read_text().strip().encode()]
         assert attachment_crypto.decrypt(token) == b"Protokoll"
         assert [p.name for p in first.parent.iterdir() if p.name.startswith(".attachment_keys")] == []
+
+
+def test_a_file_written_with_the_old_key_just_after_the_rotation_is_brought_to_the_new_key(app, client, auth, world):
+    """An upload that read the keys before the old one was dropped writes its file a moment later:
+    the rotation's grace pass re-encrypts it, so the file still opens with the only key left."""
+    import threading
+    import time
+
+    app.config["ATTACHMENT_ROTATION_GRACE_SECONDS"] = 1
+    case = world.analysed_case()
+    auth.login()
+    (first,) = uploaded(client, case, PROTOCOL)
+    old_key = attachment_crypto.keys()[0]
+    late = attachments.path_of(first).with_name("late-upload")
+
+    def upload_late():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            current = attachment_crypto.keys(app)
+            if len(current) == 1 and current[0] != old_key:  # the old key was just dropped
+                late.write_bytes(Fernet(old_key).encrypt(b"spaetes Protokoll"))
+                return
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=upload_late)
+    writer.start()
+    attachment_crypto.rotate(app)
+    writer.join()
+    (new_key,) = attachment_crypto.keys()
+    assert Fernet(new_key).decrypt(late.read_bytes()) == b"spaetes Protokoll"

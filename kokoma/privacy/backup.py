@@ -139,12 +139,14 @@ def restore(app: Flask, archive: Path, *, force: bool = False) -> Summary:
 
 
 def _check_key(app: Flask) -> str | None:
-    """Encrypt what a backup from before the encryption held; try this instance's key on one file."""
+    """Try this instance's key on a file the backup holds encrypted (before encrypting what a backup
+    from before the encryption holds: a file just encrypted here would open with any key)."""
     try:
+        encrypted = next((path for path in attachment_crypto.stored_files(app) if attachment_crypto.is_encrypted(path)),
+                         None)
+        if encrypted is not None:
+            attachment_crypto.read(encrypted, app)
         attachment_crypto.encrypt_plain_files(app, again=True)
-        files = attachment_crypto.stored_files(app)
-        if files:
-            attachment_crypto.read(files[0], app)
     except attachment_crypto.KeyProblem as exc:
         return (f"the restored attachments do not open here ({exc.detail}); copy the key of the instance the "
                 f"backup was made on to {attachment_crypto.key_file(app)} (or ATTACHMENT_KEYS)")

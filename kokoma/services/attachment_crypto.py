@@ -13,11 +13,13 @@ Files from before the encryption (anything that is not a Fernet token: the accep
 sniffed, and none starts like a token) are encrypted at the start of the app and after a restore
 (:func:`encrypt_plain_files`).
 """
+import fcntl
 import logging
 import os
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,13 +292,48 @@ def rotate(app: Flask, progress: Callable[[Path], None] = lambda _path: None) ->
                              "one), keep the old one after it, then run rotate-key again")
         result = reencrypt_all(app, progress)
         return Rotation(result, new_key=False, finished=not result.unreadable, configured=True)
-    if not keys(app):
-        encrypting_cipher(app)  # a new instance gets its first key (or: the key was lost, refused)
-    current = keys(app)
-    new_key = len(current) == 1
-    if new_key:
-        write_key_file(app, [Fernet.generate_key(), *current])
-    result = reencrypt_all(app, progress)
-    if not result.unreadable:
-        write_key_file(app, keys(app)[:1])
+    with _rotating(app):  # one rotation at a time: two would each write a new key
+        if not keys(app):
+            encrypting_cipher(app)  # a new instance gets its first key (or: the key was lost, refused)
+        current = keys(app)
+        new_key = len(current) == 1
+        if new_key:
+            write_key_file(app, [Fernet.generate_key(), *current])
+        result = reencrypt_all(app, progress)
+        if not result.unreadable:
+            every_key = cipher(app)
+            write_key_file(app, keys(app)[:1])
+            _bring_late_files(app, every_key, result, progress)
     return Rotation(result, new_key=new_key, finished=not result.unreadable, configured=False)
+
+
+@contextmanager
+def _rotating(app: Flask):
+    lock = key_file(app).with_name(".attachment_keys.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _bring_late_files(app: Flask, every_key: MultiFernet, result: "Pass", progress) -> None:
+    """An upload that read the keys just before the old ones were dropped may write its file a
+    moment later: after a grace period, such files are brought to the new key with the old keys
+    still in memory."""
+    time.sleep(app.config["ATTACHMENT_ROTATION_GRACE_SECONDS"])
+    primary = Fernet(keys(app)[0])
+    for path in stored_files(app):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        if data.startswith(TOKEN_START) and not _opens_with(primary, data):
+            try:
+                _replace(path, every_key.rotate(data))
+            except InvalidToken:
+                continue  # another key's file, found by the next rotation's pass
+            result.reencrypted += 1
+            progress(path)
