@@ -12,9 +12,9 @@ from kokoma.services import cases, person_requests
 def test_lowered_lowers_every_letter_on_this_database(ctx):
     assert db.session.scalar(select(lowered(literal("ÄRGER mit ÖZDEMIR, Straße")))) == "ärger mit özdemir, straße"
     assert db.session.scalar(select(lowered(literal(None, type_=db.String)))) is None
-    # JSON's escapes of an emoji (a surrogate pair) and of a lone surrogate: text, not an error
-    assert db.session.scalar(select(lowered(literal('["\\ud83d\\ude00 \\u00d6ZDEMIR", "\\ud800"]')))) in (
-        '["\U0001f600 özdemir", "\ufffd"]', '["\\ud83d\\ude00 özdemir", "\\ud800"]')
+    if db.engine.dialect.name == "sqlite":  # SQLite keeps JSON ASCII-escaped: an emoji is two escapes
+        escaped = '["\\ud83d\\ude00 \\u00d6ZDEMIR", "\\ud800"]'
+        assert db.session.scalar(select(lowered(literal(escaped)))) == '["\U0001f600 özdemir", "\ufffd"]'
 
 
 def naming_case(world):
