@@ -180,6 +180,13 @@ class Pseudonyms:
                 self.replace(part.lower(), label)
         self._pattern = self._escaped = None
 
+    def take_in(self, other: "Pseudonyms") -> None:
+        """The persons of ``other`` (further cases) as well."""
+        self.by_actor.update(other.by_actor)
+        for name, label in other.replacements.items():
+            self.replace(name, label)
+        self._pattern = self._escaped = None
+
     def replace(self, name: str, label: str) -> None:
         """``name`` becomes ``label``, or SHARED where it already names another person."""
         self.replacements[name] = label if self.replacements.get(name, label) == label else SHARED
@@ -269,12 +276,7 @@ class ReadingNames:
     def current(self) -> Pseudonyms:
         if self.pending:
             pending, self.pending = self.pending, set()
-            found = for_cases(self.reader, pending)
-            for actor_id, label in found.by_actor.items():
-                self.names.by_actor[actor_id] = label
-            for name, label in found.replacements.items():
-                self.names.replace(name, label)
-            self.names._pattern = self.names._escaped = None
+            self.names.take_in(for_cases(self.reader, pending))
         return self.names
 
 
