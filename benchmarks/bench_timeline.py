@@ -1,12 +1,14 @@
 """What the case page costs with a trail of 5 events and one of 2,000 (aim: at most 2x; the
-timeline is paged newest first by keyset, 20 events a page).
+timeline is paged newest first by keyset, 20 events a page), and what a change of the case costs
+there (a comment: its event, the search document written anew from the whole trail, the outbox).
 
     .venv/bin/python benchmarks/bench_timeline.py [--events 5,2000] [--database-url URL]
 
 Without --database-url it uses a fresh SQLite file in a temporary folder; a PostgreSQL URL has
 its public schema DROPPED first. Each case also has 5 measures and 2 follow-ups. Prints p50/p95
-in ms of GET /cases/<id> and of an older page of the timeline, the statements per request, and
-the ratio of the longest trail to the shortest.
+in ms of GET /cases/<id>, of an older page of the timeline and of a comment added (in-process,
+through the case service), the statements per request, and the ratio of the longest trail to the
+shortest. The trail's comments are "Kommentar <n>": some 2,000 different words at 2,000 events.
 """
 import platform
 import sys
@@ -22,7 +24,7 @@ from bench_cases import StatementCounter, analyze, command_line, database_name, 
 from bench_cases import person as bench_person  # noqa: E402
 
 from kokoma.database import db, utcnow  # noqa: E402
-from kokoma.models import CaseEvent  # noqa: E402
+from kokoma.models import CaseEvent, User  # noqa: E402
 from kokoma.services import accounts, cases, follow_ups, measures  # noqa: E402
 from kokoma.testing import add_actors  # noqa: E402
 
@@ -58,6 +60,7 @@ def main():
         home = accounts.create_municipality("MST", "Musterstadt")
         person = bench_person(home, "fac@mst.example", PASSWORD)
         ids = {size: case_with_trail(person, size) for size in sizes}
+        person_id = person.id
         analyze()
         database = database_name(url)
         client = app.test_client()
@@ -74,19 +77,25 @@ def main():
 
             with counter.counting() as page_q:
                 get(f"/cases/{case_id}")
+            def comment():
+                with app.test_request_context():
+                    cases.add_comment(db.session.get(User, person_id), case_id, "Rückruf beim Ordnungsamt")
+
             rows.append((size, timed(lambda: get(f"/cases/{case_id}"), args.repeat),
-                         timed(lambda: get(f"/cases/{case_id}?before={middle}"), args.repeat), page_q["statements"]))
+                         timed(lambda: get(f"/cases/{case_id}?before={middle}"), args.repeat),
+                         timed(comment, args.repeat), page_q["statements"]))
 
     print(f"KoKoMa case page and timeline on {platform.platform()}, {__import__('os').cpu_count()} CPUs, "
           f"Python {platform.python_version()}, {database}")
     print(f"times in ms as p50/p95 over {args.repeat} runs; 5 measures and 2 follow-ups on each case\n")
-    print("| events | GET /cases/<id> | an older page | statements |")
-    print("|---|---|---|---|")
-    for size, page_t, older_t, statements in rows:
-        print(f"| {size:,} | {page_t[0]:.1f} / {page_t[1]:.1f} | {older_t[0]:.1f} / {older_t[1]:.1f} | {statements} |")
+    print("| events | GET /cases/<id> | an older page | a comment added | statements (case page) |")
+    print("|---|---|---|---|---|")
+    for size, page_t, older_t, comment_t, statements in rows:
+        print(f"| {size:,} | {page_t[0]:.1f} / {page_t[1]:.1f} | {older_t[0]:.1f} / {older_t[1]:.1f} | "
+              f"{comment_t[0]:.1f} / {comment_t[1]:.1f} | {statements} |")
     first, last = rows[0], rows[-1]
     print(f"\nratio {last[0]:,} / {first[0]:,} events (p50): case page {last[1][0] / first[1][0]:.2f}x, "
-          f"older page {last[2][0] / first[2][0]:.2f}x")
+          f"older page {last[2][0] / first[2][0]:.2f}x, a comment added {last[3][0] / first[3][0]:.2f}x")
 
 
 if __name__ == "__main__":
