@@ -28,7 +28,8 @@ kokoma_100k, and leaves everything else alone. Steps:
    every KoKoMa server at 100k has the same history (its warm-up: 5 s of the list page, 3 s of
    case pages of the users' newest cases): for each of them in turn (the current one,
    then the before one) the resident set (VmRSS in /proc/<pid>/status) of each gunicorn worker,
-   i.e. each child of the master, after the logins, before and after N varied requests at 100k.
+   i.e. each child of the master, after the logins, before N varied requests at 100k and after
+   each fifth of them (so that the run shows whether growth levels off).
    A server that keeps what it rendered per process (the before code's caches of rendered rows,
    filter bars and pages) only grows when it sees many different ones, so the requests vary:
    `--memory-paths` (default 20,000) different requests, the same list for every server
@@ -94,6 +95,7 @@ WORKERS, THREADS = 4, 2
 WRK_THREADS = 2
 CASES_PER_USER = 30
 LIST_SHARE = 0.6  # of the memory step's requests list pages, the others case pages
+MEMORY_LEGS = 5  # the memory step reads the workers after each fifth of its requests
 USER_AGENT = "KoKoMa-Lastlauf/1"  # logins and wrk send the same, as one browser would
 TIMEOUT = 60  # gunicorn's worker timeout, `kokoma serve`'s default, given explicitly to all servers
 
@@ -463,14 +465,23 @@ def measure_memory(site, count, max_seconds, paths):
     write_paths(paths_file, paths)
     sent_file.write_text("")
     before = worker_rss(site.server.pid)
-    done = drive(site.base, site.users_file, count, max_seconds, mix="memory", paths=paths_file, sent=sent_file)
-    time.sleep(1)  # requests in flight when wrk stopped
-    after = worker_rss(site.server.pid)
+    # In MEMORY_LEGS legs, the workers read after each: whether growth levels off, not only how much.
+    done, legs, started = None, [], time.monotonic()
+    for leg in range(1, MEMORY_LEGS + 1):
+        left = max_seconds - (time.monotonic() - started)
+        if left < 1:
+            break
+        part = drive(site.base, site.users_file, count // MEMORY_LEGS, left, mix="memory", paths=paths_file,
+                     sent=sent_file)
+        done = part if done is None else {key: done[key] + part[key] for key in done}
+        time.sleep(1)  # requests in flight when wrk stopped
+        legs.append((int(done["requests"]), worker_rss(site.server.pid)))
+    after = legs[-1][1]
     sent = {int(n) - 1 for n in sent_file.read_text().split()}  # line numbers from 1
     done["distinct"] = len(sent)
     done["distinct_list"] = sum(1 for n in sent if paths[n][1].startswith("/cases/?"))
     done["distinct_case"] = done["distinct"] - done["distinct_list"]
-    return {"start": site.rss_at_start, "before": before, "after": after, "done": done}
+    return {"start": site.rss_at_start, "before": before, "after": after, "done": done, "legs": legs}
 
 
 def print_memory(memory, path_count):
@@ -503,6 +514,12 @@ def print_memory(memory, path_count):
                       else "replaced" if before is not None else "new")
             cells += [str(pid)] + [f"{v:.1f}" if v is not None else "–" for v in (start, before, after)] + [growth]
         print(f"| {n + 1} | " + " | ".join(cells) + " |")
+    for name, m in memory.items():
+        pids = sorted(m["before"])
+        print(f"{name}, mean VmRSS MB of the workers there from the start ({len(pids)}) after each leg: before "
+              f"{sum(m['before'].values()) / len(pids):.1f}" + "".join(
+                  f"; {requests:,} requests {sum(rss.get(p, 0) for p in pids) / len(pids):.1f}"
+                  for requests, rss in m["legs"] if all(p in rss for p in pids)))
     for name, m in memory.items():
         both = [pid for pid in sorted(m["before"]) if pid in m["after"]]
         gone = [pid for pid in m["before"] if pid not in m["after"]]
