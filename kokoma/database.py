@@ -2,7 +2,7 @@
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, MetaData, String, event
@@ -35,6 +35,11 @@ _serving: ContextVar[bool] = ContextVar("kokoma_serving", default=False)
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def jsonable(value):
+    """A value as a JSON column keeps it: dates and times as ISO text, anything else as it is."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def utcnow() -> datetime:

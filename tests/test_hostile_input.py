@@ -10,7 +10,8 @@ from werkzeug.datastructures import MultiDict
 
 from kokoma.database import db
 from kokoma.models import AdvisorAssignment, Case, CaseEvent, Partner, User
-from kokoma.web.forms import CaseFilterForm, CommentForm, LoginForm
+from kokoma.web.admin_forms import LoginForm
+from kokoma.web.case_forms import CaseFilterForm, CommentForm
 
 from .conftest import PASSWORD
 

@@ -12,7 +12,7 @@ from typing import Callable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from ..database import utcnow
+from ..database import jsonable, utcnow
 from ..domain import (
     ACTOR_KINDS, ACTOR_ROLES, CONFLICT_TEMPERATURES, GLASL_STAGES, HEARING_FORMATS, INFLUENCE, ISSUE_KINDS,
     RELATION_KINDS, RESOURCE_KINDS, THREAT_LEVELS,
@@ -132,9 +132,6 @@ def _default(model, name):
     return default.arg if default is not None and default.is_scalar else None
 
 
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, date) else value
-
 
 def get_item(user, case_id: int, part_key: str, item_id):
     """An item of a part of the case's analysis, for a change: another case's is not found."""
@@ -183,7 +180,7 @@ def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, onc
         for name, new in _checked(part, data, analysis).items():
             old = getattr(item, name)
             if old != new:
-                changes[name] = [_jsonable(old), _jsonable(new)]
+                changes[name] = [jsonable(old), jsonable(new)]
                 setattr(item, name, new)
         _number_person(change, item)
         if changes:
@@ -275,7 +272,7 @@ def save_fields(user, case_id: int, values: dict, once: Once | None = None) -> C
                                   carried_over_affected="")
             change.session.add(record)
         before = dict(record.extra or {})
-        after = {**before, **{name: _jsonable(value) for name, value in values.items()}}
+        after = {**before, **{name: jsonable(value) for name, value in values.items()}}
         changes = {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
         if changes:
             record.extra = after

@@ -7,7 +7,7 @@ from sqlalchemy import Integer, Row, and_, false, func, literal, select, tuple_,
 from ..i18n import Label as _l
 from sqlalchemy.orm import joinedload
 
-from ..database import db, utcnow
+from ..database import db, jsonable, utcnow
 from ..domain import CATEGORIES, LEVELS
 from ..models import Case, CaseEvent, Municipality, Partner, User
 from ..runtime import kokoma
@@ -66,7 +66,7 @@ def _apply(case: Case, data: CaseInput) -> dict:
             new = new.strip()
         old = getattr(case, name)
         if old != new:
-            changes[name] = [_jsonable(old), _jsonable(new)]
+            changes[name] = [jsonable(old), jsonable(new)]
             setattr(case, name, new)
     extra = {**(case.extra or {}), **data.extra}
     if extra != (case.extra or {}):
@@ -74,9 +74,6 @@ def _apply(case: Case, data: CaseInput) -> dict:
         case.extra = extra
     return changes
 
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def next_reference(session, municipality_id: int, year: int) -> str:
@@ -362,7 +359,6 @@ def list_cases(
     # The LIMIT is written into the SQL: as a parameter, PostgreSQL cannot tell how few rows a
     # prepared statement's generic plan needs, and plans every request anew (docs/performance.md).
     limit = literal(per_page + 1, Integer, literal_execute=True)
-    more_matches = False
     if sort == "relevance":
         found = search.candidates(words, *conditions).subquery("found")
         keys, descending = (found.c.score, Case.id), True

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..database import db
+from ..database import db, jsonable
 from ..domain import MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES
 from ..models import AnalysisActor, Case, Measure, Partner, User
 from . import permissions
@@ -95,7 +95,7 @@ def _apply(measure: Measure, data: MeasureInput) -> dict:
     for name, new in values.items():
         old = getattr(measure, name)
         if old != new:
-            changes[name] = [_jsonable(old), _jsonable(new)]
+            changes[name] = [jsonable(old), jsonable(new)]
             setattr(measure, name, new)
     old_responsible = responsible_key(measure)
     if old_responsible != data.responsible:
@@ -108,9 +108,6 @@ def _apply(measure: Measure, data: MeasureInput) -> dict:
         measure.participant_actor_ids = list(data.participant_actor_ids)
     return changes
 
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _check_allowed(change: CaseChange, data: MeasureInput) -> None:

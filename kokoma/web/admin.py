@@ -12,7 +12,8 @@ from ..services import permissions, access_trail, accounts
 from ..i18n import translated
 from ..services.errors import ValidationError
 from .auth import require_login
-from .forms import AssignmentForm, InviteForm, MunicipalityForm, RoleForm, attach_errors, choices, object_id
+from .admin_forms import AssignmentForm, InviteForm, MunicipalityForm, RoleForm
+from .forms import attach_errors, choices, object_id
 from .privacy_forms import TrailFilterForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -10,7 +10,8 @@ from ..services import cases as case_service
 from ..services.errors import ValidationError
 from .auth import require_login
 from .cases import render_detail
-from .forms import AttachmentForm, attach_errors
+from .case_forms import AttachmentForm
+from .forms import attach_errors
 from .input_guard import allows_larger_bodies
 
 bp = Blueprint("attachments", __name__, url_prefix="/cases")

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..services import accounts
 from ..services.login_limits import LoginLimited
 from ..services.errors import ValidationError
-from .forms import LoginForm, SetPasswordForm
+from .admin_forms import LoginForm, SetPasswordForm
 
 bp = Blueprint("auth", __name__)
 

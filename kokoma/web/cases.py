@@ -21,24 +21,20 @@ from .auth import require_login
 from .timeline import changes_in_words
 from .analysis import section_context
 from .plugins import case_panels, flash_plugin_failures
-from .forms import (
+from .case_forms import (
     AssignForm,
     AttachmentForm,
     CaseFilterForm,
     CommentForm,
-    FollowUpForm,
-    MeasureForm,
     PseudonymLiftForm,
     PseudonymRestoreForm,
     ReviewRequestForm,
     TransitionForm,
-    attach_errors,
     case_form_class,
-    choices,
-    focus_first_error,
-    object_id,
     plugin_field_values,
 )
+from .forms import attach_errors, choices, focus_first_error, object_id
+from .measure_forms import FollowUpForm, MeasureForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PAGING = ("after", "before")  # query arguments of the list that page, not filter

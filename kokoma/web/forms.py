@@ -1,46 +1,25 @@
-"""WTForms forms: they parse and check the shape of input; services check the rules."""
+"""WTForms forms: they parse and check the shape of input; services check the rules. This module
+holds what every form shares (the base class, one-time submissions, ids, choices, the fields plugins
+add, errors put at their fields); the forms themselves live by feature: ``case_forms``,
+``measure_forms``, ``analysis_forms``, ``privacy_forms`` and ``admin_forms``."""
 import re
-from datetime import date, timezone
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from flask import flash, g, request
-from flask_babel import LazyString, get_timezone, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import (
-    BooleanField,
-    SelectChoice,
-    DateField,
-    DateTimeLocalField,
-    EmailField,
-    HiddenField,
-    IntegerField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as WTFormsValidationError
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget
 from werkzeug.datastructures import MultiDict
 
+from ..database import jsonable
 from ..i18n import Label as _l
-from ..i18n import translate, translated
-from ..domain import (CATEGORIES, GLASL_STAGES, LEVELS, MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES,
-                      PARTNER_KINDS, RECOMMENDATIONS)
 from ..plugin_host import PluginFailure, malformed
 from ..runtime import kokoma
 from ..services import submissions
-from ..services.accounts import CODE_PATTERN
-from ..services.cases import SORT_LABELS, CaseFilters, CaseInput
-from ..services.follow_ups import FollowUpInput
-from ..services.measures import MeasureInput, responsible_key
 from ..services.permissions import is_id
 from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 
@@ -197,23 +176,11 @@ def choices(pairs, *, empty=None) -> list[SelectChoice]:
     return options + [SelectChoice(str(value), label) for value, label in pairs]
 
 
-class LoginForm(Form):
-    page_without_database = "auth/login.html"
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes in a fieldset; what is ticked is the list of values."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Please enter your e-mail address.")), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
-
-
-class SetPasswordForm(Form):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Please enter a password.")), Length(max=200)],
-        description=_l("At least 12 characters and hard to guess: several unusual words in a row work well."),
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(_l("Please repeat the password.")), EqualTo("password", _l("The passwords differ."))],
-    )
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class PluginFieldsMixin:
@@ -223,47 +190,8 @@ class PluginFieldsMixin:
         return [field for field in self if field.short_name.startswith(PLUGIN_FIELD_PREFIX)]
 
     def plugin_values(self) -> dict:
-        return {f.short_name.removeprefix(PLUGIN_FIELD_PREFIX): _jsonable(f.data) for f in self.plugin_fields()}
+        return {f.short_name.removeprefix(PLUGIN_FIELD_PREFIX): jsonable(f.data) for f in self.plugin_fields()}
 
-
-class CaseForm(PluginFieldsMixin, OneSubmission, Form):
-    version = HiddenField()
-    title = StringField(_l("Title"), validators=[InputRequired(_l("Please enter a title.")), Length(max=200)])
-    category = SelectField(
-        _l("Focus area"),
-        choices=choices(CATEGORIES.items(), empty=_l("– please choose –")),
-        validators=[InputRequired(_l("Please choose one of the categories."))],
-    )
-    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
-    location = StringField(_l("Location"), validators=[Length(max=200)])
-    observed_on = DateField(
-        _l("Date observed"), validators=[Optional()],
-        render_kw={"placeholder": "JJJJ-MM-TT"},
-    )
-    violence_reported = BooleanField(_l("Violence or threats reported"))
-    # The service checks that the facilitator works in the case's municipality.
-    facilitator_id = IdSelectField(_l("Responsible facilitator"))
-
-    def to_input(self) -> CaseInput:
-        return CaseInput(
-            title=self.title.data or "",
-            category=self.category.data or "",
-            description=self.description.data or "",
-            location=self.location.data or "",
-            observed_on=self.observed_on.data,
-            violence_reported=bool(self.violence_reported.data),
-            facilitator_id=self.facilitator_id.chosen_id,
-            extra=self.plugin_values(),
-        )
-
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def case_form_class(municipality) -> tuple[type[CaseForm], list[PluginFailure]]:
-    """The case form of a municipality: the core fields plus those its plugins add."""
-    return with_plugin_fields(CaseForm, "kokoma_case_form_fields", municipality)
 
 
 def with_plugin_fields(base: type, hook: str, municipality) -> tuple[type, list[PluginFailure]]:
@@ -271,13 +199,6 @@ def with_plugin_fields(base: type, hook: str, municipality) -> tuple[type, list[
     attrs, failures = plugin_form_fields(hook, municipality=municipality)
     attrs.pop("field_owners")
     return type(f"Municipal{base.__name__}", (base,), attrs), failures
-
-
-def partner_form_class(municipality) -> tuple[type, list[PluginFailure]]:
-    """The partner form: the core fields plus those the channels switched on here need
-    (``field_owners`` tells which channel plugin asked for each)."""
-    attrs, failures = plugin_form_fields("kokoma_partner_fields", municipality=municipality)
-    return type("PartnerForm", (PartnerForm,), attrs), failures  # its name makes the ids of its fields
 
 
 FIELDS_EXPECTED = "a dict of field name (a lower-case identifier) to an unbound WTForms field, or None"
@@ -328,12 +249,6 @@ def focus_first_error(form) -> None:
             return
 
 
-def plugin_field_values(case) -> tuple[list[tuple[str, str]], list[PluginFailure]]:
-    """(label, shown value) of each plugin field stored on a case, choices shown by their label."""
-    form_class, failures = case_form_class(case.municipality)
-    return shown_plugin_values(form_class, case.extra), failures
-
-
 def shown_plugin_values(form_class, values) -> list[tuple[str, str]]:
     """(label, shown value) of each plugin field of ``form_class`` in ``values`` (stored by field
     name), choices by their label; values of plugins no longer loaded are shown by their key."""
@@ -353,283 +268,3 @@ def shown_value(value) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     return "" if value is None else str(value)
-
-
-class TransitionForm(OneSubmission, Form):
-    trigger = HiddenField(validators=[DataRequired()])
-    version = IntegerField(validators=[Optional()], widget=HiddenInput())
-    comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
-    # Entering prevention: the first monitoring (services.follow_ups.MONITORED_STATE).
-    follow_up_on = DateField(_l("First monitoring on"), validators=[Optional()])
-    follow_up_what = TextAreaField(_l("What the monitoring checks"), validators=[Length(max=5000)])
-
-    def first_follow_up(self, assignee_id) -> FollowUpInput | None:
-        if self.follow_up_on.data is None:
-            return None
-        what = (self.follow_up_what.data or "").strip() or _("Monitoring: is the conflict staying calm?")
-        return FollowUpInput(self.follow_up_on.data, what, assignee_id)
-
-
-class CommentForm(OneSubmission, Form):
-    text = TextAreaField(
-        _l("Comment"), validators=[DataRequired(_l("Please write a comment.")), Length(max=10000)], id="comment-text"
-    )
-
-
-class PseudonymLiftForm(OneSubmission, Form):
-    reason = TextAreaField(_l("Why the names are shown (required)"), id="pseudonyms-reason", validators=[
-        DataRequired(_l("Please give the reason why the names are shown.")), Length(max=2000)])
-
-
-class PseudonymRestoreForm(OneSubmission, Form):
-    """Revoking needs no reason: it only takes away."""
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes in a fieldset; what is ticked is the list of values."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-class StudyForm(Form):
-    lessons = TextAreaField(_l("Lessons learned"), validators=[Length(max=10000)])
-    confirmed = BooleanField(_l("I read the text: it names no person, no actor and no place finer than the municipality."))
-
-
-class WithdrawStudyForm(Form):
-    reason = TextAreaField(_l("Why it is withdrawn"), validators=[Length(max=2000)])
-
-
-class StudySearchForm(Form):
-    class Meta:
-        csrf = False  # a GET form
-
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)], render_kw={"type": "search"})
-    category = SelectField(_l("Focus area"), choices=[], default="", validators=[Optional()])
-
-
-class AttachmentForm(OneSubmission, Form):
-    file = FileField(_l("File"), id="attachment-file")
-
-
-class MeasureFields(Form):
-    """A measure as a person plans, changes and completes it (ids of their own: the case page
-    holds it beside other forms). Times are typed in the reader's time zone and kept in UTC."""
-
-    kind = SelectField(_l("Kind of measure"), choices=choices(MEASURE_KINDS.items()), id="measure-kind")
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Please give the measure a title.")), Length(max=200)],
-                        id="measure-title")
-    planned_at = DateTimeLocalField(_l("Planned for (date and time)"), validators=[Optional()], id="measure-planned-at",
-                                    format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-    place = StringField(_l("Place"), validators=[Length(max=200)], id="measure-place")
-    responsible = SelectField(_l("Responsible"), validate_choice=False, id="measure-responsible")
-    participants = TextAreaField(_l("Participants"), validators=[Length(max=5000)], id="measure-participants")
-    # Actors of the case's analysis taking part (checkboxes; the service checks they are the case's).
-    participant_actors = MultiCheckboxField(_l("Actors of the analysis taking part"), coerce=int,
-                                            validate_choice=False, id="measure-participant-actors")
-    status = SelectField(_l("Status"), choices=choices(MEASURE_STATUSES.items()), id="measure-status")
-    outcome = TextAreaField(_l("Outcome"), validators=[Length(max=10000)], id="measure-outcome")
-    effect = SelectField(_l("Effect"), choices=choices(MEASURE_EFFECTS.items(), empty=_l("not judged yet")),
-                         id="measure-effect", validate_choice=False)
-
-    def offer(self, responsible: list[tuple[str, str, str]], actors=()) -> None:
-        """The people and partners who can be responsible, grouped; the actors who can take part."""
-        self.participant_actors.choices = [(actor_id, name) for actor_id, name in actors]
-        people = [(key, name) for key, name, group in responsible if group == "people"]
-        partners = [(key, name) for key, name, group in responsible if group == "partners"]
-        grouped = {"": [("", _("nobody yet"))], _("People of the municipality"): people}
-        if partners:
-            grouped[_("Partners")] = partners
-        self.responsible.choices = grouped
-
-    def fill(self, measure) -> None:
-        """Show a stored measure (times in the reader's zone)."""
-        for name in ("kind", "title", "place", "participants", "status", "outcome"):
-            getattr(self, name).data = getattr(measure, name)
-        self.effect.data = measure.effect or ""
-        self.participant_actors.data = list(measure.participant_actor_ids or [])
-        self.responsible.data = responsible_key(measure)
-        self.planned_at.data = measure.planned_at.astimezone(_reader_zone()).replace(tzinfo=None) \
-            if measure.planned_at else None
-
-    def to_input(self) -> MeasureInput:
-        planned = self.planned_at.data
-        return MeasureInput(
-            kind=self.kind.data or "", title=self.title.data or "",
-            planned_at=planned.replace(tzinfo=_reader_zone()).astimezone(timezone.utc) if planned else None,
-            place=self.place.data or "", responsible=self.responsible.data or "",
-            participants=self.participants.data or "", participant_actor_ids=list(self.participant_actors.data or []),
-            status=self.status.data or "",
-            outcome=self.outcome.data or "", effect=self.effect.data or None,
-        )
-
-
-def _reader_zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
-
-
-class MeasureForm(OneSubmission, MeasureFields):
-    pass
-
-
-class MeasureEditForm(MeasureFields):
-    pass
-
-
-class FollowUpForm(OneSubmission, Form):
-    due_on = DateField(_l("Date"), validators=[InputRequired(_l("Please give the date of the follow-up."))],
-                       id="follow-up-due-on")
-    what = TextAreaField(_l("What is to be checked"),
-                         validators=[DataRequired(_l("Please say what is to be checked.")), Length(max=5000)],
-                         id="follow-up-what")
-    assignee_id = IdSelectField(_l("Who"), id="follow-up-assignee")
-
-    def to_input(self) -> FollowUpInput:
-        return FollowUpInput(self.due_on.data, self.what.data or "", self.assignee_id.chosen_id)
-
-
-class FollowUpDoneForm(Form):
-    note = TextAreaField(_l("What the check found"),
-                         validators=[DataRequired(_l("Please note what the check found.")), Length(max=5000)])
-    next_due_on = DateField(_l("Next follow-up on (optional)"), validators=[Optional()])
-    next_what = TextAreaField(_l("What is to be checked then"), validators=[Length(max=5000)])
-    next_assignee_id = IdSelectField(_l("Who"))
-
-    def following(self) -> FollowUpInput | None:
-        if not self.next_due_on.data and not (self.next_what.data or "").strip():
-            return None
-        return FollowUpInput(self.next_due_on.data, self.next_what.data or "", self.next_assignee_id.chosen_id)
-
-
-class TaskSettingsForm(Form):
-    digest_enabled = BooleanField(_l("Send me a daily e-mail of what is due"))
-
-
-class AssignForm(OneSubmission, Form):
-    version = IntegerField(validators=[Optional()], widget=HiddenInput())
-    facilitator_id = IdSelectField(_l("Responsible facilitator"))
-    advisor_id = IdSelectField(_l("Responsible advisor"))
-
-
-class ReviewRequestForm(OneSubmission, Form):
-    question = TextAreaField(
-        _l("What should the review look at?"),
-        validators=[DataRequired(_l("Please say what the review should look at.")), Length(max=5000)],
-    )
-
-
-class ReviewForm(OneSubmission, Form):
-    recommendation = SelectField(
-        _l("Recommendation"), choices=choices(RECOMMENDATIONS.items(), empty=_l("– please choose –")),
-        validators=[InputRequired(_l("Please choose a recommendation."))],
-    )
-    text = TextAreaField(_l("Review"), validators=[DataRequired(_l("Please write your review.")), Length(max=20000)])
-
-
-class InviteForm(OneSubmission, Form):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Please enter a valid e-mail address.")), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[])
-    municipality_id = IdSelectField(_l("Municipality"))
-
-
-class RoleForm(Form):
-    role = SelectField(_l("Role"), choices=[])
-
-
-class MunicipalityForm(OneSubmission, Form):
-    code = StringField(_l("Code"), validators=[DataRequired(_l("The code has 2 to 8 capital letters, e.g. COE."))])
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
-
-    def validate_code(self, field):
-        if not CODE_PATTERN.match((field.data or "").strip().upper()):
-            raise WTFormsValidationError(_l("The code has 2 to 8 capital letters, e.g. COE."))
-
-
-class AssignmentForm(OneSubmission, Form):
-    advisor_id = IdSelectField(_l("Advisor"), validators=[InputRequired(_l("Please choose an advisor."))])
-    municipality_id = IdSelectField(_l("Municipality"), validators=[InputRequired(_l("Please choose a municipality."))])
-
-
-class PartnerForm(OneSubmission, Form):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
-    kind = SelectField(_l("Kind of partner"), choices=choices(PARTNER_KINDS.items()))
-    contact = StringField(_l("Contact person"), validators=[Length(max=200)])
-    email = EmailField(_l("E-mail"), validators=[Length(max=254)])
-    webhook_url = StringField(_l("Webhook address"), validators=[Length(max=500)])
-    categories = MultiCheckboxField(
-        _l("Focus areas (none ticked: all)"), choices=choices(CATEGORIES.items()), validate_choice=False
-    )
-    events = MultiCheckboxField(_l("Events (none ticked: all)"), choices=[], validate_choice=False)
-    min_level = SelectField(_l("From escalation level"), choices=choices(LEVELS.items()))
-    share_details = BooleanField(_l("Share title, description, parties and affected groups"))
-    active = BooleanField(_l("Active"), default=True)
-    field_owners: dict = {}
-
-    def plugin_fields(self):
-        return [field for field in self if field.name.startswith(PLUGIN_FIELD_PREFIX)]
-
-    def channel_fields(self) -> dict:
-        """{channel plugin: its fields} for the form's fieldsets."""
-        grouped = {}
-        for field in self.plugin_fields():
-            grouped.setdefault(self.field_owners.get(field.name.removeprefix(PLUGIN_FIELD_PREFIX), ""), []).append(field)
-        return grouped
-
-    def to_input(self):
-        from ..services.partners import PartnerInput
-
-        return PartnerInput(
-            name=self.name.data or "", kind=self.kind.data, contact=self.contact.data or "",
-            email=(self.email.data or "").strip().lower(), webhook_url=(self.webhook_url.data or "").strip(),
-            categories=list(self.categories.data or []), events=list(self.events.data or []),
-            min_level=self.min_level.data, share_details=bool(self.share_details.data), active=bool(self.active.data),
-            extra={f.name.removeprefix(PLUGIN_FIELD_PREFIX): _jsonable(f.data) for f in self.plugin_fields()},
-        )
-
-
-_ALL, _AS_FITS = _l("all"), _l("as fits")  # the filter bar's "no choice" options
-
-
-class CaseFilterForm(Form):
-    class Meta:
-        csrf = False  # a GET form: filters are bookmarkable
-
-    # default "": an absent filter is the "all" option, not a choice to refuse
-    state = SelectField(_l("State"), choices=[], default="", validators=[Optional()])
-    category = SelectField(_l("Focus area"), choices=[], default="", validators=[Optional()])
-    level = SelectField(_l("Escalation level"), choices=[], default="", validators=[Optional()])
-    per_page = SelectField(_l("Per page"), choices=[], validators=[Optional()])
-    mine = BooleanField(_l("Only my cases"))
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    render_kw={"type": "search", "placeholder": _l("Words, names, places or a reference")})
-    municipality = SelectField(_l("Municipality"), choices=[], default="", validators=[Optional()])
-    sort = SelectField(_l("Sort by"), choices=[], default="", validators=[Optional()])
-
-    def offer(self, state_labels: dict, page_sizes, default_page_size: int, municipalities=()) -> None:
-        """Fill the options: the workflow's states (labelled), the focus areas, levels and page
-        sizes, translated through the request's catalogue (kokoma.i18n)."""
-        catalogue = get_translations()
-        everything = translate(_ALL, catalogue)
-        self.state.choices = choices(translated(state_labels, catalogue).items(), empty=everything)
-        self.category.choices = choices(translated(CATEGORIES, catalogue).items(), empty=everything)
-        self.level.choices = choices(translated(LEVELS, catalogue).items(), empty=everything)
-        self.per_page.choices = choices((n, str(n)) for n in page_sizes)
-        self.municipality.choices = choices(((m.id, m.name) for m in municipalities), empty=everything)
-        self.sort.choices = choices(translated(SORT_LABELS, catalogue).items(), empty=translate(_AS_FITS, catalogue))
-        if not self.per_page.data:
-            self.per_page.data = str(default_page_size)
-
-    def _valid(self, field):
-        """The field's value if it asks for something (not blank) and is valid, else None."""
-        return field.data if field.data and field.data.strip() and not field.errors else None
-
-    def chosen_filters(self):
-        """What the valid filters ask for (an invalid one filters nothing)."""
-        municipality = self._valid(self.municipality)
-        return CaseFilters(self._valid(self.state), self._valid(self.category), self._valid(self.level),
-                           bool(self.mine.data), self._valid(self.q) or "",
-                           int(municipality) if municipality else None, self._valid(self.sort) or "")
-
-    def chosen_page_size(self, default: int) -> int:
-        value = self._valid(self.per_page)
-        return int(value) if value and value.isdigit() else default

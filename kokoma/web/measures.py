@@ -10,7 +10,8 @@ from ..services import follow_ups, measures
 from ..services.errors import ValidationError
 from .auth import require_login
 from .cases import case_form_action
-from .forms import FollowUpDoneForm, FollowUpForm, MeasureEditForm, MeasureForm, attach_errors, choices, focus_first_error
+from .forms import attach_errors, choices, focus_first_error
+from .measure_forms import FollowUpDoneForm, FollowUpForm, MeasureEditForm, MeasureForm
 
 bp = Blueprint("measures", __name__, url_prefix="/cases")
 require_login(bp)

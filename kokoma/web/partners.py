@@ -8,7 +8,8 @@ from ..services import partners, permissions
 from ..services.errors import ValidationError
 from .auth import require_login
 from ..notifications import reasons
-from .forms import PLUGIN_FIELD_PREFIX, attach_errors, choices, object_id, partner_form_class
+from .admin_forms import partner_form_class
+from .forms import PLUGIN_FIELD_PREFIX, attach_errors, choices, object_id
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 require_login(bp)

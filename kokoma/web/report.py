@@ -11,7 +11,7 @@ from ..services import cases as case_service
 from .analysis import section_context
 from .auth import require_login
 from .cases import timeline_words
-from .forms import plugin_field_values
+from .case_forms import plugin_field_values
 from .pdf import pdf_download, pdf_engine
 
 bp = Blueprint("report", __name__, url_prefix="/cases")

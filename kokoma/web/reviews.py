@@ -8,7 +8,8 @@ from ..services import measures, permissions, referral, reviews
 from ..services.errors import ValidationError
 from .auth import require_login
 from .analysis import section_context
-from .forms import ReviewForm, attach_errors
+from .case_forms import ReviewForm
+from .forms import attach_errors
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 require_login(bp)

@@ -10,7 +10,8 @@ from ..services import permissions, studies
 from ..services import cases as case_service
 from ..services.errors import ValidationError
 from .auth import require_login
-from .forms import StudyForm, StudySearchForm, WithdrawStudyForm, attach_errors, choices
+from .case_forms import StudyForm, StudySearchForm, WithdrawStudyForm
+from .forms import attach_errors, choices
 
 bp = Blueprint("studies", __name__)
 require_login(bp)

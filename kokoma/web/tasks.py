@@ -6,7 +6,8 @@ from flask_login import current_user
 from ..database import utcnow
 from ..services import calendar_feed, permissions, todo
 from .auth import require_login
-from .forms import Form, TaskSettingsForm
+from .forms import Form
+from .measure_forms import TaskSettingsForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 require_login(bp)
