@@ -17,7 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .config import PACKAGE_DIR, load_config, resource_dir
     from .database import configure_engine
     from .extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
-    from .runtime import build_runtime
+    from .assembly import build_runtime
 
     app = Flask(
         __name__,

@@ -11,7 +11,8 @@ from .database import db
 from .domain import ROLES
 from .models import Municipality
 from .privacy import cli as privacy_cli
-from .runtime import kokoma, worker_round
+from .assembly import worker_round
+from .runtime import kokoma
 from .services import accounts
 from .services.errors import ValidationError
 

@@ -226,7 +226,7 @@ def test_a_workflow_name_that_clashes_with_a_case_attribute_is_refused(name):
     definition.add_state("analysis", "A", initial=True)
     definition.add_state("other", "B")
     definition.add_transition(name, "analysis", "other", "clash")
-    from kokoma.runtime import case_attribute_names
+    from kokoma.assembly import case_attribute_names
 
     with pytest.raises(WorkflowError, match="clash"):
         WorkflowEngine(definition, plugins=_NoPlugins(), reserved_names=case_attribute_names())
