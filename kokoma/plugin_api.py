@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from flask import g
 from flask_babel import LazyString
 
 KOKOMA_DOMAIN = "messages"  # the translation domain of KoKoMa's own strings
@@ -111,12 +112,19 @@ class Plugin:
 def translate_in(domain: str, msgid: str, **params) -> str:
     """``msgid`` translated with the catalogue of the plugin ``domain`` into the reader's language."""
     from .runtime import kokoma
-    from .services.escalation import note_translation
 
     text = kokoma().plugins.translations(domain).gettext(msgid)
     text = text % params if params else text
     note_translation(text, msgid, params, domain)
     return text
+
+
+def note_translation(text: str, msgid: str, params: dict, domain: str) -> None:
+    """Note a translation while escalation factors are being collected
+    (``services.escalation.noting_translations`` gives the list for the request)."""
+    seen = g.get("kokoma_noted_translations") if g else None
+    if seen is not None:
+        seen.append((text, msgid, params, domain))
 
 
 def lazy_gettext_for(domain: str):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kokoma.database import db
 from kokoma.models import Case, CaseEvent, PseudonymLift
-from kokoma.services import analysis, cases, follow_ups, pseudonyms, reviews, todo
+from kokoma.services import analysis, cases, follow_ups, pseudonym_lifts, pseudonyms, reviews, todo
 from kokoma.services.analysis_snapshot import Analysis
 from kokoma.services.errors import PermissionDenied, ValidationError
 
@@ -291,23 +291,23 @@ def test_a_facilitator_shows_the_names_for_one_case_with_a_reason_and_restores_t
 def test_only_the_case_workers_of_the_municipality_lift_and_only_with_a_reason(world):
     case = person_case(world)
     with pytest.raises(ValidationError) as refused:
-        pseudonyms.lift(world.facilitator, case.id, "Es ist ohnehin aus")
+        pseudonym_lifts.lift(world.facilitator, case.id, "Es ist ohnehin aus")
     assert "ohnehin" in str(refused.value.errors["reason"])
     pseudonymise(world)
     with pytest.raises(ValidationError) as refused:
-        pseudonyms.lift(world.facilitator, case.id, "")
+        pseudonym_lifts.lift(world.facilitator, case.id, "")
     assert "reason" in refused.value.errors
     with pytest.raises(PermissionDenied):
-        pseudonyms.lift(world.advisor, case.id, "Ich möchte es wissen")
+        pseudonym_lifts.lift(world.advisor, case.id, "Ich möchte es wissen")
     from kokoma.services.errors import NotFound
     with pytest.raises(NotFound):
-        pseudonyms.lift(world.outsider, case.id, "Fremd")
-    pseudonyms.lift(world.coordinator, case.id, "Abgestimmt mit der Person")
+        pseudonym_lifts.lift(world.outsider, case.id, "Fremd")
+    pseudonym_lifts.lift(world.coordinator, case.id, "Abgestimmt mit der Person")
     with pytest.raises(ValidationError):
-        pseudonyms.lift(world.facilitator, case.id, "Noch einmal")
-    pseudonyms.restore(world.facilitator, case.id)
+        pseudonym_lifts.lift(world.facilitator, case.id, "Noch einmal")
+    pseudonym_lifts.restore(world.facilitator, case.id)
     with pytest.raises(ValidationError):
-        pseudonyms.restore(world.facilitator, case.id)
+        pseudonym_lifts.restore(world.facilitator, case.id)
 
 
 def test_the_coordinator_sets_it_for_the_own_municipality_only(client, world):
@@ -355,7 +355,7 @@ def test_the_attachments_of_a_pseudonymised_case_do_not_open_for_the_advisor(cli
     assert client.get(f"/cases/{case.id}/attachments/{attachment_id}").status_code == 403
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Protokoll.pdf" in page and f"/attachments/{attachment_id}" not in page
-    pseudonyms.lift(world.facilitator, case.id, "Die Beraterin braucht das Protokoll")
+    pseudonym_lifts.lift(world.facilitator, case.id, "Die Beraterin braucht das Protokoll")
     assert client.get(f"/cases/{case.id}/attachments/{attachment_id}").status_code == 200
 
 
@@ -404,7 +404,7 @@ def test_partners_read_pseudonyms_by_webhook_and_e_mail_until_the_case_is_lifted
         mail = sink.messages[0].get_content()
         assert "Beschwerde von Person A" in mail and "Person B" in mail and not REAL.search(mail), mail
 
-        pseudonyms.lift(world.facilitator, case.id, "Der Partner lädt ihn ein")
+        pseudonym_lifts.lift(world.facilitator, case.id, "Der Partner lädt ihn ein")
         cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
         notifications.deliver_due(kokoma().plugins)
         assert receiver.bodies()[-1]["case"]["title"] == f"Beschwerde von {NAME}"

@@ -71,8 +71,8 @@ class NotingDomain:
 
 
 class noting_translations:
-    """While the block runs, translations (Flask-Babel's and plugins' ``Plugin.gettext``) are
-    noted in the list it gives; for this request only."""
+    """While the block runs, translations (Flask-Babel's and plugins' ``Plugin.gettext``, through
+    ``plugin_api.note_translation``) are noted in the list it gives; for this request only."""
 
     def __enter__(self) -> list:
         self.seen, self.previous = [], get_domain()
@@ -83,13 +83,6 @@ class noting_translations:
     def __exit__(self, *exc):
         Domain.as_default(self.previous)
         g.pop("kokoma_noted_translations", None)
-
-
-def note_translation(text: str, msgid: str, params: dict, domain: str) -> None:
-    """Called by ``Plugin.gettext``: note a translation while factors are being collected."""
-    seen = g.get("kokoma_noted_translations") if g else None
-    if seen is not None:
-        seen.append((text, msgid, params, domain))
 
 
 def _factor(plugin: str, item, seen) -> dict | None:

@@ -23,14 +23,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import event, exists, or_, select, true
 
 from ..database import db, lowered, write_transaction
 from ..models import AnalysisActor, Case, PersonName, PseudonymLift, PseudonymSetting
 from . import permissions
-from .errors import PermissionDenied, ValidationError
+from .errors import PermissionDenied
 from .search import german_stem
 from .names import name_parts
 
@@ -85,36 +84,6 @@ def save_settings(coordinator, enabled: bool) -> bool:
 
 def lift_of(case) -> PseudonymLift | None:
     return db.session.get(PseudonymLift, case.id)
-
-
-def lift(user, case_id: int, reason: str, once=None):
-    """Let the case's advisors and partners read its persons by their names; the reason goes into
-    the timeline."""
-    from .changes import changing_case  # (changes imports the notifications, which read pseudonyms)
-
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _l("Please give the reason why the names are shown.")})
-    with changing_case(user, case_id, "case.pseudonyms", once=once) as change:
-        if not enabled_for(change.case.municipality_id):
-            raise ValidationError({"reason": _l("Your municipality shows the names to advisors and partners anyway.")})
-        if change.session.get(PseudonymLift, case_id) is not None:
-            raise ValidationError({"reason": _l("The names are already shown for this case.")})
-        event = change.record("pseudonyms_lifted", notify=False, comment=reason.strip())
-        change.session.add(PseudonymLift(case_id=case_id, event_id=event.id, lifted_by_id=user.id))
-    return change
-
-
-def restore(user, case_id: int, once=None):
-    """Revoke the lifting: the case's advisors and partners read pseudonyms again."""
-    from .changes import changing_case
-
-    with changing_case(user, case_id, "case.pseudonyms", once=once) as change:
-        existing = change.session.get(PseudonymLift, case_id)
-        if existing is None:
-            raise ValidationError({"reason": _l("The names are not shown for this case.")})
-        change.session.delete(existing)
-        change.record("pseudonyms_restored", notify=False)
-    return change
 
 
 # --- who reads pseudonyms -------------------------------------------------------------------

@@ -10,8 +10,8 @@ from flask_login import current_user
 from ..i18n import Label as _l
 from ..runtime import kokoma
 from ..database import utcnow
-from ..services import (permissions, access_trail, accounts, exports, follow_ups, measures, partners, pseudonyms,
-                        reviews, search, todo)
+from ..services import (permissions, access_trail, accounts, exports, follow_ups, measures, partners, pseudonym_lifts,
+                        pseudonyms, reviews, search, todo)
 from ..services import attachments as attachment_service
 from ..services import cases as case_service
 from ..services.errors import ConflictError, ValidationError
@@ -218,7 +218,7 @@ def lift_pseudonyms(case_id: int):
     return case_form_action(
         case_id, "case.pseudonyms", PseudonymLiftForm, "lift_form", "pseudonyms",
         _l("The case's advisors and partners now read the names; the reason is in the timeline."),
-        lambda case, form, once: pseudonyms.lift(current_user, case.id, form.reason.data, once),
+        lambda case, form, once: pseudonym_lifts.lift(current_user, case.id, form.reason.data, once),
     )
 
 
@@ -227,7 +227,7 @@ def restore_pseudonyms(case_id: int):
     return case_form_action(
         case_id, "case.pseudonyms", PseudonymRestoreForm, "restore_form", "pseudonyms",
         _l("The case's advisors and partners read pseudonyms again."),
-        lambda case, _form, once: pseudonyms.restore(current_user, case.id, once),
+        lambda case, _form, once: pseudonym_lifts.restore(current_user, case.id, once),
     )
 
 
