@@ -182,7 +182,7 @@ def test_facilitators_and_coordinators_read_the_names_and_so_do_advisors_where_i
 
 def test_names_in_texts_become_the_pseudonym_whole_words_any_case():
     names = pseudonyms.Pseudonyms()
-    names.add([(1, "Theodor Quandtmann"), (2, "Erika Zumsande"), (3, "Max")])
+    names.add([(1, "Theodor Quandtmann", 1), (2, "Erika Zumsande", 2), (3, "Max", 3)])
     assert names.text("Herr QUANDTMANN sprach mit Theodor Quandtmann, erika und Max.") == \
         "Herr Person A sprach mit Person A, Person B und Person C."
     assert names.text("Zumsande, Quandtmanns Nachbarin") == "Person B, Person A Nachbarin"  # the genitive too
@@ -192,7 +192,7 @@ def test_names_in_texts_become_the_pseudonym_whole_words_any_case():
     assert [pseudonyms.letters(n) for n in (1, 26, 27, 28, 53)] == ["A", "Z", "AA", "AB", "BA"]
     assert pseudonyms.Pseudonyms().text("Quandtmann") == "Quandtmann"
     short = pseudonyms.Pseudonyms()
-    short.add([(1, "Uwe Ott"), (2, "Maria von der Heide")])  # short words and a genitive, particles kept
+    short.add([(1, "Uwe Ott", 1), (2, "Maria von der Heide", 2)])  # short words and a genitive, particles kept
     assert short.text("Uwe rief an; Otts Hund bellte, von der Heide kam.") == \
         "Person A rief an; Person A Hund bellte, von der Person B kam."
 
@@ -204,7 +204,7 @@ def test_markup_keeps_its_tags_and_entities_and_a_shared_name_names_nobody():
     from markupsafe import Markup
 
     names = pseudonyms.Pseudonyms()
-    names.add([(1, "Hidden Post"), (2, "Anna Schmidt"), (3, "Anna Meier"), (4, "Amp Lang")])
+    names.add([(1, "Hidden Post", 1), (2, "Anna Schmidt", 2), (3, "Anna Meier", 3), (4, "Amp Lang", 4)])
     form = Markup('<form method="post"><input type="hidden" name="x" value="Post">'
                   '<span title="Anna Meier">Anna &amp; Post</span></form>')
     assert names.text(form) == Markup('<form method="post"><input type="hidden" name="x" value="Post">'

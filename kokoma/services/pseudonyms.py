@@ -138,11 +138,10 @@ class Pseudonyms:
     _pattern: re.Pattern | None = None
     _escaped: re.Pattern | None = None
 
-    def add(self, case_persons: list[tuple]) -> None:
-        """The names of the persons of one case: (actor id or None, name, the person's number in the
-        case) or, without numbers, (actor id, name) in the case's order."""
-        for order, (actor_id, name, *number) in enumerate(case_persons, 1):
-            label = LABEL.format(letters=letters(number[0] if number and number[0] else order))
+    def add(self, persons) -> None:
+        """Names of persons: (actor id or None, name, the person's number in its case)."""
+        for actor_id, name, number in persons:
+            label = LABEL.format(letters=letters(number))
             if actor_id is not None:  # (None: a name the person no longer has, or a removed person)
                 self.by_actor[actor_id] = label
             for part in name_parts([name], [name.strip()], min_word=3):
@@ -208,19 +207,14 @@ def for_cases(reader, case_ids) -> Pseudonyms:
     names = Pseudonyms()
     ids = {i for i in case_ids if i is not None}
     if ids and (reader is None or permissions.reads_pseudonyms(reader)):
-        rows = db.session.execute(  # one statement: every name the persons of those cases had, and who is it now
-            select(PersonName.case_id, AnalysisActor.id, PersonName.name, PersonName.pseudonym_number)
+        names.add(db.session.execute(  # one statement: every name the persons of those cases had, and who is it now
+            select(AnalysisActor.id, PersonName.name, PersonName.pseudonym_number)
             .join(Case, Case.id == PersonName.case_id)
             .outerjoin(AnalysisActor, (AnalysisActor.case_id == PersonName.case_id) & (AnalysisActor.kind == "person")
                        & (AnalysisActor.pseudonym_number == PersonName.pseudonym_number))
             .where(PersonName.case_id.in_(ids), hidden_condition())
             .order_by(PersonName.case_id, PersonName.pseudonym_number, PersonName.id)
-        ).all()
-        by_case: dict[int, list] = {}
-        for case_id, actor_id, name, number in rows:
-            by_case.setdefault(case_id, []).append((actor_id, name, number))
-        for persons in by_case.values():
-            names.add(persons)
+        ).all())
     return names
 
 
