@@ -132,7 +132,6 @@ def _default(model, name):
     return default.arg if default is not None and default.is_scalar else None
 
 
-
 def get_item(user, case_id: int, part_key: str, item_id):
     """An item of a part of the case's analysis, for a change: another case's is not found."""
     part = PARTS[part_key]

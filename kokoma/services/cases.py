@@ -75,7 +75,6 @@ def _apply(case: Case, data: CaseInput) -> dict:
     return changes
 
 
-
 def next_reference(session, municipality_id: int, year: int) -> str:
     """The next human reference, e.g. COE-2026-0007; atomic under concurrent writers."""
     seq, code = session.execute(

@@ -109,7 +109,6 @@ def _apply(measure: Measure, data: MeasureInput) -> dict:
     return changes
 
 
-
 def _check_allowed(change: CaseChange, data: MeasureInput) -> None:
     """Rules on which measures a case allows at all (a dialogue with an actor the analysis
     flagged, say, while the case is referred): raise ValidationError at the field concerned.

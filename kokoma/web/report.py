@@ -44,7 +44,8 @@ def pdf(case_id: int):
     plugin_fields, _failures = plugin_field_values(case)
     timeline = case_service.timeline(case, per_page=TIMELINE_ENTRIES)
     now = utcnow()
-    page = dict(case=case, analysis_view=section_context(case), sections=REPORT_SECTIONS, timeline=timeline, changes_in_words=timeline_words(timeline),
+    page = dict(case=case, analysis_view=section_context(case), sections=REPORT_SECTIONS, timeline=timeline,
+                changes_in_words=timeline_words(timeline),
                 measures=measures.measures_of(case), actor_names=dict(measures.participant_choices(case)),
                 follow_ups=follow_ups.follow_ups_of(case),
                 now=now, today=todo.local_today(now),

@@ -37,5 +37,6 @@ def give(review_id: int):
         else:
             flash(_("Your review was saved."), "success")
             return redirect(url_for("cases.detail", case_id=case.id, _anchor="reviews"))
-    return (render_template("reviews/give.html", review=review, case=case, form=form, analysis_view=section_context(case),
-                            measures=measures.measures_of(case)), 422 if form.errors else 200)
+    return (render_template("reviews/give.html", review=review, case=case, form=form,
+                            analysis_view=section_context(case), measures=measures.measures_of(case)),
+            422 if form.errors else 200)
