@@ -7,9 +7,9 @@ from sqlalchemy import func, select, text
 
 from kokoma.database import db, write_transaction
 from kokoma.models import (AnalysisActor, Case, CaseAccess, CaseEvent, DailyJob, Delivery, FollowUp, GlaslAssessment,
-                           GroupHearing, Measure, Partner, RetentionRun, Review)
+                           CaseStudy, GroupHearing, Measure, Partner, RetentionRun, Review)
 from kokoma.privacy import daily
-from kokoma.services import access_trail, cases, overview, retention, reviews
+from kokoma.services import access_trail, cases, overview, retention, reviews, studies
 
 from .conftest import PASSWORD, World
 from .privacy_support import name_in_every_record, stored_texts
@@ -264,3 +264,32 @@ def test_the_retention_command_lists_and_applies(runner, policy):
     assert "MST: anonymised 1, deleted 0" in applied.output and "BHN: anonymised 0" in applied.output
     db.session.expire_all()
     assert db.session.get(Case, case.id).anonymised_at is not None
+
+
+def test_a_study_draft_goes_like_its_case_and_a_released_study_stays_without_the_reasons(policy):
+    """A draft has not passed the check of the names: its lessons are emptied with the case and
+    it is deleted with the case (nobody could open it again). A released study outlives its case;
+    the reasons it was once withdrawn for go, who withdrew it and when stay."""
+    world = policy
+    draft_case, released_case = closed_case(world), closed_case(world)
+    draft = studies.save_draft(world.facilitator, draft_case.id, f"Entwurf: mit {NAME} früh sprechen")
+    lessons = "Früh alle an einen Tisch holen."
+    released = studies.release(world.facilitator, released_case.id, lessons, True)
+    studies.withdraw(world.coordinator, released.id, f"{NAME} hat sich wiedererkannt")
+    studies.release(world.facilitator, released_case.id, lessons, True)
+    draft_id, released_id, closed = draft.id, released.id, closing_time(released_case.id)
+
+    retention.apply(world.musterstadt.id, closed + timedelta(days=31))
+    db.session.expire_all()
+    assert NAME not in texts_of_case(draft_case.id) and NAME not in texts_of_case(released_case.id)
+    emptied = db.session.get(CaseStudy, draft_id)
+    assert (emptied.lessons, emptied.search_words.strip(), emptied.case_id) == ("", "", draft_case.id)
+    kept = db.session.get(CaseStudy, released_id)
+    assert kept.lessons == lessons and kept.released_at is not None
+    assert [(w["by"], w["reason"]) for w in kept.withdrawals] == [(world.coordinator.id, "")]
+
+    retention.apply(world.musterstadt.id, closed + timedelta(days=366))
+    db.session.expire_all()
+    assert db.session.get(CaseStudy, draft_id) is None
+    kept = db.session.get(CaseStudy, released_id)
+    assert (kept.case_id, kept.lessons) == (None, lessons) and kept.released_at is not None

@@ -17,7 +17,8 @@ class CaseStudy(db.Model):
     __table_args__ = (Index("ix_case_studies_released_at", "released_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The case it came from; the study outlives the case's erasure (it holds nothing of it).
+    # The case it came from; a released study outlives the case's deletion (it holds nothing of
+    # it), a draft is deleted with the case (services.retention).
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), unique=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
     category: Mapped[str] = mapped_column(String(40))

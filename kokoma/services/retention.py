@@ -10,8 +10,9 @@ with the session and the ids of the cases: a new kind of record (attachments, sa
 there. The conflict analysis keeps its structure (how many actors, their roles, kinds and
 influence, the relations' kinds, the Glasl stages, the hearings' dates and threat levels), so
 the statistics still count it; its actors are renamed "Akteur 1", "Akteur 2"… and its free
-texts emptied, as are measures' titles (their kind stays), places, participants and outcomes and
-follow-ups' texts.
+texts emptied, as are measures' titles (their kind stays), places, participants and outcomes,
+follow-ups' texts, the lessons of a case study not released and the reasons a study was withdrawn
+for. A released case study outlives its case; a draft is deleted with it.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,8 +127,23 @@ def _refresh_search(session: Session, case_ids: list[int], _now: datetime) -> No
         search.refresh_document(session, case)
 
 
-def _keep_studies(session: Session, case_ids: list[int]) -> None:
-    """A released case study outlives its case (it names no one): it lets go of the case."""
+def _anonymise_studies(session: Session, case_ids: list[int], _now: datetime | None = None) -> None:
+    """A draft of the case's study (never released, or withdrawn since) has not passed the check
+    of the names: its lessons go like the case's texts. The reasons a study was withdrawn for go
+    from every study of the case; who withdrew it, and when, stay."""
+    for study in session.scalars(select(CaseStudy).where(CaseStudy.case_id.in_(case_ids))):
+        if study.released_at is None:
+            study.lessons, study.search_words = "", search.word_forms("")
+        if study.withdrawals:
+            study.withdrawals = [{**withdrawal, "reason": ""} for withdrawal in study.withdrawals]
+
+
+def _keep_released_studies(session: Session, case_ids: list[int]) -> None:
+    """A released case study outlives its case (it names no one): it lets go of the case, without
+    the reasons it was once withdrawn for. A draft goes with the case: nobody could open it again."""
+    session.execute(delete(CaseStudy).where(CaseStudy.case_id.in_(case_ids), CaseStudy.released_at.is_(None))
+                    .execution_options(synchronize_session=False))
+    _anonymise_studies(session, case_ids)
     session.execute(update(CaseStudy).where(CaseStudy.case_id.in_(case_ids)).values(case_id=None)
                     .execution_options(synchronize_session=False))
 
@@ -149,6 +165,7 @@ ANONYMISERS: list[Callable[[Session, list[int], datetime], None]] = [
     _emptied(Referral, reason="", decision_note=""),
     _emptied(Measure, title="", place="", participants="", outcome=""),
     _emptied(FollowUp, what="", note=""),
+    _anonymise_studies,
     _remove_attachments,
     _refresh_search,
 ]
@@ -175,7 +192,7 @@ DELETERS: list[Callable[[Session, list[int]], None]] = [
     _delete_rows(ScorePoint, ScorePoint.case_id),
     _remove_attachments,
     _delete_rows(CaseSearch, CaseSearch.case_id),
-    _keep_studies,
+    _keep_released_studies,
     _delete_rows(Case, Case.id),
 ]
 
