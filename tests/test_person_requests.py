@@ -8,16 +8,17 @@ import pytest
 from sqlalchemy import func, select
 
 from kokoma import notifications
-from kokoma.database import db
-from kokoma.models import Case, CaseAccess, CaseEvent, Delivery, Partner, PersonRequest, Review
+from kokoma.database import db, utcnow, write_transaction
+from kokoma.models import Case, CaseAccess, CaseEvent, CaseStudy, Delivery, Partner, PersonRequest, Review
 from kokoma.runtime import kokoma
-from kokoma.services import cases, digest, measures, person_requests, reviews
+from kokoma.services import cases, digest, measures, person_requests, retention, reviews, search, studies
 from kokoma.services.analysis_snapshot import Analysis
 from kokoma.services.errors import ValidationError
 
 from .channels import MailSink, free_port
 from .conftest import PASSWORD
 from .privacy_support import name_in_every_record, stored_texts
+from .test_studies import LESSONS, closed_case
 
 NAME = "Karla Brandtner"
 
@@ -157,3 +158,60 @@ def test_only_the_coordinator_handles_requests(client, world):
                         ("POST", "/privacy/person/erase")):
         assert client.open(url, method=method, data={"name": NAME, "mode": "erase", "reason": "x"}).status_code == 403
     assert NAME in everything_stored()
+
+
+def test_a_case_study_naming_the_person_is_found_exported_and_cleared(client, world):
+    """A case study can name a person in its lessons, or in the reason it was withdrawn for
+    (someone recognised themselves): the request finds it by the study's own municipality, exports
+    it and clears it, the library's search words with it."""
+    case = closed_case(world)
+    study = studies.release(world.facilitator, case.id, f"{LESSONS} Frau {NAME} hat früh vermittelt.", True)
+    studies.withdraw(world.coordinator, study.id, f"{NAME} hat sich in der Fallstudie wiedererkannt")
+    with write_transaction() as session:  # another municipality's study naming the same person
+        foreign = CaseStudy(municipality_id=world.other.id, category="public_space", duration_days=3,
+                            lessons=f"Gespräch mit {NAME}", search_words=search.word_forms(f"Gespräch mit {NAME}"))
+        session.add(foreign)
+    found = person_requests.find(world.coordinator, "karla brandtner")
+    assert [(f.kind, f.record_id, f.case_id, f.reference, f.field) for f in found] == [
+        ("study", study.id, case.id, case.reference, "lessons"),
+        ("study", study.id, case.id, case.reference, "withdrawals")]
+    assert {f.label for f in found} <= set(person_requests.FIELD_LABELS)
+
+    login(client, world.coordinator)
+    page = client.post("/privacy/person", data={"name": NAME}).get_data(as_text=True)
+    assert f'href="/studies/{study.id}"' in page and "Lehren aus einer Fallstudie" in page
+    assert "Grund, aus dem eine Fallstudie zurückgezogen wurde" in page
+    export = json.loads(client.post("/privacy/person/export", data={"name": NAME, "format": "json"}).get_data(as_text=True))
+    assert export["cases"] == {} and [p["field"] for p in export["studies"][str(study.id)]] == ["lessons", "withdrawals"]
+    report = client.post("/privacy/person/export", data={"name": NAME, "format": "html"}).get_data(as_text=True)
+    assert f"Anonymisierte Fallstudie Nr. {study.id}" in report and "wiedererkannt" in report
+
+    erased = client.post("/privacy/person/erase", data={"name": NAME, "mode": "erase", "reason": "Antrag vom 1.12."})
+    assert erased.status_code == 302
+    db.session.expire_all()
+    cleared = db.session.get(CaseStudy, study.id)
+    assert NAME not in cleared.lessons and "[…]" in cleared.lessons
+    assert [w["reason"] for w in cleared.withdrawals] == ["[…] hat sich in der Fallstudie wiedererkannt"]
+    assert "brandtner" not in cleared.search_words and "vermittelt" in cleared.search_words
+    assert db.session.get(CaseStudy, foreign.id).lessons == f"Gespräch mit {NAME}"
+    assert person_requests.find(world.coordinator, NAME) == []
+    done = db.session.scalars(select(PersonRequest).order_by(PersonRequest.id.desc())).first()
+    assert (done.cases_changed, done.records_changed) == (1, 1)  # the study hangs on its case
+
+
+def test_a_released_case_study_whose_case_was_deleted_is_still_found(client, world):
+    case_id = closed_case(world).id  # ids only: the case's object goes with its row
+    study_id = studies.release(world.facilitator, case_id, f"{LESSONS} Dank an {NAME}.", True).id
+    retention.save_settings(world.coordinator, None, 30)
+    retention.apply(world.musterstadt.id, utcnow() + timedelta(days=31))
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Case).where(Case.id == case_id)) == 0
+    found = person_requests.find(world.coordinator, NAME)
+    assert [(f.kind, f.record_id, f.case_id, f.reference, f.field) for f in found] == [
+        ("study", study_id, None, "", "lessons")]
+    login(client, world.coordinator)
+    page = client.post("/privacy/person", data={"name": NAME}, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'<a href="/studies/{study_id}">Case study</a>' in page
+    assert client.get(f"/studies/{study_id}").status_code == 200
+    person_requests.carry_out(world.coordinator, NAME, "pseudonymise", "Antrag vom 1.12.")
+    assert NAME not in db.session.get(CaseStudy, study_id).lessons

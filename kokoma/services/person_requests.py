@@ -7,8 +7,10 @@ heard; relation notes; issues in dispute; history entries; hearing summaries; re
 rationale of Glasl assessments; the texts carried over from the earlier case form and the
 plugins' analysis fields); referrals' reasons and decision notes; measures (title, place,
 participants, outcome) and follow-ups (what, note); events' comments and payloads (an edit's,
-an analysis change's or a measure change's old and new texts); reviews' questions and answers.
-Each kind of record has one finder/rewriter pair in :data:`KINDS`; attachments will add theirs.
+an analysis change's or a measure change's old and new texts); reviews' questions and answers;
+attachments' file names; the names persons of the analysis had; and the municipality's case
+studies (their lessons, and the reasons a study was withdrawn for: a person who recognised
+themselves may be named there). Each kind of record has one finder/rewriter pair in :data:`KINDS`.
 Queued partner notifications and digest mails hold no text of their own (a message is put
 together from the records when it is sent), so once the records no longer name the person,
 neither does any mail still to go out.
@@ -28,8 +30,8 @@ from sqlalchemy import String, bindparam, cast, or_, select, update
 
 from ..database import db, lowered, utcnow, write_transaction
 from ..models import (
-    ActorRelation, AnalysisActor, AnalysisResource, Attachment, Case, CaseAnalysis, CaseEvent, DisputeIssue, FollowUp,
-    GlaslAssessment, GroupHearing, HistoryEntry, Measure, PersonName, PersonRequest, Referral, Review,
+    ActorRelation, AnalysisActor, AnalysisResource, Attachment, Case, CaseAnalysis, CaseEvent, CaseStudy, DisputeIssue,
+    FollowUp, GlaslAssessment, GroupHearing, HistoryEntry, Measure, PersonName, PersonRequest, Referral, Review,
 )
 from . import access_trail, permissions
 from . import search as search_index
@@ -60,6 +62,8 @@ FIELD_LABELS = {
     "review.question": _l("Question"), "review.text": _l("Review"),
     "attachment.filename": _l("Name of an attachment"),
     "person_name.name": _l("A name a person of the analysis had (for the pseudonyms)"),
+    "study.lessons": _l("Lessons learned of a case study"),
+    "study.withdrawals": _l("Reason a case study was withdrawn"),
 }
 
 
@@ -67,8 +71,8 @@ FIELD_LABELS = {
 class Finding:
     kind: str  # a key of KINDS
     record_id: int
-    case_id: int
-    reference: str
+    case_id: int | None  # a case study outlives its case
+    reference: str  # the case's ("" for a case study whose case was erased)
     field: str  # a column of the record
     text: str
 
@@ -192,6 +196,34 @@ def _rewrite_events(session, findings, pattern, replacement, now) -> None:
         )
 
 
+def _find_in_studies(coordinator, name):
+    """The municipality's case studies, released or not: a study hangs on its municipality, not
+    on a case (it outlives the case's erasure)."""
+    matches = _mentions(name)
+    rows = db.session.execute(
+        select(CaseStudy, Case.reference).outerjoin(Case, Case.id == CaseStudy.case_id)
+        .where(permissions.municipality_scope(coordinator, CaseStudy.municipality_id),
+               or_(_like(CaseStudy.lessons, name), _json_like(CaseStudy.withdrawals, name)))
+        .order_by(CaseStudy.id)
+    )
+    for study, reference in rows:
+        if matches(study.lessons):
+            yield Finding("study", study.id, study.case_id, reference or "", "lessons", study.lessons)
+        for withdrawal in study.withdrawals or []:
+            if matches(withdrawal.get("reason")):
+                yield Finding("study", study.id, study.case_id, reference or "", "withdrawals", withdrawal["reason"])
+
+
+def _rewrite_studies(session, findings, pattern, replacement, now) -> None:
+    for study_id in sorted({f.record_id for f in findings}):
+        study = session.get(CaseStudy, study_id)
+        lessons = pattern.sub(replacement, study.lessons or "")
+        withdrawals = [{**w, "reason": pattern.sub(replacement, w.get("reason") or "")} for w in study.withdrawals or []]
+        session.execute(update(CaseStudy).where(CaseStudy.id == study_id).values(
+            lessons=lessons, search_words=search_index.word_forms(lessons), withdrawals=withdrawals, updated_at=now,
+        ).execution_options(synchronize_session=False))  # the library is searched by the new words only
+
+
 # kind -> (find the records naming a person, rewrite them)
 KINDS = {
     "case": (_find_in_cases, _rewrite_cases),
@@ -211,15 +243,18 @@ KINDS = {
     "review": _kind(Review, "review", ("question", "text")),
     "attachment": _kind(Attachment, "attachment", ("filename",)),
     "person_name": _kind(PersonName, "person_name", ("name",)),
+    "study": (_find_in_studies, _rewrite_studies),
 }
 
 
 def find(coordinator, name: str) -> list[Finding]:
-    """Everything of the coordinator's municipality that names ``name``, by case."""
+    """Everything of the coordinator's municipality that names ``name``, by case (a case study
+    with its case, one whose case was erased last)."""
     permissions.require(coordinator, "person_request.manage")
     name = _check(name)
     found = [f for finder, _rewrite in KINDS.values() for f in finder(coordinator, name)]
-    return sorted(found, key=lambda f: (f.case_id, list(KINDS).index(f.kind), f.record_id))
+    kinds = list(KINDS)
+    return sorted(found, key=lambda f: (f.case_id is None, f.case_id or 0, kinds.index(f.kind), f.record_id))
 
 
 def search(coordinator, name: str, *, for_export: bool = False) -> list[Finding]:
@@ -231,12 +266,18 @@ def search(coordinator, name: str, *, for_export: bool = False) -> list[Finding]
 
 
 def export(findings: list[Finding], name: str) -> dict:
-    """What the person is given (Art. 15): the passages that name them, by case (JSON-ready)."""
+    """What the person is given (Art. 15): the passages that name them, by case, and those of
+    case studies by study (JSON-ready)."""
     by_case: dict[str, list] = {}
+    by_study: dict[str, list] = {}
     for f in findings:
-        by_case.setdefault(f.reference, []).append({"record": f.kind, "id": f.record_id, "field": f.field, "text": f.text})
+        passage = {"record": f.kind, "id": f.record_id, "field": f.field, "text": f.text}
+        if f.kind == "study":
+            by_study.setdefault(str(f.record_id), []).append(passage)
+        else:
+            by_case.setdefault(f.reference, []).append(passage)
     return {"schema": "kokoma.person-export/1", "name": name, "created_at": utcnow().isoformat(timespec="seconds"),
-            "cases": by_case}
+            "cases": by_case, "studies": by_study}
 
 
 def carry_out(coordinator, name: str, mode: str, reason: str) -> PersonRequest:
@@ -263,12 +304,13 @@ def carry_out(coordinator, name: str, mode: str, reason: str) -> PersonRequest:
             mine = [f for f in findings if f.kind == kind]
             if mine:
                 rewrite(session, mine, pattern, replacement, now)
-        touched = select(Case).where(Case.id.in_({f.case_id for f in findings}))
+        case_ids = {f.case_id for f in findings if f.case_id is not None}
+        touched = select(Case).where(Case.id.in_(case_ids))
         for case in session.scalars(touched.execution_options(populate_existing=True)):  # bulk updates: read anew
             search_index.refresh_document(session, case)  # the name leaves the search index too
         record = PersonRequest(
             municipality_id=coordinator.municipality_id, user_id=coordinator.id, mode=mode, reason=reason.strip(),
-            cases_changed=len({f.case_id for f in findings}), records_changed=len({(f.kind, f.record_id) for f in findings}),
+            cases_changed=len(case_ids), records_changed=len({(f.kind, f.record_id) for f in findings}),
             created_at=now,
         )
         session.add(record)
