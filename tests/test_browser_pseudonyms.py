@@ -1,6 +1,6 @@
 """In a real browser: the coordinator switches pseudonyms on, a facilitator shows the names for one
 case with a reason (the form that comes back with an error is open and focused) and restores the
-pseudonyms, the advisor reads "Person A"; axe on the new page and forms, German and English, at
+pseudonyms, the advisor reads "Person A" and the facilitator is told whom it stands for; axe on the new page and forms, German and English, at
 1280 and 768 px."""
 import os
 
@@ -57,8 +57,11 @@ def test_pseudonyms_from_the_setting_to_lifting_and_back_pass_axe_at_1280_and_76
     if language == "en":
         site.click_and_wait("form.language button[value=en]")
     site.open(f"/cases/{case.id}")
+    legend = site.find("#pseudonym-legend ~ dl.facts").text.split("\n")
+    assert legend == ["Person A", "Theodor Quandtmann"]  # whom an advisor's "Person A" stands for
     site.open_details("#pseudonyms-lift")
-    problems.update(layout_problems(site, "case page, lifting form"))
+    problems.update(layout_problems(site, "case page, legend and lifting form"))
+    screenshot(site, f"pseudonyms-legend-{language}-768", 768)
     site.click_and_wait("#pseudonyms-lift button[type=submit]")  # no reason: refused at the field
     assert site.driver.switch_to.active_element.get_attribute("id") == "pseudonyms-reason"
     assert site.find("#pseudonyms-reason-error").is_displayed()

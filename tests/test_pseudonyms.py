@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from kokoma.database import db
-from kokoma.models import Case, CaseEvent, PseudonymLift
+from kokoma.models import Case, CaseEvent, PseudonymLift, Review
 from kokoma.services import analysis, cases, follow_ups, pseudonym_lifts, pseudonyms, reviews, todo
 from kokoma.services.analysis_snapshot import Analysis
 from kokoma.services.errors import PermissionDenied, ValidationError
@@ -540,3 +540,34 @@ def test_a_removed_or_renamed_person_is_still_hidden_in_what_was_written_about_t
     assert not REAL.search(page), REAL.search(page)
     assert "Nachtrag: Person C und Person B kamen nicht" in page
     assert case.reference not in client.get("/cases/?q=Zumsande").get_data(as_text=True)
+
+
+def test_a_facilitator_is_told_whom_each_pseudonym_stands_for_and_an_advisor_is_not(client, world):
+    """An advisor who reads pseudonyms writes "Person A" in a review: the facilitator finds on the
+    case page whom it stands for, a removed person under the last name it had, a renamed one under
+    the new. The advisor's page has no such list."""
+    case = person_case(world)
+    pseudonymise(world)
+    actors = {a.name: a for a in Analysis(db.session.get(Case, case.id)).actors}
+    analysis.remove_item(world.facilitator, case.id, "actor", actors["Erika Zumsande"].id)
+    analysis.update_item(world.facilitator, case.id, "actor", actors["Ömer Özdemir"].id, {
+        "name": "Ömer Ö.", "kind": "person", "role": "third", "influence": "low", "affected": False,
+        "anti_democratic": False})
+    review = db.session.scalars(select(Review).where(Review.case_id == case.id)).one()
+    reviews.give_review(world.advisor, review.id, "continue", "Person A sollte mit Person C sprechen.")
+    assert pseudonyms.legend(db.session.get(Case, case.id)) == [
+        ("Person A", NAME), ("Person B", "Erika Zumsande"), ("Person C", "Ömer Ö.")]
+    login(client, world.facilitator)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    legend = page[page.index('id="pseudonym-legend"'):]
+    assert "Person A sollte mit Person C sprechen." in page
+    assert re.search(rf"<dt>Person A</dt><dd>{NAME}</dd>\s*<dt>Person B</dt><dd>Erika Zumsande</dd>"
+                     rf"\s*<dt>Person C</dt><dd>Ömer Ö.</dd>", legend)
+    client.post("/logout")
+    login(client, world.advisor)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="pseudonym-legend"' not in page and not REAL.search(page)
+    pseudonymise(world, on=False)  # off: nothing to tell
+    client.post("/logout")
+    login(client, world.facilitator)
+    assert 'id="pseudonym-legend"' not in client.get(f"/cases/{case.id}").get_data(as_text=True)

@@ -11,7 +11,8 @@ Two questions, each answered here once:
   the case is not lifted); :func:`hidden_condition` is the same rule as SQL (the search);
 - what a name becomes: :class:`Pseudonyms` (``name`` for an actor, ``text`` for any text that
   may name a person: each person's name and each of its words that names someone, found as the
-  case-study check finds names, ``names.name_parts``, is replaced).
+  case-study check finds names, ``names.name_parts``, is replaced); :func:`legend` tells a
+  reader of names whom each pseudonym stands for.
 
 Pages get this without asking for it: every template output goes through :func:`finalize`
 (Jinja's ``finalize``), which replaces the persons of the cases the request has read
@@ -114,6 +115,22 @@ def hidden_cases(reader, case_ids) -> set[int]:
     if not ids or (reader is not None and not permissions.reads_pseudonyms(reader)):
         return set()
     return set(db.session.scalars(select(Case.id).where(Case.id.in_(ids), hidden_condition())))
+
+
+def legend(case) -> list[tuple[str, str]]:
+    """The pseudonyms the case's persons have and whom each stands for, ("Person A", "Karla
+    Brandtner"), in their order: what a reader of names needs to follow an advisor who wrote
+    "Person A". A person removed from the analysis keeps the last name it had. Only for a reader
+    of the case's names (:func:`sees_real_names`)."""
+    names: dict[int, str] = {}
+    for number, former, current in db.session.execute(
+        select(PersonName.pseudonym_number, PersonName.name, AnalysisActor.name)
+        .outerjoin(AnalysisActor, (AnalysisActor.case_id == PersonName.case_id) & (AnalysisActor.kind == "person")
+                   & (AnalysisActor.pseudonym_number == PersonName.pseudonym_number))
+        .where(PersonName.case_id == case.id).order_by(PersonName.pseudonym_number, PersonName.id)
+    ):
+        names[number] = current or former
+    return [(LABEL.format(letters=letters(number)), name) for number, name in names.items()]
 
 
 def sees_real_names(reader, case) -> bool:
