@@ -25,7 +25,8 @@ def kokoma_workflow(workflow):
     the states ``analysis``, ``processing``, ``prevention`` and ``closed``. Add states
     (``workflow.add_state``), transitions (``workflow.add_transition``) and guards
     (``workflow.add_guard``). A plugin's states exist in every municipality; its transitions and
-    guards count only where it is switched on. The return value is ignored. An exception here, or
+    guards count only where it is switched on, so it cannot be switched off while cases of the
+    municipality are in one of its states. The return value is ignored. An exception here, or
     a state or trigger defined twice (the message names both plugins), stops the start-up.
     """
 

@@ -42,6 +42,14 @@ def plugin_site(make_app, driver, request):
     yield from _site(make_app, driver, request, PLUGINS_DIR=str(ROOT / "plugins"))
 
 
+@pytest.fixture
+def state_plugin_site(make_app, driver, request, tmp_path):
+    """The site with a local plugin that adds a workflow state (test_plugin_contract's)."""
+    from .test_plugin_contract import LOCAL, write
+
+    yield from _site(make_app, driver, request, PLUGINS_DIR=str(write(tmp_path / "plugins", "local", LOCAL)))
+
+
 def _site(make_app, driver, request, **config):
     app = make_app(WTF_CSRF_ENABLED=True, **config)
     with app.test_request_context():
@@ -556,6 +564,27 @@ def test_the_plugin_pages_pass_axe_and_fit_at_1280_and_768(plugin_site, language
     assert "kokoma.defaults" not in site.find(".flashes").text
     scan("/plugins/public_visibility (switched off)")
     assert problems == {}, reported(problems)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_switching_off_a_plugin_with_cases_in_its_state_is_refused_with_links_at_1280_and_768(state_plugin_site,
+                                                                                               language):
+    site = state_plugin_site
+    with site.app.test_request_context():
+        case = site.world.case()
+        cases.fire_trigger(site.world.facilitator, case.id, "call_ombuds", "", None)
+    site.login(site.world.coordinator)
+    if language == "en":
+        site.click_and_wait("form.language button[value=en]")
+    site.open("/plugins/local")
+    site.submit("form.plugin-switch")
+    assert site.find("#switch-error").is_displayed()
+    assert site.find("form.plugin-switch button").get_attribute("aria-describedby") == "switch-error"
+    problems = layout_problems(site, "/plugins/local (refused)",
+                               screenshot=screenshot_name("plugins", language, "switch refused"))
+    assert problems == {}, reported(problems)
+    site.click_and_wait("#switch-error a")
+    assert [row.text for row in site.find_all("table.cases tbody tr")][0].startswith(case.reference)
 
 
 def test_search_then_take_the_list_out_as_csv(site, tmp_path):

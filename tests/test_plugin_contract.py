@@ -130,6 +130,35 @@ def test_the_coordinator_s_page_lists_switches_and_sets(local_app, local_world):
     assert client.get("/plugins/").status_code == 403
 
 
+def test_a_plugin_is_not_switched_off_while_cases_are_in_its_states(local_app, local_world):
+    """Its transitions are the only way out of its state: switching it off is refused, with the
+    cases to move named and linked, until none of the municipality's cases is there."""
+    world = local_world
+    case = world.case()
+    cases.fire_trigger(world.facilitator, case.id, "call_ombuds", "", None)
+    foreign = world.case(user=world.outsider)  # another municipality's case does not count
+    cases.fire_trigger(world.outsider, foreign.id, "call_ombuds", "", None)
+    with pytest.raises(ValidationError) as refused:
+        plugin_service.switch(world.coordinator, "local", False)
+    assert set(refused.value.errors) == {"enabled"}
+    assert [(u.state, u.cases) for u in plugin_service.cases_in_its_states(world.coordinator, "local")] == [("ombuds", 1)]
+
+    client = local_app.test_client()
+    client.post("/login", data={"email": "coord@mst.example", "password": PASSWORD})
+    page = client.post("/plugins/local", data={"enabled": "0"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and "ohne ihn kämen sie weder weiter noch zurück" in html
+    assert 'href="/cases/?state=ombuds">1 Fall in „Verwiesen“</a>' in html
+    assert "local" in local_app.extensions["kokoma"].plugins.enabled(world.musterstadt.id)
+    english = client.post("/plugins/local", data={"enabled": "0"}, headers={"Accept-Language": "en"})
+    assert "1 case in “Verwiesen”" in english.get_data(as_text=True)
+
+    cases.fire_trigger(world.facilitator, case.id, "take_back", "", None)
+    assert client.post("/plugins/local", data={"enabled": "0"}).status_code == 302
+    assert "local" not in local_app.extensions["kokoma"].plugins.enabled(world.musterstadt.id)
+    assert "local" in local_app.extensions["kokoma"].plugins.enabled(world.other.id)
+
+
 def test_instance_settings_are_checked_at_start_up(make_app, tmp_path):
     folder = write(tmp_path / "plugins", "local", LOCAL)
     with pytest.raises(PluginLoadError, match="points"):

@@ -2,10 +2,11 @@
 municipality, and its settings there."""
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
-from ..database import write_transaction
-from ..models import PluginChoice
+from ..database import db, write_transaction
+from ..models import Case, PluginChoice
 from ..plugin_choices import forget
 from ..plugin_host import LoadedPlugin
 from ..runtime import kokoma
@@ -42,11 +43,37 @@ def get_plugin(user, name: str) -> PluginRow:
     raise NotFound()
 
 
+@dataclass
+class StateInUse:
+    state: str
+    label: object  # the state's label (translatable)
+    cases: int
+
+
+def cases_in_its_states(user, name: str) -> list[StateInUse]:
+    """The plugin's workflow states that cases of the user's municipality are in, with how many."""
+    workflow = kokoma().workflow
+    states = [state for state, defined in workflow.definition.states.items() if defined.plugin == name]
+    if not states:
+        return []
+    counts = dict(db.session.execute(
+        select(Case.state, func.count()).where(Case.municipality_id == user.municipality_id, Case.state.in_(states))
+        .group_by(Case.state)
+    ).all())
+    return [StateInUse(state, workflow.state_label(state), counts[state]) for state in states if state in counts]
+
+
 def switch(user, name: str, enabled: bool) -> PluginRow:
-    """Switch a plugin on or off for the user's municipality (the defaults are always on)."""
+    """Switch a plugin on or off for the user's municipality (the defaults are always on). Off is
+    refused while cases are in one of its states: its transitions, their only way on or back,
+    would be gone (:func:`cases_in_its_states` says which)."""
     row = get_plugin(user, name)
     if row.plugin.is_default:
         raise ValidationError({"enabled": "default"})
+    if not enabled and row.enabled and cases_in_its_states(user, name):
+        raise ValidationError({"enabled": _l(
+            "Cases of your municipality are in a state of this plugin, and without it they would have no way "
+            "on or back. Move them out of that state first.")})
     with write_transaction() as session:
         _choice(session, user.municipality_id, name).enabled = enabled
     forget(session)

@@ -30,8 +30,11 @@ def detail(name: str):
     if request.method == "POST" and "enabled" in request.form and form.validate():
         try:
             row = plugin_service.switch(current_user, name, request.form["enabled"] == "1")
-        except ValidationError:
-            abort(400)
+        except ValidationError as exc:
+            if row.plugin.is_default:
+                abort(400)
+            return render_template("plugins/detail.html", row=row, form=form, switch_error=exc.errors["enabled"],
+                                   in_use=plugin_service.cases_in_its_states(current_user, name)), 422
         flash(_("“%(plugin)s” is now on for your municipality.", plugin=name) if row.enabled
               else _("“%(plugin)s” is now off for your municipality.", plugin=name), "success")
         return redirect(url_for(".detail", name=name))
