@@ -57,7 +57,7 @@ def cases_in_its_states(user, name: str) -> list[StateInUse]:
     if not states:
         return []
     counts = dict(db.session.execute(
-        select(Case.state, func.count()).where(Case.municipality_id == user.municipality_id, Case.state.in_(states))
+        select(Case.state, func.count()).where(permissions.case_scope(user), Case.state.in_(states))
         .group_by(Case.state)
     ).all())
     return [StateInUse(state, workflow.state_label(state), counts[state]) for state in states if state in counts]
