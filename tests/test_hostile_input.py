@@ -168,6 +168,38 @@ def test_paging_ids_out_of_range_show_the_first_page(client, world, value):
     assert client.get(f"/admin/access-log?after={value}").status_code == 200
 
 
+@pytest.mark.parametrize("name", ["kind", "endpoint", "_method", "_anchor", "_scheme", "_external", "values"])
+def test_query_arguments_named_like_url_for_s_own_are_not_carried_into_links(client, world, name):
+    """Only a filter form's own fields are kept in the paging and export links: an argument named
+    like one of url_for's (``kind``, ``endpoint``, ``_anchor``…) neither clashes nor bends a link."""
+    case = world.case(title="Der neueste Fall")
+    login(client, world.facilitator)
+    page = client.get(f"/cases/?state=analysis&{name}=javascript&mine=y")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Der neueste Fall" in html
+    export = html.split('href="/cases/export.csv')[1].split('"')[0]
+    assert "state=analysis" in export and "mine=y" in export and "javascript" not in export
+    client.post("/logout")
+    login(client, world.coordinator)
+    trail = client.get(f"/admin/access-log?case={case.reference}&{name}=javascript")
+    html = trail.get_data(as_text=True)
+    assert trail.status_code == 200
+    export = html.split('href="/admin/access-log.csv')[1].split('"')[0]
+    assert f"case={case.reference}" in export and "javascript" not in export
+
+
+@pytest.mark.parametrize("until", ["9999-12-31", "0001-01-01"])
+def test_the_trail_until_the_first_or_last_day_there_is_answers(client, world, until):
+    case = world.case()
+    login(client, world.coordinator)
+    client.get(f"/cases/{case.id}")  # an entry of today
+    for path in ("/admin/access-log", "/admin/access-log.csv"):
+        response = client.get(f"{path}?until={until}")
+        assert response.status_code == 200
+        entries = response.get_data(as_text=True).split("<tbody>")[-1]  # (the case field's example is a reference)
+        assert (case.reference in entries) == (until == "9999-12-31")
+
+
 # --- 3. redirect targets -----------------------------------------------------------------------
 
 UNSAFE_TARGETS = ["/x\r\nSet-Cookie: a=b", "/x\nLocation: https://evil.example", "/\\evil.example",

@@ -87,7 +87,7 @@ def _query(coordinator, filters: TrailFilters):
         query = query.where(CaseAccess.case_id == filters.case_id)
     if filters.since is not None:
         query = query.where(CaseAccess.accessed_at >= _start_of(filters.since))
-    if filters.until is not None:
+    if filters.until is not None and filters.until < date.max:  # (until the last day there is: no end)
         query = query.where(CaseAccess.accessed_at < _start_of(filters.until + timedelta(days=1)))
     return query
 

@@ -13,7 +13,7 @@ from ..i18n import translated
 from ..services.errors import ValidationError
 from .auth import require_login
 from .admin_forms import AssignmentForm, InviteForm, MunicipalityForm, RoleForm
-from .forms import attach_errors, choices, object_id
+from .forms import attach_errors, choices, filter_args, object_id
 from .privacy_forms import TrailFilterForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -134,8 +134,7 @@ def _trail_question() -> tuple[TrailFilterForm, access_trail.TrailFilters]:
 def access_log():
     form, filters = _trail_question()
     page = access_trail.trail(current_user, filters, after=object_id(request.args.get("after")))
-    filter_args = {k: v for k, v in request.args.items() if k != "after" and v}
-    return render_template("admin/access_log.html", page=page, form=form, filter_args=filter_args,
+    return render_template("admin/access_log.html", page=page, form=form, filter_args=filter_args(form, request.args),
                            ACTIONS=translated(access_trail.ACTIONS, get_translations()))
 
 

@@ -33,11 +33,10 @@ from .case_forms import (
     case_form_class,
     plugin_field_values,
 )
-from .forms import attach_errors, choices, focus_first_error, object_id
+from .forms import attach_errors, choices, filter_args, focus_first_error, object_id
 from .measure_forms import FollowUpForm, MeasureForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-PAGING = ("after", "before")  # query arguments of the list that page, not filter
 # The list table's caption says its order (Labels: the page translates them through its catalogue).
 SORT_CAPTIONS = {
     "newest": _l("Cases, newest first"),
@@ -58,9 +57,7 @@ def index():
         # an id out of range pages nothing: the first page
         after=object_id(request.args.get("after")), before=object_id(request.args.get("before")),
     )
-    # The filters to keep when paging or resetting: every query argument but the paging ones.
-    filter_args = {k: v for k, v in request.args.items() if k not in PAGING and v}
-    return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args,
+    return render_template("cases/list.html", page=page, filter_form=form, filter_args=filter_args(form, request.args),
                            several_municipalities=len(form.municipality.choices) > 2,
                            sort_captions=SORT_CAPTIONS, candidates=search.CANDIDATES)
 

@@ -143,6 +143,15 @@ def field_names(form_class) -> set[str]:
     return {name for name in dir(form_class) if isinstance(getattr(form_class, name, None), UnboundField)}
 
 
+def filter_args(form, args) -> dict[str, list[str]]:
+    """The query arguments of a filter ``form`` to keep when paging or exporting: only its own
+    fields, each with all its values that are not empty (a field of checkboxes has several). Any
+    other argument would reach ``url_for`` too, where ``endpoint`` or ``kind`` clash with its own
+    and ``_anchor`` or ``_scheme`` change the link."""
+    kept = {name: [value for value in values if value] for name, values in args.lists() if name in form}
+    return {name: values for name, values in kept.items() if values}
+
+
 def object_id(value) -> int | None:
     """A database id written in decimal digits (1 to 2^31 - 1), or None for anything else."""
     if not isinstance(value, str) or not DIGITS.fullmatch(value):
