@@ -1,13 +1,14 @@
 """The calendar feed per person (iCalendar): their measures and follow-ups behind a secret
 address they can renew, with references and titles only."""
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from icalendar import Calendar
 
 from kokoma.database import db
 from kokoma.models import User
 from kokoma.services import follow_ups, measures
+from kokoma.services.calendar_feed import MEASURE_LENGTH
 
 from .conftest import PASSWORD
 
@@ -62,3 +63,21 @@ def test_an_unknown_or_deactivated_address_is_not_found(client, world):
     db.session.get(User, world.facilitator.id).active = False
     db.session.commit()
     assert client.get(path).status_code == 404
+
+
+def test_the_last_day_there_is_holds_a_measure_and_a_follow_up(client, world):
+    """A date typed far ahead (9999-12-31) is an event of one day or of the measure's length: the
+    feed gives lengths, not ends, which would lie past the last date Python knows."""
+    case = world.analysed_case()
+    last = datetime(9999, 12, 31, 23, 30, tzinfo=timezone.utc)
+    measures.add_measure(world.facilitator, case.id, measures.MeasureInput(
+        kind="round_table", title="Runder Tisch", planned_at=last, responsible=f"user:{world.facilitator.id}"))
+    follow_ups.add_follow_up(world.facilitator, case.id, follow_ups.FollowUpInput(
+        date.max, "Nachfragen", world.facilitator.id))
+    path = new_address(client, world.facilitator)
+    response = client.get(path)
+    assert response.status_code == 200
+    events = {str(e["summary"]): e for e in Calendar.from_ical(response.data).walk("VEVENT")}
+    measure, follow_up = events[f"{case.reference}: Runder Tisch"], events[f"{case.reference}: Wiedervorlage"]
+    assert (measure.decoded("dtstart"), measure.decoded("duration")) == (last, MEASURE_LENGTH)
+    assert (follow_up.decoded("dtstart"), follow_up.decoded("duration")) == (date.max, timedelta(days=1))

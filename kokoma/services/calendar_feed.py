@@ -66,7 +66,7 @@ def feed(user) -> bytes:
         event.add("uid", f"measure-{measure.id}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", measure.planned_at)
-        event.add("dtend", measure.planned_at + MEASURE_LENGTH)
+        event.add("duration", MEASURE_LENGTH)  # (not an end: a start on the last day there is has none)
         event.add("summary", f"{reference}: {names.text(measure.title)}")
         if measure.place:
             event.add("location", names.text(measure.place))
@@ -81,7 +81,7 @@ def feed(user) -> bytes:
         event.add("uid", f"follow-up-{follow_up.id}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", follow_up.due_on)
-        event.add("dtend", follow_up.due_on + timedelta(days=1))
+        event.add("duration", timedelta(days=1))
         event.add("summary", f"{reference}: {follow_up_word}")
         event.add("url", _case_url(follow_up.case_id))
         calendar.add_component(event)
