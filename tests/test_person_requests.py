@@ -215,3 +215,15 @@ def test_a_released_case_study_whose_case_was_deleted_is_still_found(client, wor
     assert client.get(f"/studies/{study_id}").status_code == 200
     person_requests.carry_out(world.coordinator, NAME, "pseudonymise", "Antrag vom 1.12.")
     assert NAME not in db.session.get(CaseStudy, study_id).lessons
+
+
+@pytest.mark.parametrize("name", ["   ", " ab ", "\t\t\t", "a  "])
+def test_a_name_of_spaces_is_refused_at_its_field_on_every_form(client, world, name):
+    naming_case(world)
+    login(client, world.coordinator)
+    for path, data in (("/privacy/person", {}), ("/privacy/person/export", {"format": "json"}),
+                       ("/privacy/person/erase", {"mode": "erase", "reason": "Antrag vom 1.12."})):
+        response = client.post(path, data={"name": name, **data})
+        assert response.status_code == 422, path
+        assert 'id="name-error"' in response.get_data(as_text=True)
+    assert NAME in everything_stored()

@@ -61,11 +61,15 @@ class PseudonymSettingForm(Form):
     enabled = BooleanField(_l("Advisors and partners read persons as pseudonyms"))
 
 
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class PersonSearchForm(Form):
     """The name a person's request is about; sent by POST, so that it stays out of addresses
-    and server logs."""
+    and server logs. Its length is counted without the spaces around it, as the search does."""
 
-    name = StringField(_l("Name of the person"), validators=[
+    name = StringField(_l("Name of the person"), filters=[_stripped], validators=[
         InputRequired(_l("Please enter at least three letters of the name.")),
         Length(min=3, max=200, message=_l("Please enter at least three letters of the name."))])
 
