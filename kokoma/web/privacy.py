@@ -112,5 +112,6 @@ def person_erase():
                     records=done.records_changed, cases=done.cases_changed), "success")
             return redirect(url_for(".person"))
     search = PersonSearchForm(formdata=None, name=erasure.name.data)
+    search.name.errors = list(erasure.name.errors)  # a name refused is told where it is typed, in the search
     findings = person_requests.search(current_user, erasure.name.data) if not erasure.name.errors else None
     return _person_page(search, erasure, findings, status=422)
