@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from kokoma.database import db
 from kokoma.models import AnalysisActor, Case, CaseEvent, Partner, Referral
-from kokoma.services import analysis, cases, measures, referral, reviews
+from kokoma.services import analysis, cases, follow_ups, measures, referral, reviews
 from kokoma.services.errors import PermissionDenied, ValidationError
 from kokoma.services.referral_rules import measure_refusal
 from kokoma.workflow import TransitionBlocked
@@ -183,3 +183,24 @@ def test_a_case_in_processing_is_referred_and_closed_from_referral(world, partne
     cases.fire_trigger(world.facilitator, case.id, "close", "An die Mobile Beratung übergeben", None)
     assert db.session.get(Case, case.id).state == "closed"
     assert db.session.scalars(select(Referral.ended_at)).one() is not None
+
+
+def test_confirming_a_referral_the_workflow_refuses_tells_why_on_the_proposal(client, world, partner):
+    """The case moved on to prevention after the proposal: the confirmation is refused with the
+    workflow's reason at the note, on the proposal read anew, and nothing changes."""
+    case = flagged_case(world)
+    cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+    referral.propose(world.facilitator, case.id, "Gespräche abgebrochen", partner.id, date(2026, 11, 5))
+    world.measure(case)
+    cases.fire_trigger(world.facilitator, case.id, "start_prevention", "", None, first_follow_up=follow_ups.FollowUpInput(
+        date(2031, 6, 1), "Monitoring", world.facilitator.id))
+    proposal = referral.open_proposal(case.id)
+    login(client, world.advisor)
+    response = client.post(f"/referrals/{proposal.id}", data={"decision": "confirm", "note": "Einverstanden"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="note-error"' in html
+    assert world.facilitator.name in html and "Gespräche abgebrochen" in html  # the proposal as it is
+    assert "Einverstanden</textarea>" in html  # the note as typed
+    db.session.expire_all()
+    assert db.session.get(Referral, proposal.id).status == "proposed"
+    assert db.session.get(Case, case.id).state == "prevention"

@@ -15,10 +15,14 @@ bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 require_login(bp)
 
 
+def _proposal_and_case(referral_id: int):
+    proposal = referral.get_referral(current_user, referral_id, "referral.decide")
+    return proposal, case_service.get_case(current_user, proposal.case_id, "referral.decide")
+
+
 @bp.route("/<int:referral_id>", methods=["GET", "POST"])
 def decide(referral_id: int):
-    proposal = referral.get_referral(current_user, referral_id, "referral.decide")
-    case = case_service.get_case(current_user, proposal.case_id, "referral.decide")
+    proposal, case = _proposal_and_case(referral_id)
     form = ReferralDecisionForm()
     if form.validate_on_submit():
         result = url_for("cases.detail", case_id=case.id)
@@ -27,8 +31,10 @@ def decide(referral_id: int):
                             form.once(lambda _d: result))
         except ValidationError as exc:
             attach_errors(form, exc)
+            proposal, case = _proposal_and_case(referral_id)  # as they are now, the refused change undone
         except TransitionBlocked as blocked:
             form.note.errors = list(form.note.errors) + [str(r) for r in blocked.reasons]
+            proposal, case = _proposal_and_case(referral_id)
         else:
             flash(_("The case is referred.") if form.decision.data == "confirm" else _("You declined the referral."),
                   "success")
