@@ -198,7 +198,7 @@ def _rewrite_events(session, findings, pattern, replacement, now) -> None:
 
 def _find_in_studies(coordinator, name):
     """The municipality's case studies, released or not: a study hangs on its municipality, not
-    on a case (it outlives the case's erasure)."""
+    on a case (a released one outlives the case's deletion)."""
     matches = _mentions(name)
     rows = db.session.execute(
         select(CaseStudy, Case.reference).outerjoin(Case, Case.id == CaseStudy.case_id)

@@ -117,6 +117,12 @@ def hidden_cases(reader, case_ids) -> set[int]:
     return set(db.session.scalars(select(Case.id).where(Case.id.in_(ids), hidden_condition())))
 
 
+def _the_person_now():
+    """Join condition: the actor a name of ``PersonName`` belongs to now (none: a removed person)."""
+    return ((AnalysisActor.case_id == PersonName.case_id) & (AnalysisActor.kind == "person")
+            & (AnalysisActor.pseudonym_number == PersonName.pseudonym_number))
+
+
 def legend(case) -> list[tuple[str, str]]:
     """The pseudonyms the case's persons have and whom each stands for, ("Person A", "Karla
     Brandtner"), in their order: what a reader of names needs to follow an advisor who wrote
@@ -125,8 +131,7 @@ def legend(case) -> list[tuple[str, str]]:
     names: dict[int, str] = {}
     for number, former, current in db.session.execute(
         select(PersonName.pseudonym_number, PersonName.name, AnalysisActor.name)
-        .outerjoin(AnalysisActor, (AnalysisActor.case_id == PersonName.case_id) & (AnalysisActor.kind == "person")
-                   & (AnalysisActor.pseudonym_number == PersonName.pseudonym_number))
+        .outerjoin(AnalysisActor, _the_person_now())
         .where(PersonName.case_id == case.id).order_by(PersonName.pseudonym_number, PersonName.id)
     ):
         names[number] = current or former
@@ -227,8 +232,7 @@ def for_cases(reader, case_ids) -> Pseudonyms:
         names.add(db.session.execute(  # one statement: every name the persons of those cases had, and who is it now
             select(AnalysisActor.id, PersonName.name, PersonName.pseudonym_number)
             .join(Case, Case.id == PersonName.case_id)
-            .outerjoin(AnalysisActor, (AnalysisActor.case_id == PersonName.case_id) & (AnalysisActor.kind == "person")
-                       & (AnalysisActor.pseudonym_number == PersonName.pseudonym_number))
+            .outerjoin(AnalysisActor, _the_person_now())
             .where(PersonName.case_id.in_(ids), hidden_condition())
             .order_by(PersonName.case_id, PersonName.pseudonym_number, PersonName.id)
         ).all())

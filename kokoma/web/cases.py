@@ -304,6 +304,8 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         focus_first_error(form)
     timeline = case_service.timeline(case, before=timeline_before)
     now = utcnow()
+    pseudonyms_on = pseudonyms.enabled_for(case.municipality_id)
+    real_names = pseudonyms.sees_real_names(current_user, case)
     return render_template(
         "cases/detail.html",
         case=case,
@@ -333,8 +335,8 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
         attachments=attachment_service.attachments_of(case),
         attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None),
         seen_by=access_trail.who_saw(current_user, case) if permissions.can(current_user, "access_log.view") else None,
-        pseudonyms_on=(pseudonyms_on := pseudonyms.enabled_for(case.municipality_id)),
-        real_names=(real_names := pseudonyms.sees_real_names(current_user, case)),
+        pseudonyms_on=pseudonyms_on,
+        real_names=real_names,
         pseudonym_legend=pseudonyms.legend(case) if pseudonyms_on and real_names else [],
         pseudonym_lift=pseudonyms.lift_of(case),
         lift_form=forms.get("lift_form") or PseudonymLiftForm(formdata=None),

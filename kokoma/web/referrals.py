@@ -31,13 +31,12 @@ def decide(referral_id: int):
                             form.once(lambda _d: result))
         except ValidationError as exc:
             attach_errors(form, exc)
-            proposal, case = _proposal_and_case(referral_id)  # as they are now, the refused change undone
         except TransitionBlocked as blocked:
             form.note.errors = list(form.note.errors) + [str(r) for r in blocked.reasons]
-            proposal, case = _proposal_and_case(referral_id)
         else:
             flash(_("The case is referred.") if form.decision.data == "confirm" else _("You declined the referral."),
                   "success")
             return redirect(result)
+        proposal, case = _proposal_and_case(referral_id)  # as they are now, the refused change undone
     return render_template("referrals/decide.html", proposal=proposal, case=case, form=form), \
         422 if form.errors else 200
