@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kokoma import notifications
 from kokoma.database import db, utcnow, write_transaction
-from kokoma.models import Case, CaseAccess, CaseEvent, CaseStudy, Delivery, Partner, PersonRequest, Review
+from kokoma.models import Case, CaseAccess, CaseStudy, Delivery, Partner, PersonRequest
 from kokoma.runtime import kokoma
 from kokoma.services import cases, digest, measures, person_requests, retention, reviews, search, studies
 from kokoma.services.analysis_snapshot import Analysis
@@ -27,7 +27,7 @@ def naming_case(world, user=None):
     user = user or world.facilitator
     case = world.analysed_case(user=user, title="Streit am Spielplatz", description=f"Beschwerde von {NAME}",
                                parties=f"{NAME}, Jugendliche")
-    cases.add_comment(user, case.id, f"Telefonat mit karla brandtner am Montag")
+    cases.add_comment(user, case.id, "Telefonat mit karla brandtner am Montag")
     cases.update_case(user, case.id, db.session.get(Case, case.id).version, cases.CaseInput(
         title="Streit am Spielplatz", category="public_space", description=f"Beschwerde von {NAME} (ergänzt)",
         glasl_stage=3))

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from kokoma.database import db, write_transaction
-from kokoma.models import (AnalysisActor, Case, CaseAccess, CaseEvent, DailyJob, Delivery, FollowUp, GlaslAssessment,
-                           CaseStudy, GroupHearing, Measure, Partner, RetentionRun, Review)
+from kokoma.models import (AnalysisActor, Case, CaseEvent, CaseStudy, DailyJob, Delivery, FollowUp, GlaslAssessment,
+                           GroupHearing, Measure, Partner, RetentionRun)
 from kokoma.privacy import daily
 from kokoma.services import access_trail, cases, overview, retention, reviews, studies
 
