@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .database import db
-from .models import PluginChoice
+from .models import Municipality, PluginChoice
 
 _KEY = "kokoma.plugin_choices"
 
@@ -26,6 +26,20 @@ def choices_of(municipality_id: int) -> dict[str, tuple[bool, dict]]:
             ).all()
         kept[municipality_id] = {plugin: (enabled, settings or {}) for plugin, enabled, settings in rows}
     return kept[municipality_id]
+
+
+def hold(session, municipality_id: int, *, to_switch: bool = False) -> None:
+    """Hold the municipality's plugin choices until the transaction ends, and read them anew.
+
+    A change that fires a plugin's transition holds them shared, a switch of a plugin alone
+    (services.plugins.switch): so a plugin is not switched off while a case is being moved into
+    one of its states, and a transition waits for a switch to end before it asks whether its
+    plugin is on. The lock is the municipality's row (PostgreSQL: FOR SHARE against FOR NO KEY
+    UPDATE, which lets new cases and their references through); SQLite writes one transaction
+    at a time anyway."""
+    statement = select(Municipality.id).where(Municipality.id == municipality_id)
+    session.execute(statement.with_for_update(key_share=True) if to_switch else statement.with_for_update(read=True))
+    forget(session)
 
 
 def forget(session) -> None:

@@ -2,16 +2,18 @@
 malformed returns, duplicates, wrappers, snapshots, translated reasons, the reference."""
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from kokoma.database import db
-from kokoma.models import CaseEvent, Delivery, Partner
+from kokoma.models import Case, CaseEvent, Delivery, Partner, User
 from kokoma.plugin_host import PluginLoadError
 from kokoma.services import cases
 from kokoma.services import plugins as plugin_service
+from kokoma.services.changes import changing_case
 from kokoma.services.errors import ValidationError
 from kokoma.workflow import TransitionBlocked, WorkflowError
 
@@ -157,6 +159,50 @@ def test_a_plugin_is_not_switched_off_while_cases_are_in_its_states(local_app, l
     assert client.post("/plugins/local", data={"enabled": "0"}).status_code == 302
     assert "local" not in local_app.extensions["kokoma"].plugins.enabled(world.musterstadt.id)
     assert "local" in local_app.extensions["kokoma"].plugins.enabled(world.other.id)
+
+
+def test_a_plugin_is_not_switched_off_while_a_case_is_moving_into_its_state(local_app, local_world):
+    """A coordinator switches the plugin off while a facilitator's change is moving a case into
+    its state: the switch waits for the change to end, then counts the case and is refused
+    (PostgreSQL: the municipality's row held by both; SQLite: one writer at a time)."""
+    world = local_world
+    case_id, facilitator_id, coordinator_id = world.case().id, world.facilitator.id, world.coordinator.id
+    moving, finish = threading.Event(), threading.Event()
+    outcome = {}
+
+    def move():
+        with local_app.app_context():
+            try:
+                with changing_case(db.session.get(User, facilitator_id), case_id, "case.transition") as change:
+                    cases.fire_in(change, "call_ombuds", "")
+                    moving.set()
+                    finish.wait(timeout=10)
+                outcome["move"] = "done"
+            finally:
+                db.session.remove()
+
+    def switch_off():
+        with local_app.app_context():
+            try:
+                plugin_service.switch(db.session.get(User, coordinator_id), "local", False)
+                outcome["switch"] = "done"
+            except ValidationError as refused:
+                outcome["switch"] = sorted(refused.errors)
+            finally:
+                db.session.remove()
+
+    mover, switcher = threading.Thread(target=move), threading.Thread(target=switch_off)
+    mover.start()
+    assert moving.wait(timeout=10)
+    switcher.start()
+    switcher.join(timeout=0.5)  # as far as it gets while the case is on its way
+    finish.set()
+    mover.join(timeout=10)
+    switcher.join(timeout=10)
+    assert outcome == {"move": "done", "switch": ["enabled"]}
+    db.session.expire_all()
+    assert db.session.get(Case, case_id).state == "ombuds"
+    assert "local" in local_app.extensions["kokoma"].plugins.enabled(world.musterstadt.id)
 
 
 def test_instance_settings_are_checked_at_start_up(make_app, tmp_path):

@@ -8,6 +8,7 @@ from ..i18n import Label as _l
 from sqlalchemy.orm import joinedload
 
 from ..database import db, jsonable, utcnow
+from .. import plugin_choices
 from ..domain import CATEGORIES, LEVELS
 from ..models import Case, CaseEvent, Municipality, Partner, User
 from ..runtime import kokoma
@@ -141,8 +142,11 @@ def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_versio
 
 def fire_in(change: CaseChange, trigger: str, comment: str, **payload) -> None:
     """Fire ``trigger`` inside ``change`` as its user: guards, state, score and the event."""
+    workflow = kokoma().workflow
+    if workflow.plugin_of(trigger, change.case.state):
+        plugin_choices.hold(change.session, change.case.municipality_id)  # not switched off meanwhile
     request = TransitionRequest(change.case, trigger, change.user, comment.strip())
-    source = kokoma().workflow.fire(request)
+    source = workflow.fire(request)
     change.plugin_failures += request.plugin_failures
     change.plugin_failures += rescore(change.case)
     change.session.flush()

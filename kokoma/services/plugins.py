@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from ..database import db, write_transaction
 from ..models import Case, PluginChoice
-from ..plugin_choices import forget
+from ..plugin_choices import forget, hold
 from ..plugin_host import LoadedPlugin
 from ..runtime import kokoma
 from . import permissions
@@ -70,11 +70,14 @@ def switch(user, name: str, enabled: bool) -> PluginRow:
     row = get_plugin(user, name)
     if row.plugin.is_default:
         raise ValidationError({"enabled": "default"})
-    if not enabled and row.enabled and cases_in_its_states(user, name):
-        raise ValidationError({"enabled": _l(
-            "Cases of your municipality are in a state of this plugin, and without it they would have no way "
-            "on or back. Move them out of that state first.")})
     with write_transaction() as session:
+        # counted after the hold: a case still on its way into one of the states (a change
+        # firing the plugin's transition right now) is counted once it is there
+        hold(session, user.municipality_id, to_switch=True)
+        if not enabled and row.enabled and cases_in_its_states(user, name):
+            raise ValidationError({"enabled": _l(
+                "Cases of your municipality are in a state of this plugin, and without it they would have no way "
+                "on or back. Move them out of that state first.")})
         _choice(session, user.municipality_id, name).enabled = enabled
     forget(session)
     return get_plugin(user, name)
