@@ -5,6 +5,7 @@ empty entries in the German catalogue; the first test below lists them.
 """
 import gettext
 import re
+from datetime import date
 import shutil
 from pathlib import Path
 
@@ -149,6 +150,42 @@ def test_templates_have_no_unmarked_text():
     assert not offenders, "text not marked for translation (wrap it in {{ _(\"...\") }}):\n" + "\n".join(
         f"{path}: {texts}" for path, texts in offenders.items()
     )
+
+
+def test_fields_declared_in_python_hold_no_untranslated_text():
+    """A field's placeholder, title or aria label is read by a person, and the template check
+    cannot see fields declared in Python: each must be a translatable string."""
+    import importlib
+    import inspect
+
+    from flask_babel.speaklater import LazyString
+    from wtforms import Form
+    from wtforms.fields.core import UnboundField
+
+    plain = []
+    for path in sorted((ROOT / "kokoma" / "web").glob("*forms.py")):
+        module = importlib.import_module(f"kokoma.web.{path.stem}")
+        forms = [value for value in vars(module).values() if inspect.isclass(value) and issubclass(value, Form)]
+        assert forms or path.name == "forms.py", path
+        for form in forms:
+            for name, field in inspect.getmembers(form, lambda value: isinstance(value, UnboundField)):
+                shown = (field.kwargs.get("render_kw") or {}).items()
+                plain += [f"{form.__name__}.{name}: {key}={value!r}" for key, value in shown
+                          if key in {"placeholder", "title", "aria-label"} and not isinstance(value, LazyString)]
+    assert plain == []
+
+
+def test_a_date_field_and_an_example_reference_are_shown_in_the_readers_terms(client, auth, world):
+    """The format a date field takes, in the page's language; the example of a reference on the
+    access trail is one of the reader's own municipality."""
+    auth.login()
+    assert 'placeholder="JJJJ-MM-TT"' in client.get("/cases/new").get_data(as_text=True)
+    assert 'placeholder="YYYY-MM-DD"' in client.get("/cases/new", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    auth.logout()
+    auth.login("coord@mst.example")
+    trail = client.get("/admin/access-log").get_data(as_text=True)
+    assert f'placeholder="MST-{date.today().year}-0001"' in trail and 'placeholder="JJJJ-MM-TT"' in trail
 
 
 def test_german_is_the_default_and_english_follows_the_browser(client, auth, world):

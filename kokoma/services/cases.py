@@ -88,7 +88,12 @@ def next_reference(session, municipality_id: int, year: int) -> str:
         .returning(Municipality.case_seq, Municipality.code)
         .execution_options(synchronize_session=False)
     ).one()
-    return f"{code}-{year}-{seq:04d}"
+    return reference(code, year, seq)
+
+
+def reference(code: str, year: int, number: int) -> str:
+    """A case's reference: the municipality's code, the year, the number within it."""
+    return f"{code}-{year}-{number:04d}"
 
 
 def create_case(user, data: CaseInput, once: Once | None = None) -> CaseChange:

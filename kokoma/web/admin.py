@@ -7,8 +7,9 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..database import utcnow
 from ..domain import ROLES
-from ..services import permissions, access_trail, accounts
+from ..services import access_trail, accounts, cases, permissions
 from ..i18n import translated
 from ..services.errors import ValidationError
 from .auth import require_login
@@ -124,6 +125,7 @@ def unassign(assignment_id: int):
 def _trail_question() -> tuple[TrailFilterForm, access_trail.TrailFilters]:
     permissions.require(current_user, "access_log.view")
     form = TrailFilterForm(request.args)
+    form.case.render_kw = {"placeholder": cases.reference(current_user.municipality.code, utcnow().year, 1)}
     form.person.choices = choices(((u.id, u.name) for u in access_trail.people_in_trail(current_user)),
                                   empty=_("everybody"))
     form.validate()

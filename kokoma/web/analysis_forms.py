@@ -9,9 +9,8 @@ from ..domain import (
     ACTOR_KINDS, ACTOR_ROLES, CONFLICT_TEMPERATURES, GLASL_STAGES, HEARING_FORMATS, INFLUENCE, ISSUE_KINDS,
     RELATION_KINDS, RESOURCE_KINDS, THREAT_LEVELS,
 )
-from .forms import Form, IdSelectField, OneSubmission, PluginFieldsMixin, choices, with_plugin_fields
+from .forms import DATE_HINT, Form, IdSelectField, OneSubmission, PluginFieldsMixin, choices, with_plugin_fields
 
-DATE_HINT = {"placeholder": "JJJJ-MM-TT"}
 TEXT = [Length(max=5000)]
 
 

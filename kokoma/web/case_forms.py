@@ -13,7 +13,8 @@ from ..i18n import translate, translated
 from ..plugin_host import PluginFailure
 from ..services.cases import SORT_LABELS, CaseFilters, CaseInput
 from ..services.follow_ups import FollowUpInput
-from .forms import Form, IdSelectField, OneSubmission, PluginFieldsMixin, choices, shown_plugin_values, with_plugin_fields
+from .forms import (DATE_HINT, Form, IdSelectField, OneSubmission, PluginFieldsMixin, choices, shown_plugin_values,
+                    with_plugin_fields)
 
 
 class CaseForm(PluginFieldsMixin, OneSubmission, Form):
@@ -28,7 +29,7 @@ class CaseForm(PluginFieldsMixin, OneSubmission, Form):
     location = StringField(_l("Location"), validators=[Length(max=200)])
     observed_on = DateField(
         _l("Date observed"), validators=[Optional()],
-        render_kw={"placeholder": "JJJJ-MM-TT"},
+        render_kw=DATE_HINT,
     )
     violence_reported = BooleanField(_l("Violence or threats reported"))
     # The service checks that the facilitator works in the case's municipality.

@@ -26,6 +26,9 @@ from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 PLUGIN_FIELD_PREFIX = "extra_"
 DIGITS = re.compile(r"[0-9]{1,10}")
 
+# What a date field shows while empty: the format it takes (a browser without a date picker).
+DATE_HINT = {"placeholder": _l("YYYY-MM-DD")}
+
 
 class Form(FlaskForm):
     """Base of every form. Text that cannot be saved (a NUL character, a lone surrogate) is

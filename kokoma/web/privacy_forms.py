@@ -6,7 +6,7 @@ from wtforms.validators import ValidationError as WTFormsValidationError
 
 from ..services.access_trail import TrailFilters
 from ..services.person_requests import MODES
-from .forms import Form, IdSelectField, choices
+from .forms import DATE_HINT, Form, IdSelectField, choices
 
 MAX_RETENTION_DAYS = 36500  # a hundred years: more is a typing error
 
@@ -19,10 +19,9 @@ class TrailFilterForm(Form):
         csrf = False
 
     person = IdSelectField(_l("Person"))
-    case = StringField(_l("Case reference"), validators=[Optional(), Length(max=32)],
-                       render_kw={"placeholder": "MST-2026-0001"})
-    since = DateField(_l("From"), validators=[Optional()], render_kw={"placeholder": "JJJJ-MM-TT"})
-    until = DateField(_l("Until"), validators=[Optional()], render_kw={"placeholder": "JJJJ-MM-TT"})
+    case = StringField(_l("Case reference"), validators=[Optional(), Length(max=32)])
+    since = DateField(_l("From"), validators=[Optional()], render_kw=DATE_HINT)
+    until = DateField(_l("Until"), validators=[Optional()], render_kw=DATE_HINT)
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:
