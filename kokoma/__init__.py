@@ -42,6 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)
+    # Flask-Limiter only counts limits on every page (logins are counted in the database): with
+    # none set it is not attached, and no request pays for checking limits that are not there.
+    app.config.setdefault("RATELIMIT_ENABLED", bool(app.config.get("RATELIMIT_DEFAULT")
+                                                    or app.config.get("RATELIMIT_APPLICATION")))
     limiter.init_app(app)
 
     if app.config["TRUSTED_PROXIES"]:

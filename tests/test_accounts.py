@@ -117,7 +117,9 @@ def test_configured_default_limits_apply_to_every_page(make_app):
         assert [client.get("/healthz").status_code for _ in range(4)] == [200, 200, 200, 429]
     finally:
         limiter.limit_manager.set_default_limits([])  # Flask-Limiter keeps them on its one instance
-    client = make_app().test_client()
+    app = make_app()
+    assert app.config["RATELIMIT_ENABLED"] is False  # no limits on every page: nothing checked per request
+    client = app.test_client()
     assert {client.get("/healthz").status_code for _ in range(5)} == {200}
 
 
