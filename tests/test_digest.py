@@ -74,18 +74,24 @@ def test_two_workers_at_once_send_each_digest_once(digest_app, sink):
     assert sorted(m["To"] for m in sink.messages) == sorted([world.facilitator.email, world.coordinator.email])
 
 
-def test_an_unreachable_mail_server_is_retried(make_app, sink, mail_port):
+@pytest.mark.parametrize("days_ahead", [0, 1])
+def test_an_unreachable_mail_server_is_retried(make_app, sink, mail_port, days_ahead):
+    """One attempt a round, and the next after a wait counted from the round's moment, also
+    for a round whose moment lies ahead of the clock (tomorrow's: the wait was once counted
+    from the clock, and the round tried again at once until it gave up)."""
+    morning = MORNING + timedelta(days=days_ahead)
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_SECURITY="none", NOTIFY_RETRY_BASE_SECONDS=1)
     with app.test_request_context():
         world = World()
         something_due(world)
-        assert digest.send_digests(MORNING) == 0
+        assert digest.send_digests(morning) == 0
         row = db.session.scalars(select(DigestMail).where(DigestMail.user_id == world.facilitator.id)).one()
         assert (row.status, row.attempts) == ("pending", 1) and "Error" in row.last_error
+        assert row.next_attempt_at == morning + timedelta(seconds=1)
         app.config["MAIL_PORT"] = mail_port  # the server is reachable again
-        db.session.execute(update(DigestMail).values(next_attempt_at=MORNING))
+        db.session.execute(update(DigestMail).values(next_attempt_at=morning))
         db.session.commit()
-        assert digest.send_digests(MORNING + timedelta(minutes=5)) == 1
+        assert digest.send_digests(morning + timedelta(minutes=5)) == 1
         assert [m["To"] for m in sink.messages] == [world.facilitator.email]
 
 

@@ -88,23 +88,25 @@ def _send(row_id: int, now) -> int:
     if user is None:
         return 0  # removed meanwhile
     if not (user.active and user.digest_enabled):
-        return _settle(row_id, status="skipped", error="digest switched off")
+        return _settle(row_id, now, status="skipped", error="digest switched off")
     work = day_work(user, now)
     db.session.commit()
     if work.empty:
-        return _settle(row_id, status="skipped", error="nothing due")
+        return _settle(row_id, now, status="skipped", error="nothing due")
     if not config["MAIL_SERVER"]:
-        return _settle(row_id, status="skipped", error="no mail server configured")
+        return _settle(row_id, now, status="skipped", error="no mail server configured")
     try:
         with connect(config) as smtp:
             smtp.send_message(_message(user, work, row, config))
     except Exception as exc:  # noqa: BLE001 - an unreachable mail server means "retry later"
         log.warning("digest %s for user %s failed: %s", row_id, user.id, exc)
-        return _settle(row_id, error=f"{type(exc).__name__}: {exc}")
-    return _settle(row_id, status="sent", items=work.due + len(work.week_measures) + len(work.new_reviews))
+        return _settle(row_id, now, error=f"{type(exc).__name__}: {exc}")
+    return _settle(row_id, now, status="sent", items=work.due + len(work.week_measures) + len(work.new_reviews))
 
 
-def _settle(row_id: int, *, status: str | None = None, error: str = "", items: int = 0) -> int:
+def _settle(row_id: int, now, *, status: str | None = None, error: str = "", items: int = 0) -> int:
+    """Record an attempt; a failed one is tried again after a doubling wait counted from ``now``,
+    the round's moment, so that a round tries each mail once."""
     config = current_app.config
     with write_transaction() as session:
         row = session.get(DigestMail, row_id, with_for_update=True, populate_existing=True)
@@ -119,7 +121,7 @@ def _settle(row_id: int, *, status: str | None = None, error: str = "", items: i
         elif row.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
             row.status = "failed"
         else:
-            row.next_attempt_at = utcnow() + timedelta(seconds=config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (row.attempts - 1))
+            row.next_attempt_at = now + timedelta(seconds=config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (row.attempts - 1))
     return 1 if status == "sent" else 0
 
 
