@@ -31,10 +31,10 @@ def choices_of(municipality_id: int) -> dict[str, tuple[bool, dict]]:
 def hold(session, municipality_id: int, *, to_switch: bool = False) -> None:
     """Hold the municipality's plugin choices until the transaction ends, and read them anew.
 
-    A change that fires a plugin's transition holds them shared, a switch of a plugin alone
-    (services.plugins.switch): so a plugin is not switched off while a case is being moved into
-    one of its states, and a transition waits for a switch to end before it asks whether its
-    plugin is on. The lock is the municipality's row (PostgreSQL: FOR SHARE against FOR NO KEY
+    A change that fires a transition of a plugin that can be switched off holds them shared, a
+    switch of a plugin alone (services.plugins.switch): so a plugin is not switched off while a
+    case is being moved into one of its states, and a transition waits for a switch to end before
+    it asks whether its plugin is on. The lock is the municipality's row (PostgreSQL: FOR SHARE against FOR NO KEY
     UPDATE, which lets new cases and their references through); SQLite writes one transaction
     at a time anyway."""
     statement = select(Municipality.id).where(Municipality.id == municipality_id)

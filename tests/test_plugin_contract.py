@@ -1,5 +1,6 @@
 """The plugin contract: per-municipality enablement, settings, own pages, stable channels,
 malformed returns, duplicates, wrappers, snapshots, translated reasons, the reference."""
+import re
 import sys
 import textwrap
 import threading
@@ -203,6 +204,24 @@ def test_a_plugin_is_not_switched_off_while_a_case_is_moving_into_its_state(loca
     db.session.expire_all()
     assert db.session.get(Case, case_id).state == "ombuds"
     assert "local" in local_app.extensions["kokoma"].plugins.enabled(world.musterstadt.id)
+
+
+def test_only_a_transition_of_a_plugin_that_can_be_switched_off_holds_the_choices(local_app, local_world):
+    """The hold costs a statement and makes new cases of the municipality wait: the workflow's own
+    transitions and the defaults' (always on) go without it."""
+    from .test_query_counts import counted
+
+    held = re.compile(r"SELECT municipalities\.id\s+FROM municipalities\s+WHERE municipalities\.id = ")
+    world = local_world
+    with counted(local_app) as statements:
+        cases.fire_trigger(world.facilitator, world.analysed_case().id, "start_processing", "", None)
+    assert not [s for s in statements if held.match(s)]
+    with counted(local_app) as statements, pytest.raises(TransitionBlocked):  # the default referral's, unconfirmed
+        cases.fire_trigger(world.facilitator, world.analysed_case().id, "refer", "Zur Beratungsstelle", None)
+    assert not [s for s in statements if held.match(s)]
+    with counted(local_app) as statements:
+        cases.fire_trigger(world.facilitator, world.case().id, "call_ombuds", "", None)
+    assert len([s for s in statements if held.match(s)]) == 1
 
 
 def test_instance_settings_are_checked_at_start_up(make_app, tmp_path):

@@ -148,7 +148,7 @@ def fire_trigger(user, case_id: int, trigger: str, comment: str, expected_versio
 def fire_in(change: CaseChange, trigger: str, comment: str, **payload) -> None:
     """Fire ``trigger`` inside ``change`` as its user: guards, state, score and the event."""
     workflow = kokoma().workflow
-    if workflow.plugin_of(trigger, change.case.state):
+    if workflow.switchable_plugin_of(trigger, change.case.state):
         plugin_choices.hold(change.session, change.case.municipality_id)  # not switched off meanwhile
     request = TransitionRequest(change.case, trigger, change.user, comment.strip())
     source = workflow.fire(request)

@@ -97,10 +97,11 @@ class WorkflowEngine:
             raise TransitionBlocked(request.reasons)
         return source
 
-    def plugin_of(self, trigger: str, state: str) -> str | None:
-        """The plugin whose transition ``trigger`` is from ``state``; None for the workflow's own."""
-        return next((t.plugin for t in self.definition.transitions_from(state) if t.trigger == trigger and t.plugin),
-                    None)
+    def switchable_plugin_of(self, trigger: str, state: str) -> str | None:
+        """The plugin whose transition ``trigger`` is from ``state``, if a municipality can switch
+        it off; None for a default's (always on, like the workflow itself)."""
+        return next((t.plugin for t in self.definition.transitions_from(state)
+                     if t.trigger == trigger and t.plugin and not self.plugins.plugins[t.plugin].is_default), None)
 
     def _offered(self, trigger: str, case) -> bool:
         on = self.plugins.enabled(getattr(case, "municipality_id", None))
