@@ -188,13 +188,15 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(channel_app, rec
 
 def test_two_live_workers_never_send_one_delivery_twice_to_a_slow_partner(make_app, receiver):
     """Each call takes three times the lease: a live worker keeps its lease while it waits, so the
-    other worker never takes the same delivery over."""
+    other worker never takes the same delivery over. (A lease of 1 s: renewed every third of it,
+    a renewal may wait for the other worker's write on SQLite; with 0.5 s, a busy machine once let
+    a lease run out between two renewals.)"""
     import time
 
-    app = make_app(NOTIFY_LEASE_SECONDS=0.5, BASE_URL="https://kokoma.musterstadt.example")
+    app = make_app(NOTIFY_LEASE_SECONDS=1.0, BASE_URL="https://kokoma.musterstadt.example")
     with app.test_request_context():
         expected = webhook_cases(receiver, 4)
-    receiver.delay = 1.5
+    receiver.delay = 3.0
 
     def worker():  # polls as the background thread does, until nothing is pending
         deadline = time.monotonic() + 30
