@@ -9,7 +9,8 @@ warm-up; the difference divided by N is the client-side cost of one request (Pyt
 psycopg; PostgreSQL's own work runs in its process and is not counted). Wall-clock times on this
 VM swing by up to 2x from minute to minute; instruction counts do not.
 
-Besides the list page and the baseline of bench_load.py (one Core query, JSON), it measures
+Besides the list page and the baselines of bench_load.py (one Core query, JSON; and the signed-in
+baseline: KoKoMa's session cookie, the login session looked up, 50 rows as HTML), it measures
 steps towards the list page on routes this script adds to its own app: the cheapest page
 (/healthz), a page that only loads the logged-in user, and the base layout rendered for a
 logged-in user. The ratio baseline/page is what the throughput ratio of the load run would be
@@ -30,8 +31,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 PASSWORD = "timing the pages 2026"
+SECRET_KEY = "timing-only"  # KoKoMa's and the signed-in baseline's: one session cookie for both
 PAGES = {
     "baseline (Core query, JSON)": "baseline",
+    "signed-in baseline (login + rows, HTML)": "signed-in baseline",
     "/healthz (no login)": "/healthz",
     "logged-in user only": "/_bench/user",
     "base layout, logged in": "/_bench/layout",
@@ -61,19 +64,37 @@ def prepare(url):
 def app_config(url):
     from bench_cases import app_config as benchmark_app_config
 
-    return benchmark_app_config(tempfile.mkdtemp(prefix="kokoma-instr-"), url, SESSION_COOKIE_SECURE=False,
+    return benchmark_app_config(tempfile.mkdtemp(prefix="kokoma-instr-"), url, SESSION_COOKIE_SECURE=False, SECRET_KEY=SECRET_KEY,
                                 WTF_CSRF_ENABLED=False, NOTIFY_BACKGROUND_WORKER=False)
 
 
 def client_for(url, page):
     """A function that requests ``page`` once (run inside valgrind)."""
-    if page == "baseline":
-        os.environ["KOKOMA_DATABASE_URL"] = url
+    if page in ("baseline", "signed-in baseline"):
+        os.environ.update(KOKOMA_DATABASE_URL=url, KOKOMA_SECRET_KEY=SECRET_KEY)
         from baseline_app import app as baseline
 
         client = baseline.test_client()
-        return lambda: client.get("/cases/1")
+        if page == "baseline":
+            return lambda: client.get("/cases/1")
+        # signed in by KoKoMa: its session cookie, as the load run's users bring it
+        client.set_cookie("kokoma_session", kokoma_client(url).get_cookie("kokoma_session").value)
 
+        def get_signed_in():
+            assert client.get("/signed-in/cases").status_code == 200
+
+        return get_signed_in
+
+    client = kokoma_client(url)
+
+    def get():
+        assert client.get(page).status_code == 200
+
+    return get
+
+
+def kokoma_client(url):
+    """A test client of KoKoMa (with this script's steps towards the list page), logged in."""
     from flask import render_template
     from flask_login import current_user, login_required
 
@@ -84,11 +105,7 @@ def client_for(url, page):
     app.add_url_rule("/_bench/layout", "bench_layout", login_required(lambda: render_template("error.html", code=404)))
     client = app.test_client()
     assert client.post("/login", data={"email": "fac@mst.example", "password": PASSWORD}).status_code == 302
-
-    def get():
-        assert client.get(page).status_code == 200
-
-    return get
+    return client
 
 
 def run_inside(url, page, count):
