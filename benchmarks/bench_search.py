@@ -69,7 +69,7 @@ def seed(municipality, facilitator, first, last):
     # the varying ones (sequence number, reference) appended in SQL.
     constant = search.document_row(0, [TITLE_WORDS], [DESCRIPTION, LOCATION, PARTIES, GROUPS],
                                    stems=not postgresql)["stems"]
-    db.session.execute(text(f"""
+    db.session.execute(text("""
         INSERT INTO case_search (case_id, head, body, stems)
         SELECT id, reference || ' · ' || title, description || '\n' || location || '\n' || :parties || '\n' || :groups,
                :constant || ' ' || lower(:code) || ' 2026 ' || substr(reference, length(:code) + 7)

@@ -5,6 +5,7 @@
 --               different case, and the access trail row it writes is written too)
 --   transition  transitions (see below)
 --   baseline    the baseline app's page of the user's municipality
+--   signed-in   the baseline app's signed-in page (the user's session cookie)
 --   memory      paths picked at random from KOKOMA_LOAD_PATHS, a file the Python side writes:
 --               one "<user number> <path>" a line (list pages with varied filters and paging,
 --               case pages of many cases); the distinct line numbers sent are appended to
@@ -95,6 +96,7 @@ function request()
   if mix == "case" then return case_page(user, headers) end
   if mix == "transition" then return transition() end
   if mix == "baseline" then return wrk.format("GET", "/cases/" .. user.municipality, headers) end
+  if mix == "signed-in" then return wrk.format("GET", "/signed-in/cases", headers) end
   if r <= 50 then return wrk.format("GET", "/cases/?per_page=50", headers) end
   if r <= 75 then return wrk.format("GET", "/cases/" .. pick(user.cases)[1], headers) end
   if r <= 90 then return wrk.format("GET", "/cases/?per_page=50&q=" .. pick({"Stadtteiltreff", "Nr.+12", "MST"}), headers) end
