@@ -11,7 +11,6 @@ from kokoma.database import db
 from kokoma.models import Attachment
 from kokoma.services import attachment_crypto, attachments
 
-from .conftest import PASSWORD
 
 PROTOCOL = b"%PDF-1.4\n% Gespraechsprotokoll mit Familie Oezdemir, Hausnummer 17\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"Anwohnerfoto" * 8

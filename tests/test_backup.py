@@ -4,7 +4,6 @@ again (on the database the tests run on: SQLite, or PostgreSQL through pg_dump/p
 import io
 import json
 import tarfile
-from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade

@@ -44,8 +44,8 @@ def foreign_objects(world):
     measure = world.measure(case, user=world.outsider)
     follow_up = follow_ups.add_follow_up(world.outsider, case.id, follow_ups.FollowUpInput(
         date.today(), "Nachfragen", world.outsider.id)).follow_up
-    attachment = attachments.add_attachment(world.outsider, case.id, "Protokoll.pdf",
-                                            io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+    attachments.add_attachment(world.outsider, case.id, "Protokoll.pdf",
+                               io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
     draft = CaseStudy(case_id=case.id, municipality_id=world.other.id, category=case.category, duration_days=3,
                       measures=[], lessons="Entwurf")  # not released: their own
     db.session.add(draft)

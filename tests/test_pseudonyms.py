@@ -22,7 +22,7 @@ REAL = re.compile(r"Quandtmann|Theodor|Zumsande|Erika|Özdemir|Ömer", re.IGNORE
 
 def person_case(world, title=f"Beschwerde von {NAME}"):
     """A case of Musterstadt whose person, Theodor Quandtmann, is named in every kind of text."""
-    case = world.case(title=title, description=f"Herr Quandtmann beschwert sich über Lärm.",
+    case = world.case(title=title, description="Herr Quandtmann beschwert sich über Lärm.",
                       location="Bahnhofsvorplatz")
     user = world.facilitator
     analysis.add_item(user, case.id, "actor", {"name": NAME, "kind": "person", "role": "primary",
