@@ -19,14 +19,19 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask, abort, jsonify, session
 from sqlalchemy import create_engine, text
 
+from kokoma.config import Defaults
+
 app = Flask(__name__)
 # KoKoMa's cookie, so that the load run's logged-in users are signed in here too.
-app.config.update(SECRET_KEY=os.environ.get("KOKOMA_SECRET_KEY"), SESSION_COOKIE_NAME="kokoma_session")
+app.config.update(SECRET_KEY=os.environ.get("KOKOMA_SECRET_KEY"), SESSION_COOKIE_NAME=Defaults.SESSION_COOKIE_NAME)
 engine = create_engine(os.environ["KOKOMA_DATABASE_URL"], pool_pre_ping=True)
-COLUMNS = "id, reference, title, category, state, escalation_level, escalation_score"
-QUERY = text(f"SELECT {COLUMNS} FROM cases WHERE municipality_id = :m ORDER BY id DESC LIMIT 50")
-# KoKoMa's default limits (config.LOGIN_SESSION_IDLE_TIMEOUT and LOGIN_SESSION_MAX_AGE).
-IDLE, MAX_AGE = timedelta(hours=8), timedelta(hours=24)
+QUERY = text(
+    "SELECT id, reference, title, category, state, escalation_level, escalation_score "
+    "FROM cases WHERE municipality_id = :m ORDER BY id DESC LIMIT 50"
+)
+# KoKoMa's default limits of a login session.
+IDLE = timedelta(seconds=Defaults.LOGIN_SESSION_IDLE_TIMEOUT)
+MAX_AGE = timedelta(seconds=Defaults.LOGIN_SESSION_MAX_AGE)
 SIGNED_IN_USER = text(
     "SELECT users.id, users.name, users.municipality_id FROM users "
     "JOIN login_sessions ON login_sessions.user_id = users.id "
@@ -58,7 +63,7 @@ def signed_in_cases():
     now = datetime.now(timezone.utc)
     with engine.connect() as connection:
         user = connection.execute(SIGNED_IN_USER, {
-            "token_hash": hashlib.sha256(token.encode()).hexdigest(),
+            "token_hash": hashlib.sha256(token.encode()).hexdigest(),  # as services.accounts stores it
             "idle_since": now - IDLE, "born_since": now - MAX_AGE,
         }).one_or_none()
         if user is None:
