@@ -49,7 +49,8 @@ kokoma_100k, and leaves everything else alone. Steps:
    runs noisy): the list page (50 rows) at 1k, at 100k, at 100k with the before code (when
    given; it and the current 100k swap places every other round, so that neither always goes
    first), the baseline, its signed-in page (the same app: KoKoMa's session cookie, the login
-   session looked up, the 50 rows as HTML), and the case page at 1k and at 100k (they too swap places every other
+   session looked up, the 50 rows as HTML), KoKoMa's base layout alone (a signed-in 404 page:
+   the navigation with its due count and nothing else, the least a page of KoKoMa shows), and the case page at 1k and at 100k (they too swap places every other
    round; the before code gets no case page rounds): GET /cases/<id> of the logged-in
    facilitator's own municipality, each request the next of a random user's 30 newest cases, so
    that every request shows another case and writes its access-trail row; then transitions at
@@ -620,6 +621,7 @@ def main():
                 measure(name, site.base, site.users_file, "list")
             measure("baseline 100k", baseline_base, large.users_file, "baseline")
             measure("signed-in baseline 100k", baseline_base, large.users_file, "signed-in")
+            measure("layout alone 100k", large.base, large.users_file, "layout")
             cases = [("case page 1k", small), ("case page 100k", large)]  # which goes first alternates
             for name, site in (cases if n % 2 == 0 else cases[::-1]):
                 measure(name, site.base, site.users_file, "case")
@@ -657,7 +659,7 @@ def main():
     print("\n| run | requests/s | p50 ms | p95 ms | p99 ms | 5xx | 4xx | socket errors | CPU ms/request: server / PostgreSQL |")
     print("|---|---|---|---|---|---|---|---|---|")
     names = ["list 1k", "list 100k"] + (["list 100k (before)"] if old else []) + [
-        "baseline 100k", "signed-in baseline 100k", "case page 1k", "case page 100k", "transition 1k", "transition 100k", "mixed 100k"]
+        "baseline 100k", "signed-in baseline 100k", "layout alone 100k", "case page 1k", "case page 100k", "transition 1k", "transition 100k", "mixed 100k"]
     for name in names:
         r = results[name]
         cpu = f" {r['cpu_server']:.2f} / {r['cpu_postgres']:.2f} |" if "cpu_server" in r else " – |"
@@ -674,6 +676,11 @@ def main():
           f"{results['list 100k']['rps'] / results['signed-in baseline 100k']['rps']:.2f}; "
           f"signed-in baseline vs baseline: "
           f"{results['signed-in baseline 100k']['rps'] / results['baseline 100k']['rps']:.2f}")
+    layout = results["layout alone 100k"]
+    if layout["s2xx"] or layout["s5xx"]:
+        print("the layout alone was not answered with 404 every time: its figures below do not count")
+    print(f"layout alone (a signed-in 404 page) vs baseline (100k): {layout['rps'] / results['baseline 100k']['rps']:.2f}; "
+          f"list page vs layout alone: {results['list 100k']['rps'] / layout['rps']:.2f}")
     if old:
         # Two readings of each ratio: of the two runs' median rounds (as above), and the median of
         # the ratios within each round, whose two runs were only seconds apart (steadier when a

@@ -6,6 +6,8 @@
 --   transition  transitions (see below)
 --   baseline    the baseline app's page of the user's municipality
 --   signed-in   the baseline app's signed-in page (the user's session cookie)
+--   layout      KoKoMa's page for a path it does not have (404), signed in: the base layout
+--               with its navigation and nothing else, the least any page of KoKoMa shows
 --   memory      paths picked at random from KOKOMA_LOAD_PATHS, a file the Python side writes:
 --               one "<user number> <path>" a line (list pages with varied filters and paging,
 --               case pages of many cases); the distinct line numbers sent are appended to
@@ -97,6 +99,7 @@ function request()
   if mix == "transition" then return transition() end
   if mix == "baseline" then return wrk.format("GET", "/cases/" .. user.municipality, headers) end
   if mix == "signed-in" then return wrk.format("GET", "/signed-in/cases", headers) end
+  if mix == "layout" then return wrk.format("GET", "/keine-solche-seite", headers) end
   if r <= 50 then return wrk.format("GET", "/cases/?per_page=50", headers) end
   if r <= 75 then return wrk.format("GET", "/cases/" .. pick(user.cases)[1], headers) end
   if r <= 90 then return wrk.format("GET", "/cases/?per_page=50&q=" .. pick({"Stadtteiltreff", "Nr.+12", "MST"}), headers) end
