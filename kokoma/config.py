@@ -28,7 +28,8 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = True
     # Failed logins allowed, counted in the database (kokoma/services/login_limits.py): per client
-    # address and account, per client address (any accounts), per account (all addresses).
+    # address and account, per client address (any accounts), per account (all addresses); each
+    # over a sliding window.
     LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
     LOGIN_ADDRESS_RATE_LIMIT = "30 per minute; 300 per hour"
     LOGIN_ACCOUNT_RATE_LIMIT = "100 per hour"

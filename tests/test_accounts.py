@@ -257,7 +257,7 @@ def test_no_address_or_e_mail_is_stored_in_the_clear(client, world):
     from kokoma.models import LoginCount
 
     keys = db.session.scalars(select(LoginCount.key_hash)).all()
-    assert len(keys) == 5 and all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)  # 2 + 2 + 1 windows
+    assert len(keys) == 5 and all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)  # 2 + 2 + 1 limits
 
 
 def test_page_limits_are_shared_through_redis_when_configured(make_app):
