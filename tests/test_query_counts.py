@@ -164,3 +164,19 @@ def test_a_long_trail_is_paged_newest_first_at_the_same_statements(app, client, 
     third = client.get(re.search(r'href="(/cases/\d+\?before=\d+)#', second).group(1)).get_data(as_text=True)
     assert [int(n) for n in re.findall(r"Kommentar (\d+)", third)] == list(range(4, -1, -1))
     assert "Ältere Einträge" not in third and "Neueste Einträge" in third
+
+
+def test_the_case_page_reads_the_actors_once_for_the_analysis_and_the_measures(app, client, auth, world):
+    """The analysis section and the measures' participants share one reading of the actors; only
+    the workflow's guard (is the analysis complete?) reads its own, and only in the analysis state."""
+    case = analysis_with(world, 3)
+    auth.login()
+
+    def actor_readings(path):
+        with counted(app) as statements:
+            assert client.get(path).status_code == 200
+        return sum(1 for s in statements if re.search(r"FROM analysis_actors\b", s) and s.lstrip().startswith("SELECT"))
+
+    assert actor_readings(f"/cases/{case.id}") == 2  # the page's and the guard's
+    cases.fire_trigger(world.facilitator, case.id, "start_processing", "", None)
+    assert actor_readings(f"/cases/{case.id}") == 1

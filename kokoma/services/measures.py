@@ -8,8 +8,9 @@ from sqlalchemy.orm import joinedload
 
 from ..database import db, jsonable
 from ..domain import MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES
-from ..models import AnalysisActor, Case, Measure, Partner, User
+from ..models import Case, Measure, Partner, User
 from . import permissions
+from .analysis_snapshot import Analysis
 from .changes import CaseChange, changing_case
 from .errors import NotFound, ValidationError
 from .referral_rules import measure_refusal
@@ -78,10 +79,10 @@ def _validate(data: MeasureInput, case: Case) -> None:
         raise ValidationError(errors)
 
 
-def participant_choices(case: Case) -> list[tuple[int, str]]:
-    """(id, name) of the actors of ``case``'s analysis, who can take part in its measures."""
-    return [tuple(row) for row in db.session.execute(
-        select(AnalysisActor.id, AnalysisActor.name).where(AnalysisActor.case_id == case.id).order_by(AnalysisActor.id))]
+def participant_choices(case: Case, analysis: Analysis | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the actors of ``case``'s analysis, who can take part in its measures (from
+    ``analysis``, when the page has read it already)."""
+    return list((analysis or Analysis(case)).actor_names.items())
 
 
 def _apply(measure: Measure, data: MeasureInput) -> dict:

@@ -293,7 +293,8 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
     assign_form.advisor_id.choices = choices(
         ((u.id, u.name) for u in accounts.advisors_of(case.municipality_id)), empty=_("nobody yet")
     )
-    participants = measures.participant_choices(case)
+    analysis_view = section_context(case)
+    participants = measures.participant_choices(case, analysis_view["analysis"])
     measure_form = forms.get("measure_form") or MeasureForm(formdata=None)
     if permissions.can(current_user, "case.measure"):
         measure_form.offer(measures.responsible_choices(case.municipality_id), participants)
@@ -309,7 +310,7 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
     return render_template(
         "cases/detail.html",
         case=case,
-        analysis_view=section_context(case),
+        analysis_view=analysis_view,
         now=now,
         today=todo.local_today(now),
         timeline=timeline,

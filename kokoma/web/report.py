@@ -44,9 +44,10 @@ def pdf(case_id: int):
     plugin_fields, _failures = plugin_field_values(case)
     timeline = case_service.timeline(case, per_page=TIMELINE_ENTRIES)
     now = utcnow()
-    page = dict(case=case, analysis_view=section_context(case), sections=REPORT_SECTIONS, timeline=timeline,
+    analysis_view = section_context(case)
+    page = dict(case=case, analysis_view=analysis_view, sections=REPORT_SECTIONS, timeline=timeline,
                 changes_in_words=timeline_words(timeline),
-                measures=measures.measures_of(case), actor_names=dict(measures.participant_choices(case)),
+                measures=measures.measures_of(case), actor_names=dict(measures.participant_choices(case, analysis_view["analysis"])),
                 follow_ups=follow_ups.follow_ups_of(case),
                 now=now, today=todo.local_today(now),
                 reviews=reviews.reviews_of(case), attachments=attachment_service.attachments_of(case),
