@@ -19,11 +19,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('login_counts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_login_counts_expires_at'))
-    op.drop_table('login_counts')
-    op.create_table(
-        'login_counts',
+    _replace_table(
         sa.Column('key_hash', sa.String(length=64), nullable=False),
         sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
@@ -31,20 +27,22 @@ def upgrade():
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('key_hash', name=op.f('pk_login_counts')),
     )
-    with op.batch_alter_table('login_counts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_login_counts_expires_at'), ['expires_at'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('login_counts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_login_counts_expires_at'))
-    op.drop_table('login_counts')
-    op.create_table(
-        'login_counts',
+    _replace_table(
         sa.Column('key_hash', sa.String(length=64), nullable=False),
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('key_hash', 'expires_at', name=op.f('pk_login_counts')),
     )
+
+
+def _replace_table(*columns):
+    """login_counts dropped and created anew (its counts last an hour at most), with its index."""
+    with op.batch_alter_table('login_counts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_counts_expires_at'))
+    op.drop_table('login_counts')
+    op.create_table('login_counts', *columns)
     with op.batch_alter_table('login_counts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_counts_expires_at'), ['expires_at'], unique=False)

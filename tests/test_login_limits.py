@@ -1,8 +1,9 @@
-"""Failed logins over a sliding window: the edge of a window does not double a limit, and the
-window before weighs less the further it lies back (kokoma/services/login_limits.py).
+"""Failed logins under parallel attempts and over a sliding window: the edge of a window does
+not double a limit, and the window before weighs less the further it lies back
+(kokoma/services/login_limits.py; accounts and sessions are in test_accounts.py).
 
-The clock of the count is set per attempt (``login_limits.utcnow``), so that an attempt lands
-at a known second of a window; everything else, the database included, is real."""
+Where a test sets the clock of the count (``login_limits.utcnow``), so that an attempt lands at
+a known second of a window, everything else, the database included, is real."""
 import itertools
 import threading
 import urllib.error
@@ -32,16 +33,61 @@ def clock(monkeypatch):
     return Clock
 
 
-def attempt(client, password=WRONG):
-    answer = client.post("/login", data={"email": "fac@mst.example", "password": password})
-    return answer.status_code, answer.headers.get("Retry-After")
-
-
-def test_the_edge_of_a_window_does_not_let_the_limit_through_twice(make_app, clock):
+@pytest.fixture
+def client(make_app):
+    """A client of an app that allows 4 failed logins per minute."""
     app = make_app(LOGIN_RATE_LIMIT="4 per minute")
     with app.test_request_context():
         World()
-    client = app.test_client()
+    return app.test_client()
+
+
+def attempt(client):
+    answer = client.post("/login", data={"email": "fac@mst.example", "password": WRONG})
+    return answer.status_code, answer.headers.get("Retry-After")
+
+
+def wrong_logins_at_once(app, count: int) -> list[tuple[int, str | None]]:
+    """``count`` threads send a wrong password at the same moment to ``app``, served on loopback:
+    the (status, Retry-After) of each answer."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/login"
+    body = urllib.parse.urlencode({"email": "fac@mst.example", "password": WRONG}).encode()
+    start = threading.Barrier(count)
+    answers = []
+
+    def send():
+        start.wait()
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=60)
+        except urllib.error.HTTPError as answer:
+            answers.append((answer.code, answer.headers.get("Retry-After")))
+
+    threads = [threading.Thread(target=send) for _ in range(count)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(answers) == count
+    return answers
+
+
+def test_parallel_wrong_logins_get_no_further_than_the_limit(make_app):
+    """At most the limit reach the password check, the others are answered 429 with Retry-After."""
+    app = make_app(LOGIN_RATE_LIMIT="5 per minute")
+    with app.test_request_context():
+        World()
+    answers = wrong_logins_at_once(app, 20)
+    assert sorted(code for code, _ in answers) == [422] * 5 + [429] * 15
+    assert all(retry_after and int(retry_after) > 0 for code, retry_after in answers if code == 429)
+
+
+def test_the_edge_of_a_window_does_not_let_the_limit_through_twice(client, clock):
     clock.at = EDGE - timedelta(seconds=1)
     assert [attempt(client)[0] for _ in range(4)] == [422] * 4
     clock.at = EDGE + timedelta(seconds=1)  # a new minute: the last one still weighs 59/60
@@ -55,11 +101,7 @@ def test_the_edge_of_a_window_does_not_let_the_limit_through_twice(make_app, clo
     assert attempt(client)[0] == 429
 
 
-def test_the_window_before_weighs_by_how_much_of_it_is_still_inside(make_app, clock):
-    app = make_app(LOGIN_RATE_LIMIT="4 per minute")
-    with app.test_request_context():
-        World()
-    client = app.test_client()
+def test_the_window_before_weighs_by_how_much_of_it_is_still_inside(client, clock):
     clock.at = EDGE + timedelta(seconds=10)
     assert [attempt(client)[0] for _ in range(4)] == [422] * 4
     clock.at = EDGE + timedelta(seconds=90)  # half way through the next minute: 4 * 1/2 = 2
@@ -68,11 +110,7 @@ def test_the_window_before_weighs_by_how_much_of_it_is_still_inside(make_app, cl
     assert [attempt(client)[0] for _ in range(5)] == [422] * 4 + [429]
 
 
-def test_when_this_window_alone_is_used_up_the_wait_reaches_into_the_next(make_app, clock):
-    app = make_app(LOGIN_RATE_LIMIT="4 per minute")
-    with app.test_request_context():
-        World()
-    client = app.test_client()
+def test_when_this_window_alone_is_used_up_the_wait_reaches_into_the_next(client, clock):
     clock.at = EDGE + timedelta(seconds=30)
     assert [attempt(client)[0] for _ in range(4)] == [422] * 4
     code, retry_after = attempt(client)
@@ -118,27 +156,4 @@ def test_parallel_wrong_logins_at_the_edge_of_a_minute_get_no_further_than_the_l
     monkeypatch.setattr(login_limits, "utcnow", lambda: EDGE - timedelta(seconds=1))
     assert [attempt(app.test_client())[0] for _ in range(4)] == [422] * 4
     monkeypatch.setattr(login_limits, "utcnow", per_request)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/login"
-    body = urllib.parse.urlencode({"email": "fac@mst.example", "password": WRONG}).encode()
-    start = threading.Barrier(16)
-    answers = []
-
-    def send():
-        start.wait()
-        try:
-            urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=60)
-        except urllib.error.HTTPError as answer:
-            answers.append(answer.code)
-
-    threads = [threading.Thread(target=send) for _ in range(16)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=90)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert sorted(answers) == [422] + [429] * 15
+    assert sorted(code for code, _ in wrong_logins_at_once(app, 16)) == [422] + [429] * 15
