@@ -64,9 +64,8 @@ class _Limit:
 
 @dataclass(frozen=True)
 class _Taken:
-    key_hash: str
+    limit: _Limit
     window_start: datetime
-    seconds: int
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def take_place(address: str | None, email: str) -> Place:
                     window_start=start, count=count + 1, previous_count=previous,
                     expires_at=start + timedelta(seconds=2 * limit.seconds))
             )
-            taken.append(_Taken(limit.key_hash, start, limit.seconds))
+            taken.append(_Taken(limit, start))
         if waits:
             raise LoginLimited(max(waits))  # rolls the counting back
     return Place(tuple(taken))
@@ -108,14 +107,14 @@ def give_back(place: Place) -> None:
     has become the window before in the meantime)."""
     with write_transaction() as session:
         for item in place.taken:
-            row = LoginCount.key_hash == item.key_hash
+            row = LoginCount.key_hash == item.limit.key_hash
             session.execute(
                 update(LoginCount).where(row, LoginCount.window_start == item.window_start, LoginCount.count > 0)
                 .values(count=LoginCount.count - 1)
             )
             session.execute(
                 update(LoginCount)
-                .where(row, LoginCount.window_start == item.window_start + timedelta(seconds=item.seconds),
+                .where(row, LoginCount.window_start == item.window_start + timedelta(seconds=item.limit.seconds),
                        LoginCount.previous_count > 0)
                 .values(previous_count=LoginCount.previous_count - 1)
             )
