@@ -146,6 +146,22 @@ def test_a_measure_form_with_an_error_comes_back_open_scrolled_to_and_focused(cl
                      wrong_date.get_data(as_text=True))
 
 
+@pytest.mark.parametrize("planned_at", ["0001-01-01T00:10", "1899-12-31 23:59", "9999-12-31T23:59"])
+def test_a_time_no_calendar_can_hold_is_refused_at_its_field_on_adding_and_changing(client, world, planned_at):
+    # 00:10 on the first day of year 1 in Berlin (local mean time, +0:53) would be in year 0 in UTC.
+    case = world.analysed_case()
+    measure = plan(world, case)
+    login(client, world.facilitator)
+    for url in (f"/cases/{case.id}/measures", f"/cases/{case.id}/measures/{measure.id}"):
+        response = client.post(url, data={"kind": "mediation", "title": "Runder Tisch", "status": "planned",
+                                          "place": "Bürgerhaus", "planned_at": planned_at})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, url
+        assert "Bitte ein Datum zwischen den Jahren 1900 und 2999 eingeben." in page
+        assert 'value="Runder Tisch"' in page and 'value="Bürgerhaus"' in page  # nothing typed is lost
+    assert [m.title for m in db.session.scalars(select(Measure))] == ["Dialogforum"]
+
+
 def test_todays_measure_events_became_measure_records(tmp_path):
     """Migration 0016: each event of kind "measure" becomes a done measure; nothing is lost."""
     url = "sqlite:///" + str(tmp_path / "migrate.sqlite")

@@ -5,13 +5,16 @@ from zoneinfo import ZoneInfo
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..domain import MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES
 from ..i18n import Label as _l
 from ..services.follow_ups import FollowUpInput
 from ..services.measures import MeasureInput, responsible_key
 from .forms import Form, IdSelectField, MultiCheckboxField, OneSubmission, choices
+
+
+FIRST_PLANNED_YEAR, LAST_PLANNED_YEAR = 1900, 2999
 
 
 class MeasureFields(Form):
@@ -33,6 +36,12 @@ class MeasureFields(Form):
     outcome = TextAreaField(_l("Outcome"), validators=[Length(max=10000)], id="measure-outcome")
     effect = SelectField(_l("Effect"), choices=choices(MEASURE_EFFECTS.items(), empty=_l("not judged yet")),
                          id="measure-effect", validate_choice=False)
+
+    def validate_planned_at(self, field) -> None:
+        """A time a calendar can hold in every zone: Python's datetimes end at the years 1 and 9999."""
+        if field.data is not None and not FIRST_PLANNED_YEAR <= field.data.year <= LAST_PLANNED_YEAR:
+            raise ValidationError(_("Please enter a date between the years %(first)s and %(last)s.",
+                                    first=FIRST_PLANNED_YEAR, last=LAST_PLANNED_YEAR))
 
     def offer(self, responsible: list[tuple[str, str, str]], actors=()) -> None:
         """The people and partners who can be responsible, grouped; the actors who can take part."""
