@@ -260,6 +260,7 @@ def level_rank(level: str) -> int:
 
 DELIVERY_STATUSES = {
     "pending": _l("waiting"),
+    "sending": _l("being sent"),
     "sent": _l("delivered"),
     "skipped": _l("skipped"),
     "failed": _l("failed"),

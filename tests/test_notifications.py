@@ -254,6 +254,37 @@ def test_a_failed_delivery_can_be_sent_again_from_the_page(notify_app):
     assert recorded()[0].status == "sent"
 
 
+def test_a_delivery_being_sent_is_not_handed_to_a_second_worker_by_send_again(notify_app):
+    world = World()
+    partner(world.musterstadt, "Jugendamt")
+    world.case()
+    held = notifications.claim_due(1)  # worker A: its channel is at work
+    client = notify_app.test_client()
+    client.post("/login", data={"email": world.coordinator.email, "password": PASSWORD})
+    page = client.get("/partners/deliveries").get_data(as_text=True)
+    assert page.count("wird gesendet") == 1 and page.count("/retry") == 2  # the others can be sent again
+    assert f"/partners/deliveries/{held[0].id}/retry" not in page
+    refused = client.post(f"/partners/deliveries/{held[0].id}/retry", follow_redirects=True)
+    assert "Diese Nachricht wird gerade gesendet" in refused.get_data(as_text=True)
+    assert held[0].id not in [c.id for c in notifications.claim_due(10)]  # worker B takes the others only
+
+
+def test_a_worker_whose_lease_was_taken_over_does_not_write_its_outcome(notify_app):
+    notify_app.config["NOTIFY_MAX_ATTEMPTS"] = 1
+    world = World()
+    partner(world.musterstadt, "Jugendamt")
+    world.case()
+    stale = notifications.claim_due(10)  # worker A, whose lease then runs out
+    db.session.execute(update(Delivery).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert notifications.deliver_due(kokoma().plugins) == 3  # worker B delivers all three
+    recorder().FAIL_TIMES["n"] = 1
+    notifications.deliver_claimed(kokoma().plugins, next(c for c in stale if c.id == recorded()[0].id))
+    db.session.expire_all()
+    (delivery,) = recorded()
+    assert (delivery.status, delivery.attempts, delivery.lease_token) == ("sent", 1, None)  # not "failed" over it
+
+
 def test_the_case_page_shows_its_queued_notifications(notify_app):
     world = World()
     partner(world.musterstadt, "Jugendamt")

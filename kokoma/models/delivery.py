@@ -28,7 +28,9 @@ class Delivery(db.Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     channel: Mapped[str] = mapped_column(String(100))  # the name of the plugin that delivers
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
+    # pending (waiting for its first try or a retry), sending (a worker holds it), sent, skipped, failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    lease_token: Mapped[str | None] = mapped_column(String(32))  # the holding worker's, while "sending"
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")

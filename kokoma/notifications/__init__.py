@@ -25,13 +25,13 @@ This package uses the models, the database and the app's config; what belongs to
 plugin host, its dispatcher) is passed in by the caller, so it never imports ``kokoma.runtime``.
 """
 from .addresses import InternalAddress, check_webhook_address
-from .delivery import DeliveryInfo, claim_due, deliver_claimed, deliver_due, retry
+from .delivery import Claimed, DeliveryInfo, claim_due, deliver_claimed, deliver_due, retry
 from .message import case_link, details, event_label, partner_names, payload
 from .outbox import queue_for_event, subscribed, subscription_key
 from .worker import BackgroundDispatcher, wake
 
 __all__ = [
-    "BackgroundDispatcher", "DeliveryInfo", "InternalAddress", "case_link", "check_webhook_address",
+    "BackgroundDispatcher", "Claimed", "DeliveryInfo", "InternalAddress", "case_link", "check_webhook_address",
     "claim_due", "deliver_claimed", "deliver_due", "details", "event_label", "partner_names", "payload",
     "queue_for_event", "retry", "subscribed", "subscription_key", "wake",
 ]

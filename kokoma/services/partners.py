@@ -13,7 +13,7 @@ from ..domain import CATEGORIES, EVENT_KINDS, LEVELS, PARTNER_KINDS, SUBSCRIBABL
 from ..models import Case, Delivery, Partner
 from ..runtime import kokoma
 from . import permissions, submissions
-from .errors import NotFound, ValidationError
+from .errors import ConflictError, NotFound, ValidationError
 
 
 @dataclass
@@ -127,10 +127,16 @@ def count_failed_deliveries(user) -> int:
     )
 
 
+class DeliveryBeingSent(ConflictError):
+    message = _l("This message is being sent right now; its outcome shows here in a moment.")
+
+
 def retry_delivery(user, delivery_id: int) -> Delivery:
-    """Send a failed (or waiting) delivery on its way again now."""
+    """Send a failed (or waiting) delivery on its way again now; not one a worker is sending."""
     with write_transaction():
         delivery = permissions.get(user, "partners.manage", Delivery, delivery_id, lock=True)
+        if delivery.status == "sending":
+            raise DeliveryBeingSent()
         if not notifications.retry(delivery):
             raise NotFound()  # delivered or skipped already: nothing to send again
     notifications.wake(kokoma().dispatcher)

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ..runtime import kokoma
 from ..services import partners, permissions
-from ..services.errors import ValidationError
+from ..services.errors import ConflictError, ValidationError
 from .auth import require_login
 from ..notifications import reasons
 from .admin_forms import partner_form_class
@@ -64,6 +64,10 @@ def deliveries():
 
 @bp.post("/deliveries/<int:delivery_id>/retry")
 def retry(delivery_id: int):
-    partners.retry_delivery(current_user, delivery_id)
-    flash(_("The message is sent again."), "success")
+    try:
+        partners.retry_delivery(current_user, delivery_id)
+    except ConflictError as refused:
+        flash(str(refused.message), "error")
+    else:
+        flash(_("The message is sent again."), "success")
     return redirect(url_for(".deliveries"))
