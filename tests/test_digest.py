@@ -66,6 +66,20 @@ def test_no_digest_before_the_morning_hour_nor_to_who_switched_it_off(digest_app
     assert sink.messages == []
 
 
+def test_who_lost_the_day_s_work_after_the_morning_s_rows_is_skipped_and_the_round_goes_on(digest_app, sink):
+    from kokoma.services import accounts
+
+    world = World()
+    something_due(world)
+    something_due(world, user=world.coordinator)
+    digest._make_rows(digest.local_now(MORNING).date(), MORNING, ("facilitator", "coordinator"))
+    accounts.change_role(world.admin, world.facilitator.id, "admin")  # admins have no "Meine Aufgaben"
+    assert digest.send_digests(MORNING) == 1
+    assert [m["To"] for m in sink.messages] == [world.coordinator.email]
+    rows = {r.user_id: (r.status, r.last_error) for r in db.session.scalars(select(DigestMail))}
+    assert rows[world.facilitator.id] == ("skipped", "no day's work in this role")
+
+
 def test_two_workers_at_once_send_each_digest_once(digest_app, sink):
     world = World()
     something_due(world)

@@ -44,7 +44,12 @@ def send_digests(now: datetime | None = None) -> int:
     _make_rows(today, now, tuple(permissions.PERMISSIONS["tasks.view"]))
     sent = 0
     while (row_id := _claim(now)) is not None:
-        sent += _send(row_id, now)
+        try:
+            sent += _send(row_id, now)
+        except Exception as exc:  # noqa: BLE001 - one person's mail never stops the others'
+            db.session.rollback()
+            log.exception("digest %s could not be made", row_id)
+            _settle(row_id, now, error=f"{type(exc).__name__}: {exc}")
     return sent
 
 
@@ -89,6 +94,8 @@ def _send(row_id: int, now) -> int:
         return 0  # removed meanwhile
     if not (user.active and user.digest_enabled):
         return _settle(row_id, now, status="skipped", error="digest switched off")
+    if not permissions.can(user, "tasks.view"):
+        return _settle(row_id, now, status="skipped", error="no day's work in this role")
     work = day_work(user, now)
     db.session.commit()
     if work.empty:
