@@ -166,3 +166,30 @@ def test_the_review_form_shows_what_the_review_is_about(client, world):
     for shown in ("Gesichtsverlust", "Bürgerverein", "Initiative", "Geflüchtete", "Dialogforum im Rathaus",
                   "durchgeführt", "Einigung auf Regeln", "hat geholfen"):
         assert shown in page, shown
+
+
+def test_requests_asked_of_an_advisor_who_no_longer_accompanies_go_to_the_colleagues(world, colleague):
+    from kokoma.models import AdvisorAssignment
+    from kokoma.services import accounts
+
+    jugendtreff, rathaus, bahnhof = (world.analysed_case(title=t) for t in ("Jugendtreff", "Rathaus", "Bahnhof"))
+    for case in (jugendtreff, rathaus, bahnhof):
+        cases.assign_case(world.facilitator, case.id, None, world.facilitator.id, world.advisor.id)
+    reviews.request_review(world.facilitator, jugendtreff.id, "Frage an Frau Hoffmann")
+    assert review_rows(jugendtreff.id)[0].advisor_id == world.advisor.id
+    assert reviews.queue(colleague) == []
+    assignment = db.session.scalar(select(AdvisorAssignment.id).where(
+        AdvisorAssignment.advisor_id == world.advisor.id, AdvisorAssignment.municipality_id == world.musterstadt.id))
+    accounts.unassign_advisor(world.admin, assignment)
+    # the open request, and a new one on a case that still names her, are asked of every advisor
+    reviews.request_review(world.facilitator, rathaus.id, "Frage zum Rathaus")
+    assert [row.Case.id for row in reviews.queue(colleague)] == [jugendtreff.id, rathaus.id]
+    reviews.give_review(colleague, review_rows(jugendtreff.id)[0].id, "adjust", "Ich übernehme")
+    # a deactivated colleague's requests, likewise
+    cases.assign_case(world.facilitator, bahnhof.id, None, world.facilitator.id, colleague.id)
+    reviews.request_review(world.facilitator, bahnhof.id, "Frage an Frau Petersen")
+    assert review_rows(bahnhof.id)[0].advisor_id == colleague.id
+    accounts.set_active(world.admin, colleague.id, False)
+    db.session.expire_all()
+    assert review_rows(bahnhof.id)[0].advisor_id is None
+

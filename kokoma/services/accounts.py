@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 from ..database import db, utcnow, write_transaction, writing
 from ..domain import ROLES
 from ..models import AdvisorAssignment, LoginSession, Municipality, User
-from . import login_limits, password_strength, permissions, submissions
+from . import login_limits, password_strength, permissions, reviews, submissions
 from .errors import NotFound, ValidationError
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
@@ -290,6 +290,8 @@ def set_active(manager: User, user_id: int, active: bool) -> User:
         user.active = active
         session.add(user)
         _end_all_sessions(session, user)
+        if not active:
+            reviews.release_requests(session, user.id)
     return user
 
 
@@ -345,7 +347,9 @@ def assign_advisor(admin: User, advisor_id: int, municipality_id: int,
 
 def unassign_advisor(admin: User, assignment_id: int) -> None:
     with write_transaction() as session:
-        session.delete(permissions.get(admin, "assignments.manage", AdvisorAssignment, assignment_id, lock=True))
+        assignment = permissions.get(admin, "assignments.manage", AdvisorAssignment, assignment_id, lock=True)
+        reviews.release_requests(session, assignment.advisor_id, assignment.municipality_id)
+        session.delete(assignment)
 
 
 def advisors_of(municipality_id: int) -> list[User]:

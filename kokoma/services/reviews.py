@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow
 from ..domain import RECOMMENDATIONS
-from ..models import Case, Review
+from ..models import AdvisorAssignment, Case, Review, User
 from . import permissions
 from .changes import CaseChange, changing_case
 from .errors import PermissionDenied, ValidationError
@@ -23,12 +23,37 @@ def request_review(user, case_id: int, question: str, once: Once | None = None) 
             .values(status="superseded")
             .execution_options(synchronize_session=False)
         )
-        review = Review(case_id=case_id, requested_by_id=user.id, advisor_id=change.case.advisor_id,
+        review = Review(case_id=case_id, requested_by_id=user.id, advisor_id=_addressee(change.session, change.case),
                         question=question.strip())
         change.session.add(review)
         change.session.flush()
         change.record("review_requested", comment=review.question, payload={"review_id": review.id})
     return change
+
+
+def _addressee(session, case: Case) -> int | None:
+    """Whom a request is asked of: the case's advisor while they (active) accompany its
+    municipality, otherwise every advisor of the municipality (None)."""
+    if case.advisor_id is None:
+        return None
+    accompanies = session.scalar(select(exists().where(
+        AdvisorAssignment.advisor_id == case.advisor_id, AdvisorAssignment.municipality_id == case.municipality_id,
+        User.id == AdvisorAssignment.advisor_id, User.active.is_(True),
+    )))
+    return case.advisor_id if accompanies else None
+
+
+def release_requests(session, advisor_id: int, municipality_id: int | None = None) -> None:
+    """Open requests asked of an advisor who no longer accompanies a municipality (or, with
+    ``municipality_id`` None, any: deactivated) go to every advisor of the case's
+    municipality, instead of waiting for an answer nobody may give."""
+    cases = select(Case.id)
+    if municipality_id is not None:
+        cases = cases.where(Case.municipality_id == municipality_id)
+    session.execute(
+        update(Review).where(Review.status == "requested", Review.advisor_id == advisor_id, Review.case_id.in_(cases))
+        .values(advisor_id=None).execution_options(synchronize_session=False)
+    )
 
 
 def give_review(advisor, review_id: int, recommendation: str, text: str, once: Once | None = None) -> CaseChange:
