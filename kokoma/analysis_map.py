@@ -93,8 +93,11 @@ def _actor(actor, centre, radius, text, shown_name: str) -> str:
                      f'fill="{RED}">!</text>')
     name = shown_name if len(shown_name) <= NAME_LENGTH else shown_name[:NAME_LENGTH - 1] + "…"
     below = y + radius + (20 if actor.affected else 16)
-    parts.append(f'<text x="{_f(x)}" y="{_f(below)}" text-anchor="middle" font-size="13" fill="{INK}" '
-                 f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(name)}</text></g>')
+    # A white halo drawn first keeps the name readable over lines; no `paint-order`: the PDF
+    # report's renderer (WeasyPrint) ignores it and would paint the halo over the letters.
+    label = f'<text x="{_f(x)}" y="{_f(below)}" text-anchor="middle" font-size="13" '
+    parts.append(f'{label}fill="#ffffff" stroke="#ffffff" stroke-width="3">{escape(name)}</text>')
+    parts.append(f'{label}fill="{INK}">{escape(name)}</text></g>')
     return "".join(parts)
 
 

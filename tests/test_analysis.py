@@ -280,3 +280,10 @@ def test_the_map_draws_influence_line_styles_and_flags():
     assert svg.count('stroke="#1e6b34" stroke-width="2" stroke-dasharray="4 3"') == 1  # the affected group's ring
     assert 'stroke="#a4161a" stroke-width="4"' in svg and ">!</text>" in svg  # the flagged actor
     assert "Gruppe &lt;b&gt;" in svg and "<b>" not in svg  # names are escaped
+    # Each name lies on a white halo drawn before it, in ink without a stroke: `paint-order`, which
+    # the PDF report's renderer ignores (it painted the halo over the letters), is not needed.
+    import re
+    for name in ("Verein", "Gruppe &lt;b&gt;", "Kameradschaft"):
+        halo, ink = re.findall(rf"<text ([^>]*)>{re.escape(name)}</text>", svg)
+        assert 'fill="#ffffff" stroke="#ffffff"' in halo and "stroke" not in ink and 'fill="#ffffff"' not in ink
+    assert "paint-order" not in svg
