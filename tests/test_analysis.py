@@ -104,6 +104,23 @@ def test_bad_input_is_refused_at_its_field_and_kept(client, world):
     assert response.status_code == 422 and db.session.scalars(select(GlaslAssessment)).all() == []
 
 
+def test_a_form_that_comes_back_has_its_first_wrong_field_focused(client, world):
+    """The analysis page is long: the browser scrolls to the focused field (``autofocus``)."""
+    import re
+
+    case = world.case(parties="Verein")
+    login(client, world.facilitator)
+    for url, data, focused in [
+        ("actors", {"actor-name": ""}, "actor-name"),
+        ("history", {"history-happened_on": "morgen", "history-text": "Demo"}, "history-happened_on"),
+        ("glasl", {"glasl-rationale": "Drohungen"}, "glasl-stage-1"),
+        ("glasl", {"glasl-stage": "4", "glasl-rationale": "Drohungen"}, "glasl-temperature-hot"),
+    ]:
+        page = client.post(f"/cases/{case.id}/analysis/{url}", data=data).get_data(as_text=True)
+        (tag,) = re.findall(r'<input [^>]*autofocus[^>]*>', page)
+        assert f'id="{focused}"' in tag, url
+
+
 @pytest.mark.parametrize("leave_out, words", [
     ("actor", "mindestens zwei Akteure"),
     ("issue", "mindestens ein Streitpunkt"),

@@ -20,7 +20,7 @@ from ..services.errors import ValidationError
 from ..services.referral_rules import REFERRAL_STATE
 from .analysis_forms import PART_FORMS, GlaslForm, ReferralForm, analysis_fields_form_class
 from .auth import require_login
-from .forms import attach_errors, choices
+from .forms import attach_errors, choices, focus_first_error
 from .plugins import flash_plugin_failures
 
 bp = Blueprint("analysis", __name__, url_prefix="/cases/<int:case_id>/analysis")
@@ -164,6 +164,9 @@ def _referral_form(case):
 
 
 def _render_page(case, *, status=200, **forms):
+    for sent in forms.values():  # the form that came back: its first wrong field has the focus
+        if sent is not None and sent.errors:
+            focus_first_error(sent)
     analysis = Analysis(case)
     part_forms = {part: forms.get(f"{part}_form") or _part_form(part, analysis) for part in PART_FORMS}
     fields_form = forms.get("fields_form")
