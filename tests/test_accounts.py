@@ -434,6 +434,11 @@ def test_invitation_flow(client, world):
     assert client.post("/login", data={"email": "neu@mst.example", "password": ""}).status_code == 422
     weak = client.post(link, data={"password": "kurz", "confirm": "kurz"})
     assert weak.status_code == 422 and 'id="password-error"' in weak.get_data(as_text=True)
+    # password managers offer a new password there, and fill in the login (WCAG 1.3.5)
+    assert len(re.findall(r'<input[^>]*autocomplete="new-password"[^>]*type="password"', weak.get_data(as_text=True))) == 2
+    login_page = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<input[^>]*autocomplete="username"[^>]*id="email"[^>]*type="email"', login_page)
+    assert re.search(r'<input[^>]*autocomplete="current-password"[^>]*id="password"', login_page)
     assert client.post(link, data={"password": "ein sicherer Satz 42", "confirm": "ein sicherer Satz 42"}).status_code == 302
     assert client.get(link).status_code == 404  # used up
     assert client.post("/login", data={"email": "neu@mst.example", "password": "ein sicherer Satz 42"}).status_code == 302

@@ -224,6 +224,21 @@ def test_the_chosen_language_wins_over_the_browser_and_is_kept_on_the_account(cl
     assert ">Cases<" in other.get("/cases/").get_data(as_text=True)  # another device, same choice
 
 
+def test_the_language_chosen_on_the_login_page_is_kept_after_login_and_on_the_account(client, world):
+    from kokoma.database import db
+    from kokoma.models import User
+
+    client.post("/language", data={"locale": "en", "next": "/login"})
+    assert ">Log in<" in client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert ">Cases<" in client.get("/cases/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, world.facilitator.id).locale == "en"
+    other = client.application.test_client()  # another device, no choice on its login page
+    other.post("/login", data={"email": world.facilitator.email, "password": PASSWORD})
+    assert ">Cases<" in other.get("/cases/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+
+
 def test_an_unknown_language_is_refused(client):
     assert client.post("/language", data={"locale": "xx"}).status_code == 400
 

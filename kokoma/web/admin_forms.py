@@ -15,8 +15,11 @@ from .forms import PLUGIN_FIELD_PREFIX, Form, IdSelectField, MultiCheckboxField,
 class LoginForm(Form):
     page_without_database = "auth/login.html"
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Please enter your e-mail address.")), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
+    # autocomplete: password managers fill them in, and the purpose of each is machine-readable (WCAG 1.3.5)
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Please enter your e-mail address.")), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class SetPasswordForm(Form):
@@ -24,10 +27,12 @@ class SetPasswordForm(Form):
         _l("New password"),
         validators=[DataRequired(_l("Please enter a password.")), Length(max=200)],
         description=_l("At least 12 characters and hard to guess: several unusual words in a row work well."),
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(_l("Please repeat the password.")), EqualTo("password", _l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 

@@ -44,7 +44,9 @@ def login():
                 locale = session.get("locale")
                 session.clear()  # a fresh session at login: no fixation ...
                 if locale:
-                    session["locale"] = locale  # ... but the language chosen on the login page stays
+                    session["locale"] = locale  # ... but the language chosen on the login page stays,
+                    if locale != user.locale:  # and is the account's from now on
+                        accounts.set_locale(user, locale)
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")) or url_for("index"))
             form.password.errors.append(_("E-mail address or password is wrong."))
