@@ -233,7 +233,9 @@ def test_only_self_hosted_assets(client, auth, world):
     auth.login()
     page = client.get("/cases/new").get_data(as_text=True)
     assert not re.search(r'(src|href)="(https?:)?//', page)
-    assert client.get("/static/kokoma.css").status_code == 200
+    assets = re.findall(r'<(?:link|script|img)[^>]*(?:src|href)="(/[^"]+)"', page)
+    assert "/static/kokoma.css" in assets and "/static/favicon.svg" in assets  # no request for /favicon.ico
+    assert all(client.get(asset).status_code == 200 for asset in assets), assets
 
 
 def test_search_by_reference_or_title_words(client, auth, world):
