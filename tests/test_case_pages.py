@@ -177,11 +177,18 @@ def test_the_detail_page_shows_score_reasons_timeline_and_triggers(client, auth,
     assert 'name="trigger" value="start_processing"' in page
     # start_processing is blocked (the analysis is not complete) and says why
     assert 'id="blocked-start_processing"' in page
+    # ... and its comment can be read but not typed for a button that cannot send it
+    step = re.search(r'<details[^>]*id="step-start_processing".*?</details>', page, re.S).group(0)
+    assert re.search(r'<textarea id="comment-start_processing"[^>]* readonly', step)
+    assert re.search(r'<button type="submit" disabled', step)
 
 
 def test_firing_a_trigger_from_the_page(client, auth, world):
     case = world.analysed_case()
     auth.login()
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    step = re.search(r'<details[^>]*id="step-start_processing".*?</details>', page, re.S).group(0)
+    assert "readonly" not in step and "disabled" not in step
     response = client.post(f"/cases/{case.id}/transition", data={"trigger": "start_processing", "version": case.version})
     assert response.status_code == 302
     assert db.session.get(Case, case.id).state == "processing"
