@@ -5,8 +5,10 @@ from markupsafe import Markup, escape
 
 from .domain import LEVEL_THRESHOLDS
 
-WIDTH, HEIGHT = 640, 180
-LEFT, RIGHT, TOP, BOTTOM = 36, 12, 10, 24
+# About the size it is shown at beside the case's facts (its text stays legible); the level
+# names stand right of the plot, where no point can cover them.
+WIDTH, HEIGHT = 420, 150
+LEFT, RIGHT, TOP, BOTTOM = 32, 64, 10, 16
 LINE = "#1f4f8f"
 
 
@@ -33,10 +35,10 @@ def draw(points, *, title: str, point_text, level_names: dict) -> Markup:
             y = _y(bound)
             parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#cfd6e0" '
                          f'stroke-dasharray="4 4"/>')
-            parts.append(f'<text x="{WIDTH - RIGHT}" y="{y - 3:.1f}" text-anchor="end" font-size="11" fill="#4a5566">'
+            parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{y + 4:.1f}" font-size="12" fill="#4a5566">'
                          f'{escape(level_names.get(level, level))}</text>')
     for score in (0, 100):
-        parts.append(f'<text x="{LEFT - 6}" y="{_y(score) + 4:.1f}" text-anchor="end" font-size="11" '
+        parts.append(f'<text x="{LEFT - 6}" y="{_y(score) + 4:.1f}" text-anchor="end" font-size="12" '
                      f'fill="#4a5566">{score}</text>')
     coordinates = [(_x(i, count), _y(p.point.score)) for i, p in enumerate(points)]
     if count > 1:

@@ -1,6 +1,7 @@
 """The conflict analysis of a case: its parts through the pages, completeness and the guard, the
 Glasl assessments of both sides of the tandem, the default factors it feeds, the trail after the
 analysis phase, the score's history, plugins' analysis fields, and the migration of the texts."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -106,8 +107,6 @@ def test_bad_input_is_refused_at_its_field_and_kept(client, world):
 
 def test_a_form_that_comes_back_has_its_first_wrong_field_focused(client, world):
     """The analysis page is long: the browser scrolls to the focused field (``autofocus``)."""
-    import re
-
     case = world.case(parties="Verein")
     login(client, world.facilitator)
     for url, data, focused in [
@@ -225,6 +224,11 @@ def test_the_score_history_has_a_point_per_change_with_its_factors(client, world
     assert page.count('class="score-chart"') == 1 and page.count("<circle", page.index("score-chart")) == 2
     assert "30 (erhöht): +10 Glasl-Stufe 2" in page  # a point's tooltip names its factors
     assert "+20</span> Gewalt oder Drohungen wurden gemeldet" in page  # what that change added
+    # the level names stand right of every point, where none covers them
+    chart = page[page.index('<svg class="score-chart"'):page.index("</svg>", page.index('<svg class="score-chart"'))]
+    points_x = [float(x) for x in re.findall(r'<circle cx="([\d.]+)"', chart)]
+    labels_x = {name: float(x) for x, name in re.findall(r'<text x="([\d.]+)"[^>]*>(erhöht|hoch|kritisch)</text>', chart)}
+    assert len(labels_x) == 3 and min(labels_x.values()) > max(points_x) + 5
 
 
 def test_a_plugin_adds_an_analysis_field_and_reads_it_when_scoring(make_app, tmp_path):
@@ -299,7 +303,6 @@ def test_the_map_draws_influence_line_styles_and_flags():
     assert "Gruppe &lt;b&gt;" in svg and "<b>" not in svg  # names are escaped
     # Each name lies on a white halo drawn before it, in ink without a stroke: `paint-order`, which
     # the PDF report's renderer ignores (it painted the halo over the letters), is not needed.
-    import re
     for name in ("Verein", "Gruppe &lt;b&gt;", "Kameradschaft"):
         halo, ink = re.findall(rf"<text ([^>]*)>{re.escape(name)}</text>", svg)
         assert 'fill="#ffffff" stroke="#ffffff"' in halo and "stroke" not in ink and 'fill="#ffffff"' not in ink
