@@ -369,6 +369,20 @@ def test_pages_fit_a_tablet_and_print_without_navigation(site):
         assert not site.find(".site-header nav").is_displayed()
         assert not site.find("#step-start_processing form").is_displayed()
         assert site.find("h1").is_displayed()
+        site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        # The accounts table, wider than a tablet, scrolls in its box with the hidden labels of
+        # its role menus (they once widened the whole page).
+        with site.app.test_request_context():
+            site.world.user("koordination.stadtteilbuero-nord@musterstadt.example", "coordinator",
+                            site.world.musterstadt, "Maximiliane Mustermann-Schulze")
+        site.logout()
+        site.login(site.world.admin)
+        site.open("/admin/users")
+        boxes = site.driver.execute_script(
+            "return [...document.querySelectorAll('.table-scroll')].map(b => b.scrollWidth - b.clientWidth)")
+        overflow = site.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert boxes and max(boxes) > 0 and overflow <= 0, f"/admin/users: page {overflow}px wider, boxes {boxes}"
     finally:
         site.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         site.driver.set_window_size(1024, 900)
