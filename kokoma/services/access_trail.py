@@ -18,6 +18,7 @@ from ..i18n import Label as _l
 from ..i18n import translate
 from ..models import Case, CaseAccess, User
 from . import permissions
+from .exports import neutralised
 
 VIEW, TRAIL_READ, TRAIL_EXPORT, CASE_TRAIL = "view", "trail_read", "trail_export", "case_trail"
 PERSON_SEARCH, PERSON_EXPORT = "person_search", "person_export"
@@ -181,8 +182,7 @@ def _csv_lines(coordinator, filters: TrailFilters, catalogue) -> Iterator[str]:
 
 def _csv_line(cells) -> str:
     out = io.StringIO()
-    # A cell a spreadsheet would run as a formula (=, +, -, @) is written as text.
-    csv.writer(out).writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in map(str, cells)])
+    csv.writer(out).writerow([neutralised(str(cell)) for cell in cells])  # no cell runs as a formula
     return out.getvalue()
 
 
