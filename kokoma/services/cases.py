@@ -13,7 +13,7 @@ from ..domain import CATEGORIES, LEVELS
 from ..models import Case, CaseEvent, Municipality, Partner, User
 from ..runtime import kokoma
 from ..workflow import TransitionRequest
-from . import accounts, analysis, follow_ups, permissions, pseudonyms, search
+from . import analysis, follow_ups, permissions, pseudonyms, search
 from .permissions import is_case_worker_of
 from .changes import CaseChange, changing_case, creating_case
 from .submissions import Once
@@ -169,7 +169,7 @@ def assign_case(user, case_id: int, expected_version: int | None, facilitator_id
         errors = {}
         if facilitator_id is not None and not is_case_worker_of(facilitator_id, case.municipality_id):
             errors["facilitator_id"] = _l("Please choose a facilitator of this municipality.")
-        if advisor_id is not None and advisor_id not in {u.id for u in accounts.advisors_of(case.municipality_id)}:
+        if advisor_id is not None and not permissions.accompanies(advisor_id, case.municipality_id):
             errors["advisor_id"] = _l("Please choose an advisor who accompanies this municipality.")
         if errors:
             raise ValidationError(errors)

@@ -169,6 +169,15 @@ def is_case_worker_of(user_id, municipality_id: int) -> bool:
     ))
 
 
+def accompanies(user_id, municipality_id: int) -> bool:
+    """Whether ``user_id`` names an active advisor who accompanies the municipality."""
+    return is_id(user_id) and bool(db.session.scalar(
+        select(AdvisorAssignment.id).join(User, User.id == AdvisorAssignment.advisor_id)
+        .where(AdvisorAssignment.advisor_id == user_id, AdvisorAssignment.municipality_id == municipality_id,
+               User.active.is_(True))
+    ))
+
+
 def reviews_to_answer(user):
     """SQL condition for the review requests ``user`` may answer: those asked of them, and those
     asked of any advisor of the municipality (nobody named)."""

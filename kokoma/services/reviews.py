@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from ..database import db, utcnow
 from ..domain import RECOMMENDATIONS
-from ..models import AdvisorAssignment, Case, Review, User
+from ..models import Case, Review
 from . import permissions
 from .changes import CaseChange, changing_case
 from .errors import PermissionDenied, ValidationError
@@ -23,7 +23,7 @@ def request_review(user, case_id: int, question: str, once: Once | None = None) 
             .values(status="superseded")
             .execution_options(synchronize_session=False)
         )
-        review = Review(case_id=case_id, requested_by_id=user.id, advisor_id=_addressee(change.session, change.case),
+        review = Review(case_id=case_id, requested_by_id=user.id, advisor_id=_addressee(change.case),
                         question=question.strip())
         change.session.add(review)
         change.session.flush()
@@ -31,16 +31,10 @@ def request_review(user, case_id: int, question: str, once: Once | None = None) 
     return change
 
 
-def _addressee(session, case: Case) -> int | None:
-    """Whom a request is asked of: the case's advisor while they (active) accompany its
-    municipality, otherwise every advisor of the municipality (None)."""
-    if case.advisor_id is None:
-        return None
-    accompanies = session.scalar(select(exists().where(
-        AdvisorAssignment.advisor_id == case.advisor_id, AdvisorAssignment.municipality_id == case.municipality_id,
-        User.id == AdvisorAssignment.advisor_id, User.active.is_(True),
-    )))
-    return case.advisor_id if accompanies else None
+def _addressee(case: Case) -> int | None:
+    """Whom a request is asked of: the case's advisor while they accompany its municipality,
+    otherwise every advisor of the municipality (None)."""
+    return case.advisor_id if permissions.accompanies(case.advisor_id, case.municipality_id) else None
 
 
 def release_requests(session, advisor_id: int, municipality_id: int | None = None) -> None:
