@@ -214,3 +214,18 @@ def test_assigning_an_advisor_of_another_municipality_is_refused(client, world):
     assert response.status_code == 422
     assert 'id="advisor_id-error"' in response.get_data(as_text=True)
     assert db.session.get(Case, case.id).advisor_id is None
+
+
+def test_a_case_s_advisor_is_one_who_accompanies_its_municipality_and_is_active(world):
+    from kokoma.services import accounts
+    from kokoma.services.errors import ValidationError
+
+    case = world.case()
+    with pytest.raises(ValidationError) as refused:  # accompanies Beispielhausen only
+        cases.assign_case(world.coordinator, case.id, None, world.facilitator.id, world.other_advisor.id)
+    assert set(refused.value.errors) == {"advisor_id"}
+    cases.assign_case(world.coordinator, case.id, None, world.facilitator.id, world.advisor.id)
+    accounts.set_active(world.admin, world.advisor.id, False)
+    with pytest.raises(ValidationError):
+        cases.assign_case(world.coordinator, case.id, None, world.facilitator.id, world.advisor.id)
+    assert db.session.get(Case, case.id).advisor_id == world.advisor.id  # the refused changes changed nothing
