@@ -1,4 +1,5 @@
 """Two people moving the same case at once: one wins, the other is told; no update is lost."""
+import re
 import threading
 
 import pytest
@@ -171,3 +172,43 @@ def test_twenty_threads_on_ten_cases_lose_and_double_nothing(app, world):
             state = move.to_state
         assert case.state == state
         assert case.version == analysed_at[case_id] + won[(case_id, "transition")] + won[(case_id, "edited")]
+
+
+@pytest.mark.parametrize("version", [None, "", "zwei"])
+def test_a_form_that_does_not_say_what_it_saw_is_refused_and_keeps_the_input(client, auth, world, version):
+    """An edit, a transition or an assignment sent without the case's version (an old page, a
+    hand-made request) cannot show that nobody changed the case since: refused as a conflict,
+    with what was typed, and the case unchanged."""
+    case = world.analysed_case()
+    auth.login()
+    extra = {} if version is None else {"version": version}
+    edit = client.post(f"/cases/{case.id}/edit", data={"title": "Mein Titel", "category": "polarisation", **extra})
+    move = client.post(f"/cases/{case.id}/transition",
+                       data={"trigger": "start_processing", "comment": "Mein Kommentar", **extra})
+    assign = client.post(f"/cases/{case.id}/assign",
+                         data={"facilitator_id": str(world.facilitator.id), "advisor_id": str(world.advisor.id), **extra})
+    for response, typed in ((edit, 'value="Mein Titel"'), (move, "Mein Kommentar"),
+                            (assign, f'selected value="{world.advisor.id}"')):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 409
+        assert "nicht, von welchem Stand des Falls" in page and typed in page
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert (saved.title, saved.state, saved.advisor_id) == ("Streit am Bahnhofsvorplatz", "analysis", None)
+
+
+def test_after_an_assignment_conflict_sending_again_saves(client, auth, world):
+    """The refused form comes back with the case's current version: the person, having seen the
+    case as it stands, can send their choice again."""
+    case = world.case()
+    auth.login()
+    seen = case.version
+    cases.update_case(world.coordinator, case.id, seen, cases.CaseInput(title="Von Petra geändert", category="other"))
+    choice = {"facilitator_id": str(world.facilitator.id), "advisor_id": str(world.advisor.id)}
+    refused = client.post(f"/cases/{case.id}/assign", data={**choice, "version": str(seen)})
+    assert refused.status_code == 409
+    shown = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"',
+                      refused.get_data(as_text=True).split('id="assign"')[1])
+    again = client.post(f"/cases/{case.id}/assign", data={**choice, "version": shown.group(1) or shown.group(2)})
+    assert again.status_code == 302
+    assert db.session.get(Case, case.id).advisor_id == world.advisor.id

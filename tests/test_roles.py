@@ -53,10 +53,12 @@ def actions(world):
         "log case": ("POST", "/cases/new", {"title": "Neu", "category": "other"}),
         "edit case": ("POST", f"/cases/{case_id}/edit", {"title": "Geändert", "category": "other",
                                                       "version": str(world.target_version)}),
-        "move case": ("POST", f"/cases/{case_id}/transition", {"trigger": "start_processing"}),
+        "move case": ("POST", f"/cases/{case_id}/transition", {"trigger": "start_processing",
+                                                                     "version": str(world.target_version)}),
         "record measure": ("POST", f"/cases/{case_id}/measures", {"kind": "dialogue", "title": "Gespräch", "status": "done"}),
         "comment": ("POST", f"/cases/{case_id}/comment", {"text": "Anmerkung"}),
-        "assign": ("POST", f"/cases/{case_id}/assign", {"facilitator_id": str(facilitator_id), "advisor_id": ""}),
+        "assign": ("POST", f"/cases/{case_id}/assign", {"facilitator_id": str(facilitator_id), "advisor_id": "",
+                                                        "version": str(world.target_version)}),
         "request review": ("POST", f"/cases/{case_id}/review", {"question": "Bitte prüfen"}),
         "review queue": ("GET", "/reviews/", None),
         "give review": ("POST", f"/reviews/{review_id}", {"recommendation": "continue", "text": "Gut so"}),
@@ -210,7 +212,8 @@ def test_assigning_an_advisor_of_another_municipality_is_refused(client, world):
     case = world.case()
     login_as(client, world, "facilitator")
     response = client.post(f"/cases/{case.id}/assign",
-                           data={"facilitator_id": str(world.facilitator.id), "advisor_id": str(world.other_advisor.id)})
+                           data={"facilitator_id": str(world.facilitator.id), "advisor_id": str(world.other_advisor.id),
+                                 "version": str(case.version)})
     assert response.status_code == 422
     assert 'id="advisor_id-error"' in response.get_data(as_text=True)
     assert db.session.get(Case, case.id).advisor_id is None

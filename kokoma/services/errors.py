@@ -19,6 +19,14 @@ class ConflictError(ServiceError):
     message = _l("This case was changed meanwhile by someone else. Please check the current state and try again.")
 
 
+class VersionUnknown(ConflictError):
+    """A change came without the version of the case it was made from (an old page, a hand-made
+    request): whether someone changed the case since cannot be told."""
+
+    message = _l("This form did not say which state of the case it was made from. Please check the case as it "
+                 "stands now and send again; what you entered is kept.")
+
+
 class ValidationError(ServiceError):
     """Input breaks a rule; ``errors`` maps a field name to its message."""
 

@@ -3,9 +3,8 @@ assignments, reviews, pseudonyms, attachments, case studies, and the list's filt
 from flask_babel import gettext as _
 from flask_babel import get_translations
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
 
 from ..domain import CATEGORIES, LEVELS, RECOMMENDATIONS
 from ..i18n import Label as _l
@@ -61,7 +60,7 @@ def plugin_field_values(case) -> tuple[list[tuple[str, str]], list[PluginFailure
 
 class TransitionForm(OneSubmission, Form):
     trigger = HiddenField(validators=[DataRequired()])
-    version = IntegerField(validators=[Optional()], widget=HiddenInput())
+    version = HiddenField()  # the case's version the page showed (web.cases.seen_version)
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
     # Entering prevention: the first monitoring (services.follow_ups.MONITORED_STATE).
     follow_up_on = DateField(_l("First monitoring on"), validators=[Optional()])
@@ -81,7 +80,7 @@ class CommentForm(OneSubmission, Form):
 
 
 class AssignForm(OneSubmission, Form):
-    version = IntegerField(validators=[Optional()], widget=HiddenInput())
+    version = HiddenField()  # the case's version the page showed (web.cases.seen_version)
     facilitator_id = IdSelectField(_l("Responsible facilitator"))
     advisor_id = IdSelectField(_l("Responsible advisor"))
 

@@ -14,7 +14,7 @@ from ..services import (permissions, access_trail, accounts, exports, follow_ups
                         pseudonyms, reviews, search, todo)
 from ..services import attachments as attachment_service
 from ..services import cases as case_service
-from ..services.errors import ConflictError, ValidationError
+from ..services.errors import ConflictError, ValidationError, VersionUnknown
 from ..workflow import TransitionBlocked
 from . import labels
 from .auth import require_login
@@ -127,7 +127,7 @@ def edit(case_id: int):
     form, failures = _case_form(case.municipality, case)
     if form.validate_on_submit():
         try:
-            change = case_service.update_case(current_user, case.id, _int(form.version.data), form.to_input(),
+            change = case_service.update_case(current_user, case.id, seen_version(form), form.to_input(),
                                               form.once(lambda _done: url_for(".detail", case_id=case.id)))
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -156,7 +156,7 @@ def transition(case_id: int):
         return render_detail(case, transition_form=form, status=400)
     try:
         change = case_service.fire_trigger(
-            current_user, case.id, form.trigger.data, form.comment.data or "", form.version.data,
+            current_user, case.id, form.trigger.data, form.comment.data or "", seen_version(form),
             form.once(lambda _done: url_for(".detail", case_id=case.id)),
             first_follow_up=form.first_follow_up(case.facilitator_id or current_user.id),
         )
@@ -189,7 +189,7 @@ def assign(case_id: int):
         return render_detail(case, assign_form=form, status=422)
     try:
         case_service.assign_case(
-            current_user, case.id, form.version.data, form.facilitator_id.chosen_id, form.advisor_id.chosen_id,
+            current_user, case.id, seen_version(form), form.facilitator_id.chosen_id, form.advisor_id.chosen_id,
             form.once(lambda _done: url_for(".detail", case_id=case.id)),
         )
     except ValidationError as exc:
@@ -197,7 +197,9 @@ def assign(case_id: int):
         return render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=422)
     except ConflictError as exc:
         flash(str(exc.message), "error")
-        return render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=409)
+        current = case_service.get_case(current_user, case.id)
+        form.version.data = str(current.version)  # seen now: sending the choice again saves it
+        return render_detail(current, assign_form=form, status=409)
     flash(_("The responsibilities were saved."), "success")
     return redirect(url_for(".detail", case_id=case.id))
 
@@ -345,8 +347,13 @@ def render_detail(case, *, status=200, timeline_before=None, **forms):
     ), status
 
 
-def _int(value) -> int | None:
+def seen_version(form) -> int:
+    """The version of the case the person's form was made from. A form without one (an old page,
+    a hand-made request) cannot show that nobody changed the case since: it is refused as a
+    conflict, so that the person sees the case as it stands and sends again, and nothing they
+    typed is lost."""
+    sent = form.version.raw_data  # what the request sent, not what a form filled from the case holds
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+        return int(sent[0])
+    except (IndexError, ValueError):
+        raise VersionUnknown() from None
