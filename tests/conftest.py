@@ -5,6 +5,7 @@ one (``.ci/run`` does both). The schema is built once per run by the Alembic mig
 test starts from empty tables.
 """
 import os
+import re
 import threading
 from datetime import date, timedelta
 
@@ -191,6 +192,13 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+def seen_on(client, url: str) -> str:
+    """The saved state that the edit form on ``url`` carries (its hidden "seen" field,
+    web.forms.ShowsSavedState), to send back as a browser does."""
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="(?:[\w-]+-)?seen" type="hidden" value="([^"]*)"', page).group(1)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -16,7 +16,7 @@ from kokoma.services.analysis_snapshot import Analysis
 from kokoma.services.errors import PermissionDenied, ValidationError
 from kokoma.workflow import TransitionBlocked
 
-from .conftest import PASSWORD, World
+from .conftest import PASSWORD, World, seen_on
 
 
 def login(client, user):
@@ -72,7 +72,8 @@ def test_a_facilitator_fills_every_part_through_the_analysis_page(client, world)
     # edit one item, then remove an actor: its relation and hearing go with it
     edit = client.get(f"{base}/actors/{first.id}")
     assert edit.status_code == 200 and 'value="Bürgerverein Süd"' in edit.get_data(as_text=True)
-    assert client.post(f"{base}/actors/{first.id}", data=actor_form("Bürgerverein Süd e. V.", influence="high")).status_code == 302
+    assert client.post(f"{base}/actors/{first.id}", data=actor_form(
+        "Bürgerverein Süd e. V.", influence="high", seen=seen_on(client, f"{base}/actors/{first.id}"))).status_code == 302
     assert actors_of(case.id)[0].name == "Bürgerverein Süd e. V."
     assert client.post(f"{base}/actors/{second.id}/remove").status_code == 302
     assert db.session.scalars(select(ActorRelation).where(ActorRelation.case_id == case.id)).all() == []

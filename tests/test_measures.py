@@ -14,7 +14,7 @@ from kokoma.services import measures
 from kokoma.services.changes import changing_case
 from kokoma.services.errors import ValidationError
 
-from .conftest import PASSWORD, _empty_tables, _test_config
+from .conftest import PASSWORD, _empty_tables, _test_config, seen_on
 
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
 PAST = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
@@ -111,6 +111,7 @@ def test_a_measure_is_changed_on_its_page_and_the_timeline_says_what_changed(cli
     form = client.get(f"/cases/{case.id}/measures/{measure.id}").get_data(as_text=True)
     assert 'value="Dialogforum"' in form and "Maßnahme „Dialogforum“ ändern" in form
     response = client.post(f"/cases/{case.id}/measures/{measure.id}", data={
+        "seen": seen_on(client, f"/cases/{case.id}/measures/{measure.id}"),
         "kind": "dialogue", "title": "Dialogforum", "planned_at": "2026-11-20T18:30", "place": "Rathaus",
         "responsible": f"user:{world.facilitator.id}", "participants": "Jugendliche", "status": "done",
         "outcome": "Gute Stimmung", "effect": "helped"})

@@ -9,7 +9,7 @@ from kokoma.database import db
 from kokoma.models import CaseStudy
 from kokoma.services import analysis, cases, studies
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, seen_on
 
 LESSONS = "Ein früh einberufener runder Tisch mit allen Beteiligten hat die Lage beruhigt."
 
@@ -50,16 +50,16 @@ def test_the_app_flags_every_name_of_the_case(world):
 def test_a_study_is_released_only_clean_and_confirmed(client, world):
     case = closed_case(world)
     login(client, world.facilitator)
-    page = client.post(f"/cases/{case.id}/study", data={"lessons": "Familie Özdemir war offen.", "action": "draft"})
+    page = client.post(f"/cases/{case.id}/study", data={"seen": seen_on(client, f"/cases/{case.id}/study"), "lessons": "Familie Özdemir war offen.", "action": "draft"})
     assert page.status_code == 302
     page = client.get(f"/cases/{case.id}/study").get_data(as_text=True)
     assert "Özdemir" in page and 'role="alert"' in page  # flagged before the release
-    refused = client.post(f"/cases/{case.id}/study", data={"lessons": "Familie Özdemir war offen.", "confirmed": "y",
+    refused = client.post(f"/cases/{case.id}/study", data={"seen": seen_on(client, f"/cases/{case.id}/study"), "lessons": "Familie Özdemir war offen.", "confirmed": "y",
                                                            "action": "release"})
     assert refused.status_code == 422 and "Özdemir" in refused.get_data(as_text=True)
-    unconfirmed = client.post(f"/cases/{case.id}/study", data={"lessons": LESSONS, "action": "release"})
+    unconfirmed = client.post(f"/cases/{case.id}/study", data={"seen": seen_on(client, f"/cases/{case.id}/study"), "lessons": LESSONS, "action": "release"})
     assert unconfirmed.status_code == 422 and db.session.scalars(select(CaseStudy.released_at)).one() is None
-    released = client.post(f"/cases/{case.id}/study", data={"lessons": LESSONS, "confirmed": "y", "action": "release"})
+    released = client.post(f"/cases/{case.id}/study", data={"seen": seen_on(client, f"/cases/{case.id}/study"), "lessons": LESSONS, "confirmed": "y", "action": "release"})
     assert released.status_code == 302
     study = db.session.scalars(select(CaseStudy)).one()
     assert study.released_at and study.confirmed_by_id == world.facilitator.id
@@ -73,7 +73,7 @@ def test_a_study_is_released_only_clean_and_confirmed(client, world):
 def test_an_open_case_has_no_study(client, world):
     case = world.analysed_case()
     login(client, world.facilitator)
-    assert client.post(f"/cases/{case.id}/study", data={"lessons": LESSONS, "confirmed": "y",
+    assert client.post(f"/cases/{case.id}/study", data={"seen": "new", "lessons": LESSONS, "confirmed": "y",
                                                         "action": "release"}).status_code == 422
     assert db.session.scalars(select(CaseStudy)).all() == []
 
@@ -132,12 +132,12 @@ def test_a_released_study_is_withdrawn_with_a_reason_and_released_again(client, 
     assert client.post(f"/studies/{study.id}/withdraw", data={"reason": "noch einmal"}).status_code == 404
     # revised and released again, through the check of the names and the confirmation
     login(client, world.facilitator)
-    unconfirmed = client.post(f"/cases/{case.id}/study", data={"lessons": "Neu: früh alle einladen.", "action": "release"})
+    unconfirmed = client.post(f"/cases/{case.id}/study", data={"seen": seen_on(client, f"/cases/{case.id}/study"), "lessons": "Neu: früh alle einladen.", "action": "release"})
     assert unconfirmed.status_code == 422 and db.session.get(CaseStudy, study.id).released_at is None
-    named = client.post(f"/cases/{case.id}/study", data={"lessons": "Familie Özdemir einladen.", "confirmed": "y",
+    named = client.post(f"/cases/{case.id}/study", data={"seen": seen_on(client, f"/cases/{case.id}/study"), "lessons": "Familie Özdemir einladen.", "confirmed": "y",
                                                          "action": "release"})
     assert named.status_code == 422
-    assert client.post(f"/cases/{case.id}/study", data={"lessons": "Neu: früh alle einladen.", "confirmed": "y",
+    assert client.post(f"/cases/{case.id}/study", data={"seen": seen_on(client, f"/cases/{case.id}/study"), "lessons": "Neu: früh alle einladen.", "confirmed": "y",
                                                         "action": "release"}).status_code == 302
     db.session.expire_all()
     again = db.session.get(CaseStudy, study.id)

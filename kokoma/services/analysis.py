@@ -24,7 +24,7 @@ from ..models import (
 from ..runtime import kokoma
 from . import permissions
 from .analysis_snapshot import Analysis
-from .changes import CaseChange, changing_case
+from .changes import CaseChange, changing_case, require_unchanged
 from .errors import NotFound, ValidationError
 from .escalation import rescore
 from .submissions import Once
@@ -132,10 +132,10 @@ def _default(model, name):
     return default.arg if default is not None and default.is_scalar else None
 
 
-def get_item(user, case_id: int, part_key: str, item_id):
+def get_item(user, case_id: int, part_key: str, item_id, *, lock: bool = False):
     """An item of a part of the case's analysis, for a change: another case's is not found."""
     part = PARTS[part_key]
-    item = permissions.get(user, "analysis.edit", part.model, item_id)
+    item = permissions.get(user, "analysis.edit", part.model, item_id, lock=lock)
     if item.case_id != case_id:
         raise NotFound()
     return item
@@ -170,10 +170,13 @@ def add_item(user, case_id: int, part_key: str, data: dict, once: Once | None = 
     return change
 
 
-def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, once: Once | None = None) -> CaseChange:
+def update_item(user, case_id: int, part_key: str, item_id: int, data: dict, once: Once | None = None,
+                seen: str | None = None) -> CaseChange:
+    """Change an item; ``seen``: its state the person's form showed (changes.require_unchanged)."""
     part = PARTS[part_key]
     with changing_case(user, case_id, "analysis.edit", once=once) as change:
-        item = get_item(user, change.case.id, part.key, item_id)
+        item = get_item(user, change.case.id, part.key, item_id, lock=True)
+        require_unchanged(item, seen)
         version, analysis = change.case.version, Analysis(change.case)
         changes = {}
         for name, new in _checked(part, data, analysis).items():

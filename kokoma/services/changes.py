@@ -1,4 +1,6 @@
 """One change to one case: lock, check, write events, call plugins, queue notifications, commit."""
+import hashlib
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -11,7 +13,7 @@ from ..models import Case, CaseEvent
 from ..plugin_host import PluginFailure
 from ..runtime import kokoma
 from . import permissions, score_history, search, submissions
-from .errors import ConflictError
+from .errors import ChangedMeanwhile, ConflictError
 
 
 @dataclass
@@ -75,6 +77,24 @@ def snapshot(case: Case) -> dict:
     """The case as an event finds it (``CaseEvent.snapshot``): what a channel delivering later reads."""
     return {"state": case.state, "escalation_level": case.escalation_level,
             "escalation_score": case.escalation_score, "category": case.category}
+
+
+def seen_state(row) -> str:
+    """The state of ``row`` (a measure, an item of the analysis, a partner, a case study; None:
+    not made yet) as a form that edits it shows it: a fingerprint of all its columns. The form
+    sends it back, and the save checks it (:func:`require_unchanged`)."""
+    if row is None:
+        return "new"
+    values = {column.key: getattr(row, column.key) for column in row.__mapper__.column_attrs}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def require_unchanged(row, seen: str | None) -> None:
+    """Refuse a save (:class:`ChangedMeanwhile`) whose form showed ``row`` in another state than it
+    has now: it would overwrite what someone saved meanwhile. ``row`` must be read under the
+    change's lock. ``seen`` None: the caller is no form (a script, a plugin), nothing to compare."""
+    if seen is not None and seen != seen_state(row):
+        raise ChangedMeanwhile()
 
 
 @contextmanager

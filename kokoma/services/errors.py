@@ -19,6 +19,13 @@ class ConflictError(ServiceError):
     message = _l("This case was changed meanwhile by someone else. Please check the current state and try again.")
 
 
+class ChangedMeanwhile(ConflictError):
+    """Someone else saved a change to the measure, item, partner or study a form edits after the
+    form showed it (services.changes.require_unchanged)."""
+
+    message = _l("Someone else saved a change to this meanwhile. Please check the current version and save again.")
+
+
 class VersionUnknown(ConflictError):
     """A change came without the version of the case it was made from (an old page, a hand-made
     request): whether someone changed the case since cannot be told."""

@@ -11,7 +11,7 @@ from ..domain import MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES
 from ..models import Case, Measure, Partner, User
 from . import permissions
 from .analysis_snapshot import Analysis
-from .changes import CaseChange, changing_case
+from .changes import CaseChange, changing_case, require_unchanged
 from .errors import NotFound, ValidationError
 from .referral_rules import measure_refusal
 from .submissions import Once
@@ -135,12 +135,15 @@ def add_measure(user, case_id: int, data: MeasureInput, once: Once | None = None
     return change
 
 
-def update_measure(user, case_id: int, measure_id: int, data: MeasureInput, once: Once | None = None) -> CaseChange:
-    """Change a measure (complete it with its outcome, say); the event names each changed field."""
+def update_measure(user, case_id: int, measure_id: int, data: MeasureInput, once: Once | None = None,
+                   seen: str | None = None) -> CaseChange:
+    """Change a measure (complete it with its outcome, say); the event names each changed field.
+    ``seen``: the measure's state the person's form showed (services.changes.require_unchanged)."""
     with changing_case(user, case_id, "case.measure", once=once) as change:
         measure = permissions.get(user, "case.measure", Measure, measure_id, lock=True)
         if measure.case_id != change.case.id:
             raise NotFound()
+        require_unchanged(measure, seen)
         _validate(data, change.case)
         if (data.kind, list(data.participant_actor_ids)) != (measure.kind, list(measure.participant_actor_ids or [])):
             _check_allowed(change, data)

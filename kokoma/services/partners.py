@@ -13,6 +13,7 @@ from ..domain import CATEGORIES, EVENT_KINDS, LEVELS, PARTNER_KINDS, SUBSCRIBABL
 from ..models import Case, Delivery, Partner
 from ..runtime import kokoma
 from . import permissions, submissions
+from .changes import require_unchanged
 from .errors import ConflictError, NotFound, ValidationError
 
 
@@ -81,7 +82,9 @@ def get_partner(user, partner_id: int) -> Partner:
 
 
 def save_partner(user, partner_id: int | None, data: PartnerInput, workflow,
-                 once: submissions.Once | None = None) -> Partner:
+                 once: submissions.Once | None = None, seen: str | None = None) -> Partner:
+    """Add a partner, or change one; ``seen``: its state the person's form showed
+    (services.changes.require_unchanged)."""
     permissions.require(user, "partners.manage")
     _validate(data, workflow)
     with write_transaction() as session:
@@ -91,6 +94,7 @@ def save_partner(user, partner_id: int | None, data: PartnerInput, workflow,
             session.add(partner)
         else:
             partner = permissions.get(user, "partners.manage", Partner, partner_id, lock=True)
+            require_unchanged(partner, seen)
         for name, value in vars(data).items():
             if name == "extra":
                 value = {**(partner.extra or {}), **value}

@@ -93,12 +93,16 @@ def get(user, action: str, model, object_id, *, options=(), lock: bool = False):
     """The object of ``model`` with ``object_id`` that ``user`` may do ``action`` with.
 
     Not found (404) when it does not exist or lies outside the user's scope, refused (403) when
-    the user sees it but their role may not do ``action``. ``lock`` takes a row lock for a change.
+    the user sees it but their role may not do ``action``. ``lock`` takes a row lock for a change
+    and reads the row as it stands under the lock (an object read earlier in the request keeps no
+    older values).
     """
     if not is_id(object_id):
         raise NotFound()
     query = select(model).options(*options).where(model.id == object_id, visible(user, model))
-    found = db.session.scalars(query.with_for_update(of=model) if lock else query).one_or_none()
+    if lock:
+        query = query.with_for_update(of=model).execution_options(populate_existing=True)
+    found = db.session.scalars(query).one_or_none()
     if found is None:
         raise NotFound()
     require(user, action)

@@ -20,6 +20,7 @@ from ..domain import MEASURE_EFFECTS
 from ..models import AnalysisActor, Case, CaseEvent, CaseStudy, GlaslAssessment, Measure, User
 from ..runtime import kokoma
 from . import permissions, search
+from .changes import require_unchanged
 from .errors import NotFound, ValidationError
 from .names import name_parts
 
@@ -88,15 +89,19 @@ def _closed_case(user, case_id: int, lock: bool = False) -> Case:
     return case
 
 
-def study_of(case: Case) -> CaseStudy | None:
-    return db.session.scalars(select(CaseStudy).where(CaseStudy.case_id == case.id)).one_or_none()
+def study_of(case: Case, *, as_saved: bool = False) -> CaseStudy | None:
+    """The case's study; ``as_saved``: read anew, not as read before in the request."""
+    query = select(CaseStudy).where(CaseStudy.case_id == case.id)
+    return db.session.scalars(query.execution_options(populate_existing=as_saved)).one_or_none()
 
 
-def save_draft(user, case_id: int, lessons: str) -> CaseStudy:
-    """Prepare (or update) the study of a closed case; the facts are taken anew from the case."""
+def save_draft(user, case_id: int, lessons: str, seen: str | None = None) -> CaseStudy:
+    """Prepare (or update) the study of a closed case; the facts are taken anew from the case.
+    ``seen``: the study's state the person's form showed (services.changes.require_unchanged)."""
     with write_transaction() as session:
-        case = _closed_case(user, case_id, lock=True)
-        study = study_of(case)
+        case = _closed_case(user, case_id, lock=True)  # its lock keeps the study's writers apart
+        study = study_of(case, as_saved=True)
+        require_unchanged(study, seen)
         if study is not None and study.released_at is not None:
             raise ValidationError({"lessons": _l("This case study was released and is no longer changed.")})
         facts = facts_of(case)
@@ -109,7 +114,7 @@ def save_draft(user, case_id: int, lessons: str) -> CaseStudy:
     return study
 
 
-def release(user, case_id: int, lessons: str, confirmed: bool) -> CaseStudy:
+def release(user, case_id: int, lessons: str, confirmed: bool, seen: str | None = None) -> CaseStudy:
     """Release the study into the library: refused while the text holds a name of the case, or
     without the person's confirmation that it names no one."""
     case = _closed_case(user, case_id)
@@ -124,7 +129,7 @@ def release(user, case_id: int, lessons: str, confirmed: bool) -> CaseStudy:
         errors["confirmed"] = _l("Please confirm that you read the text and that it names no one.")
     if errors:
         raise ValidationError(errors)
-    study = save_draft(user, case_id, lessons)
+    study = save_draft(user, case_id, lessons, seen)
     with write_transaction() as session:
         study = session.get(CaseStudy, study.id, with_for_update=True)
         study.confirmed_by_id, study.released_at = user.id, utcnow()

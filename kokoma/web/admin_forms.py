@@ -9,7 +9,8 @@ from ..domain import CATEGORIES, LEVELS, PARTNER_KINDS
 from ..i18n import Label as _l
 from ..plugin_host import PluginFailure
 from ..services.accounts import CODE_PATTERN
-from .forms import PLUGIN_FIELD_PREFIX, Form, IdSelectField, MultiCheckboxField, OneSubmission, choices, plugin_form_fields
+from .forms import (PLUGIN_FIELD_PREFIX, Form, IdSelectField, MultiCheckboxField, OneSubmission, ShowsSavedState, choices,
+                    plugin_form_fields)
 
 
 class LoginForm(Form):
@@ -61,7 +62,7 @@ class AssignmentForm(OneSubmission, Form):
     municipality_id = IdSelectField(_l("Municipality"), validators=[InputRequired(_l("Please choose a municipality."))])
 
 
-class PartnerForm(OneSubmission, Form):
+class PartnerForm(ShowsSavedState, OneSubmission, Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)])
     kind = SelectField(_l("Kind of partner"), choices=choices(PARTNER_KINDS.items()))
     contact = StringField(_l("Contact person"), validators=[Length(max=200)])

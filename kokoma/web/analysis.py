@@ -16,11 +16,11 @@ from ..services import analysis as analysis_service
 from ..services import cases as case_service
 from ..services import permissions, pseudonyms, referral, score_history
 from ..services.analysis_snapshot import Analysis
-from ..services.errors import ValidationError
+from ..services.errors import ConflictError, ValidationError
 from ..services.referral_rules import REFERRAL_STATE
 from .analysis_forms import PART_FORMS, GlaslForm, ReferralForm, analysis_fields_form_class
 from .auth import require_login
-from .forms import attach_errors, choices, focus_first_error
+from .forms import attach_errors, choices, focus_first_error, refused_as_conflict
 from .plugins import flash_plugin_failures
 
 bp = Blueprint("analysis", __name__, url_prefix="/cases/<int:case_id>/analysis")
@@ -62,17 +62,26 @@ def _edit(case_id: int, part: str, **ids):
     analysis = Analysis(case)
     item = analysis_service.get_item(current_user, case.id, part, ids[ROUTES[part][1]])
     form = _part_form(part, analysis, obj=item)
+    conflict = None
     if form.validate_on_submit():
         try:
             change = analysis_service.update_item(current_user, case.id, part, item.id, form.values(),
-                                                  form.once(lambda _d: url_for(".page", case_id=case.id)))
+                                                  form.once(lambda _d: url_for(".page", case_id=case.id)),
+                                                  seen=form.sent_seen())
         except ValidationError as exc:
             attach_errors(form, exc)
+        except ConflictError as exc:
+            conflict = exc
+            item = analysis_service.get_item(current_user, case.id, part, item.id)
+            refused_as_conflict(form, item, exc)
         else:
             _saved(change)
             return redirect(url_for(".page", case_id=case.id, _anchor=ROUTES[part][0]))
-    return render_template("analysis/edit.html", case=case, part=part, item=item, form=form,
-                           action=url_for(f".edit_{part}", case_id=case.id, **ids)), 422 if form.errors else 200
+    elif not form.is_submitted():
+        form.showing(item)
+    return render_template("analysis/edit.html", case=case, part=part, item=item, form=form, conflict=conflict,
+                           action=url_for(f".edit_{part}", case_id=case.id, **ids)), \
+        409 if conflict else 422 if form.errors else 200
 
 
 def _remove(case_id: int, part: str, **ids):

@@ -9,17 +9,18 @@ from ..domain import (
     ACTOR_KINDS, ACTOR_ROLES, CONFLICT_TEMPERATURES, GLASL_STAGES, HEARING_FORMATS, INFLUENCE, ISSUE_KINDS,
     RELATION_KINDS, RESOURCE_KINDS, THREAT_LEVELS,
 )
-from .forms import DATE_HINT, Form, IdSelectField, OneSubmission, PluginFieldsMixin, choices, with_plugin_fields
+from .forms import (DATE_HINT, Form, IdSelectField, OneSubmission, PluginFieldsMixin, ShowsSavedState, choices,
+                    with_plugin_fields)
 
 TEXT = [Length(max=5000)]
 
 
-class PartForm(OneSubmission, Form):
+class PartForm(ShowsSavedState, OneSubmission, Form):
     """A form for one item of a part of the analysis; ``values()`` is what the service takes."""
 
     def values(self) -> dict:
         return {name: (field.chosen_id if isinstance(field, IdSelectField) else field.data)
-                for name, field in self._fields.items() if name not in ("csrf_token", "submission")}
+                for name, field in self._fields.items() if name not in ("csrf_token", "submission", "seen")}
 
 
 class ActorForm(PartForm):

@@ -12,7 +12,7 @@ from ..i18n import translate, translated
 from ..plugin_host import PluginFailure
 from ..services.cases import SORT_LABELS, CaseFilters, CaseInput
 from ..services.follow_ups import FollowUpInput
-from .forms import (DATE_HINT, Form, IdSelectField, OneSubmission, PluginFieldsMixin, choices, shown_plugin_values,
+from .forms import (DATE_HINT, Form, IdSelectField, OneSubmission, PluginFieldsMixin, ShowsSavedState, choices, shown_plugin_values,
                     with_plugin_fields)
 
 
@@ -113,7 +113,7 @@ class AttachmentForm(OneSubmission, Form):
     file = FileField(_l("File"), id="attachment-file")
 
 
-class StudyForm(Form):
+class StudyForm(ShowsSavedState, Form):
     lessons = TextAreaField(_l("Lessons learned"), validators=[Length(max=10000)])
     confirmed = BooleanField(_l("I read the text: it names no person, no actor and no place finer than the municipality."))
 

@@ -19,7 +19,8 @@ from ..database import jsonable
 from ..i18n import Label as _l
 from ..plugin_host import PluginFailure, malformed
 from ..runtime import kokoma
-from ..services import submissions
+from ..services import changes, submissions
+from ..services.errors import VersionUnknown
 from ..services.permissions import is_id
 from .input_guard import UNSAVABLE_MESSAGE, unsavable, without_unsavable
 
@@ -90,6 +91,32 @@ class OneSubmission:
     def validate(self, extra_validators=None) -> bool:
         submissions.refuse_repeat(self.once(None))  # sent before: answered with its result instead
         return super().validate(extra_validators)
+
+
+class ShowsSavedState:
+    """Mixin of the forms that edit something others may edit meanwhile (a measure, an item of the
+    analysis, a partner, a case study): a hidden field with its state as the form showed it
+    (services.changes.seen_state), so that a save over someone else's is refused, not lost."""
+
+    seen = HiddenField()
+
+    def showing(self, row) -> None:
+        """The form shows ``row`` as it is saved now (a new form, or one refused as a conflict)."""
+        self.seen.data = changes.seen_state(row)
+
+    def sent_seen(self) -> str:
+        """The state the person's form showed; a form without one is refused (VersionUnknown)."""
+        if not self.seen.raw_data or not self.seen.raw_data[0]:
+            raise VersionUnknown()
+        return self.seen.raw_data[0]
+
+
+def refused_as_conflict(form: ShowsSavedState, row, conflict) -> None:
+    """A save refused because ``row`` changed meanwhile (or the form did not say what it showed):
+    the form keeps the person's entries, says so, and now shows ``row`` as saved, so that sending
+    it again replaces that version knowingly."""
+    form.showing(row)
+    flash(str(conflict.message), "error")
 
 
 def checked_by_forms(name: str) -> bool:

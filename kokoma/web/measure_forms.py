@@ -11,7 +11,7 @@ from ..domain import MEASURE_EFFECTS, MEASURE_KINDS, MEASURE_STATUSES
 from ..i18n import Label as _l
 from ..services.follow_ups import FollowUpInput
 from ..services.measures import MeasureInput, responsible_key
-from .forms import Form, IdSelectField, MultiCheckboxField, OneSubmission, choices
+from .forms import Form, IdSelectField, MultiCheckboxField, OneSubmission, ShowsSavedState, choices
 
 
 FIRST_PLANNED_YEAR, LAST_PLANNED_YEAR = 1900, 2999
@@ -83,7 +83,7 @@ class MeasureForm(OneSubmission, MeasureFields):
     pass
 
 
-class MeasureEditForm(MeasureFields):
+class MeasureEditForm(ShowsSavedState, MeasureFields):
     pass
 
 

@@ -7,10 +7,10 @@ from flask_login import current_user
 
 from ..services import cases as case_service
 from ..services import follow_ups, measures
-from ..services.errors import ValidationError
+from ..services.errors import ConflictError, ValidationError
 from .auth import require_login
 from .cases import case_form_action
-from .forms import attach_errors, choices, focus_first_error
+from .forms import attach_errors, choices, focus_first_error, refused_as_conflict
 from .measure_forms import FollowUpDoneForm, FollowUpForm, MeasureEditForm, MeasureForm
 
 bp = Blueprint("measures", __name__, url_prefix="/cases")
@@ -31,18 +31,25 @@ def edit(case_id: int, measure_id: int):
     measure = measures.get_measure(current_user, case, measure_id)
     form = MeasureEditForm()
     form.offer(measures.responsible_choices(case.municipality_id), measures.participant_choices(case))
+    conflict = None
     if form.validate_on_submit():
         try:
-            measures.update_measure(current_user, case.id, measure.id, form.to_input())
+            measures.update_measure(current_user, case.id, measure.id, form.to_input(), seen=form.sent_seen())
         except ValidationError as exc:
             attach_errors(form, exc)
+        except ConflictError as exc:
+            conflict = exc
+            measure = measures.get_measure(current_user, case, measure.id)
+            refused_as_conflict(form, measure, exc)
         else:
             flash(_("The measure was saved."), "success")
             return redirect(url_for("cases.detail", case_id=case.id, _anchor="measures"))
     elif not form.is_submitted():
         form.fill(measure)
+        form.showing(measure)
     focus_first_error(form)
-    return render_template("measures/edit.html", case=case, measure=measure, form=form), 422 if form.errors else 200
+    return (render_template("measures/edit.html", case=case, measure=measure, form=form, conflict=conflict),
+            409 if conflict else 422 if form.errors else 200)
 
 
 @bp.post("/<int:case_id>/follow-ups")

@@ -9,7 +9,7 @@ from ..services.errors import ConflictError, ValidationError
 from .auth import require_login
 from ..notifications import reasons
 from .admin_forms import partner_form_class
-from .forms import PLUGIN_FIELD_PREFIX, attach_errors, choices, object_id
+from .forms import PLUGIN_FIELD_PREFIX, attach_errors, choices, object_id, refused_as_conflict
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 require_login(bp)
@@ -34,6 +34,8 @@ def edit(partner_id: int):
 def _edit(partner):
     form_class, failures = partner_form_class(current_user.municipality)
     form = form_class(obj=partner)
+    if request.method == "GET":
+        form.showing(partner)
     if partner is not None and request.method == "GET":
         for field in form.plugin_fields():
             field.data = (partner.extra or {}).get(field.name.removeprefix(PLUGIN_FIELD_PREFIX), field.data)
@@ -42,16 +44,22 @@ def _edit(partner):
                 error=failure.error), "warning")
     workflow = kokoma().workflow
     form.events.choices = choices(partners.subscribable_events(workflow).items())
+    conflict = None
     if form.validate_on_submit():
         try:
             saved = partners.save_partner(current_user, partner.id if partner else None, form.to_input(), workflow,
-                                          form.once(lambda _saved: url_for(".index")))
+                                          form.once(lambda _saved: url_for(".index")),
+                                          seen=form.sent_seen() if partner else None)
         except ValidationError as exc:
             attach_errors(form, exc)
+        except ConflictError as exc:
+            conflict, partner = exc, partners.get_partner(current_user, partner.id)
+            refused_as_conflict(form, partner, exc)
         else:
             flash(_("%(name)s was saved.", name=saved.name), "success")
             return redirect(url_for(".index"))
-    return render_template("partners/form.html", form=form, partner=partner), 422 if form.errors else 200
+    return (render_template("partners/form.html", form=form, partner=partner, conflict=conflict),
+            409 if conflict else 422 if form.errors else 200)
 
 
 @bp.get("/deliveries")

@@ -8,10 +8,10 @@ from ..domain import CATEGORIES
 from ..i18n import translated
 from ..services import permissions, studies
 from ..services import cases as case_service
-from ..services.errors import ValidationError
+from ..services.errors import ConflictError, ValidationError
 from .auth import require_login
 from .case_forms import StudyForm, StudySearchForm, WithdrawStudyForm
-from .forms import attach_errors, choices
+from .forms import attach_errors, choices, refused_as_conflict
 
 bp = Blueprint("studies", __name__)
 require_login(bp)
@@ -22,20 +22,25 @@ def prepare(case_id: int):
     case = case_service.get_case(current_user, case_id, "study.prepare")
     study = studies.study_of(case)
     form = StudyForm(obj=study) if request.method == "GET" else StudyForm()
-    status = 200
+    status, conflict = 200, None
+    if request.method == "GET":
+        form.showing(study)
     if form.validate_on_submit():
         lessons = form.lessons.data or ""
         try:
             if request.form.get("action") == "release":
-                study = studies.release(current_user, case.id, lessons, bool(form.confirmed.data))
+                study = studies.release(current_user, case.id, lessons, bool(form.confirmed.data), form.sent_seen())
                 flash(_("The case study was released into the library."), "success")
                 return redirect(url_for(".show", study_id=study.id))
-            study = studies.save_draft(current_user, case.id, lessons)
+            study = studies.save_draft(current_user, case.id, lessons, form.sent_seen())
             flash(_("The draft of the case study was saved."), "success")
             return redirect(url_for(".prepare", case_id=case.id))
         except ValidationError as exc:
             attach_errors(form, exc)
             status = 422
+        except ConflictError as exc:
+            status, conflict, study = 409, exc, studies.study_of(case, as_saved=True)
+            refused_as_conflict(form, study, exc)
     elif form.errors:
         status = 422
     names = studies.names_to_avoid(case)
@@ -43,7 +48,7 @@ def prepare(case_id: int):
         facts = studies.facts_of(case)
     else:
         facts = None
-    return render_template("studies/prepare.html", case=case, study=study, form=form, facts=facts,
+    return render_template("studies/prepare.html", case=case, study=study, form=form, facts=facts, conflict=conflict,
                            flags=studies.flagged(form.lessons.data or "", names), names=names,
                            withdrawal=studies.last_withdrawal(study) if study else None), status
 
