@@ -196,10 +196,7 @@ def assign(case_id: int):
         attach_errors(form, exc)
         return render_detail(case_service.get_case(current_user, case.id), assign_form=form, status=422)
     except ConflictError as exc:
-        flash(str(exc.message), "error")
-        current = case_service.get_case(current_user, case.id)
-        form.version.data = str(current.version)  # seen now: sending the choice again saves it
-        return render_detail(current, assign_form=form, status=409)
+        return render_detail(_refused_as_conflict(form, case, exc), assign_form=form, status=409)
     flash(_("The responsibilities were saved."), "success")
     return redirect(url_for(".detail", case_id=case.id))
 
@@ -269,10 +266,16 @@ def _case_form(municipality, case=None):
 
 
 def _render_form_conflict(form, case, exc: ConflictError):
+    return render_template("cases/form.html", form=form, case=_refused_as_conflict(form, case, exc), conflict=True), 409
+
+
+def _refused_as_conflict(form, case, exc: ConflictError):
+    """The case as it stands now, after a change of it was refused as a conflict: its version goes
+    into the refused form, which keeps what was typed (sending it again saves knowingly)."""
     current = case_service.get_case(current_user, case.id)
-    form.version.data = str(current.version)  # a second save now overwrites knowingly
+    form.version.data = str(current.version)
     flash(str(exc.message), "error")
-    return render_template("cases/form.html", form=form, case=current, conflict=True), 409
+    return current
 
 
 def timeline_words(timeline):

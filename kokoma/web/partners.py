@@ -34,9 +34,8 @@ def edit(partner_id: int):
 def _edit(partner):
     form_class, failures = partner_form_class(current_user.municipality)
     form = form_class(obj=partner)
-    if request.method == "GET":
-        form.showing(partner)
     if partner is not None and request.method == "GET":
+        form.showing(partner)
         for field in form.plugin_fields():
             field.data = (partner.extra or {}).get(field.name.removeprefix(PLUGIN_FIELD_PREFIX), field.data)
     for failure in failures:
