@@ -191,7 +191,7 @@ def test_a_form_that_does_not_say_what_it_saw_is_refused_and_keeps_the_input(cli
                             (assign, f'selected value="{world.advisor.id}"')):
         page = response.get_data(as_text=True)
         assert response.status_code == 409
-        assert "nicht, von welchem Stand des Falls" in page and typed in page
+        assert "Dieses Formular sagte nicht, von welchem Stand es ausging." in page and typed in page
     db.session.expire_all()
     saved = db.session.get(Case, case.id)
     assert (saved.title, saved.state, saved.advisor_id) == ("Streit am Bahnhofsvorplatz", "analysis", None)

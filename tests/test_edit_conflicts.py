@@ -144,7 +144,7 @@ def test_an_edit_that_does_not_say_what_it_showed_is_refused(app, world, seen):
                           data={**measure_form(world), "title": "Mein Titel", **extra})
     page = refused.get_data(as_text=True)
     assert refused.status_code == 409
-    assert "nicht, von welchem Stand des Falls" in page and 'value="Mein Titel"' in page
+    assert "Dieses Formular sagte nicht, von welchem Stand es ausging." in page and 'value="Mein Titel"' in page
     db.session.expire_all()
     assert db.session.get(Measure, measure.id).title == "Runder Tisch"
 

@@ -27,11 +27,12 @@ class ChangedMeanwhile(ConflictError):
 
 
 class VersionUnknown(ConflictError):
-    """A change came without the version of the case it was made from (an old page, a hand-made
-    request): whether someone changed the case since cannot be told."""
+    """A change came without the version of the case (or the state of the measure, item, partner or
+    study) it was made from: an old page, a hand-made request. Whether someone changed it since
+    cannot be told."""
 
-    message = _l("This form did not say which state of the case it was made from. Please check the case as it "
-                 "stands now and send again; what you entered is kept.")
+    message = _l("This form did not say which state it was made from. Please check what is saved now and send "
+                 "again; what you entered is kept.")
 
 
 class ValidationError(ServiceError):
