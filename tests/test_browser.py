@@ -803,3 +803,54 @@ def test_a_persons_request_from_search_to_erasure(site, language):
     assert problems == {}, reported(problems)
     site.open(f"/cases/{case.id}")
     assert "Brandtner" not in site.text() and "Person-" in site.text()
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_edits_refused_because_someone_saved_meanwhile_keep_the_entries_and_pass_axe(site, language):
+    """A measure, an actor, a partner and a study draft, each opened in the browser, saved by
+    someone else meanwhile, then sent: the page refuses (409) with the entries kept and a link to
+    the saved version, axe-clean and without sideways scrolling at 1280 and 768 px."""
+    from sqlalchemy import update
+
+    from kokoma.models import AnalysisActor, CaseStudy, Measure
+    from kokoma.services import studies
+
+    world = site.world
+    with site.app.test_request_context():
+        case = world.analysed_case(title="Konflikt am Bahnhof")
+        measure = world.measure(case, title="Runder Tisch")
+        analysis.add_item(world.facilitator, case.id, "actor", {"name": "Kameradschaft Nord", "kind": "group"})
+        actor = db.session.scalars(select(AnalysisActor).where(AnalysisActor.name == "Kameradschaft Nord")).one()
+        partner = db.session.scalars(select(Partner)).first()
+        closed = world.analysed_case(title="Lärm am Pavillon")
+        cases.fire_trigger(world.facilitator, closed.id, "start_processing", "", None)
+        cases.fire_trigger(world.facilitator, closed.id, "close", "Beigelegt", None)
+        studies.save_draft(world.facilitator, closed.id, "Früh alle einladen.")
+    edits = [
+        (world.facilitator, f"/cases/{case.id}/measures/{measure.id}", "#measure-title", "form.card",
+         update(Measure).where(Measure.id == measure.id).values(outcome="Von Petra")),
+        (world.facilitator, f"/cases/{case.id}/analysis/actors/{actor.id}", "#actor-name", "form.analysis-form",
+         update(AnalysisActor).where(AnalysisActor.id == actor.id).values(interests="Von Petra")),
+        (world.coordinator, f"/partners/{partner.id}", "#name", "form.case-form",
+         update(Partner).where(Partner.id == partner.id).values(contact="Von Petra")),
+        (world.facilitator, f"/cases/{closed.id}/study", "#lessons", "form:has(#lessons)",
+         update(CaseStudy).where(CaseStudy.case_id == closed.id).values(lessons="Von Petra")),
+    ]
+    problems = {}
+    for user, path, typed_in, form, meanwhile in edits:
+        site.login(user)
+        if site.find("html").get_attribute("lang") != language:  # (the account keeps the language chosen)
+            site.click_and_wait(f"form.language button[value={language}]")
+        site.open(path)
+        site.type(typed_in, "Meine Eingabe")
+        with site.app.app_context(), db.engine.begin() as other:  # someone else saves meanwhile
+            other.execute(meanwhile)
+        site.click_and_wait(f"{form} button[type=submit]")
+        assert site.find("html").get_attribute("lang") == language
+        assert site.find(typed_in).get_attribute("value") == "Meine Eingabe", path
+        link = site.find("p.conflict a")
+        assert link.get_attribute("target") == "_blank" and link.get_attribute("href").endswith(path)
+        problems.update(layout_problems(site, f"{path} refused as a conflict",
+                                        screenshot=screenshot_name("conflict", language, path)))
+        site.logout()
+    assert problems == {}, reported(problems)
